@@ -1,0 +1,146 @@
+# Qwen3 Quantization Lab -- the one Makefile (STYLE.md section 11). `make help` lists the targets.
+# Sources are discovered by wildcard: a new src/<module>/<name>.c joins libql, a new tests/test_<name>.c
+# becomes a test program, experiments/<id>/main.c becomes build/bin/<id>, kernels/<name>.cu joins libql_cuda.
+
+# ---- toolchain and options ----
+CC ?= cc
+# empty NVCC -> CPU-only build (no trailing comments on assignments: make keeps the spaces before '#')
+NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_HOME := $(if $(NVCC),$(patsubst %/bin/nvcc,%,$(NVCC)),)
+CFLAGS := -std=c11 -O2 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
+          -ffile-prefix-map=$(CURDIR)=. -fno-omit-frame-pointer
+LDLIBS := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread -fopenmp
+# Kernels: Hopper (sm_90a: wgmma, TMA) and Ampere (sm_80) machine code, no fast math (STYLE.md section 6).
+NVCCFLAGS := -std=c++17 -O3 -g -lineinfo -Isrc -Ikernels \
+             -gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_80,code=sm_80 \
+             -Xcompiler -ffp-contract=off -Xcompiler -ffile-prefix-map=$(CURDIR)=.
+ifeq ($(DEBUG_SYNC),1)
+  NVCCFLAGS += -DQL_DEBUG_SYNC=1
+endif
+
+# The report language: only a command-line LANG counts; the environment's LANG is a locale, not a choice.
+REPORT_LANG := $(if $(filter command line,$(origin LANG)),$(LANG),en)
+$(if $(filter $(REPORT_LANG),en zh),,$(error LANG must be en or zh, got '$(REPORT_LANG)'))
+ifneq ($(filter run,$(MAKECMDGOALS)),)
+  $(if $(EXP),,$(error usage: make run EXP=e01-formats [FORCE=1] [MODEL=DIR] [BACKEND=cpu|cuda] [ARGS='...']))
+endif
+FORCE ?= 0
+$(if $(filter $(FORCE),0 1),,$(error FORCE must be 0 or 1, got '$(FORCE)'))
+BACKEND ?= cpu
+$(if $(filter $(BACKEND),cpu cuda),,$(error BACKEND must be cpu or cuda, got '$(BACKEND)'))
+MODEL ?= models/qwen3-tiny
+
+# command-line variables are exported to recipes: without this, LANG=zh reaches gnuplot, sort, ...
+unexport LANG
+export LC_ALL := C.UTF-8
+export TZ := UTC
+export QL_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+.PHONY: all deps test test-cpu test-gpu bench run figures report paper check-report data verify clean help
+
+# ---- sources ----
+LIB_SRC    := $(sort $(wildcard src/*/*.c))
+LIB_SRC    := $(filter-out src/cli/%,$(LIB_SRC))
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+TEST_SRC   := $(sort $(wildcard tests/test_*.c))
+EXP_DIRS   := $(sort $(patsubst %/main.c,%,$(wildcard experiments/*/main.c)))
+CU_SRC     := $(sort $(wildcard kernels/*.cu))
+CHECK_SRC  := $(sort $(wildcard tests/check_*.cu))
+
+LIB_OBJ    := $(LIB_SRC:%.c=build/obj/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=build/obj/%.o)
+TEST_BIN   := $(TEST_SRC:tests/%.c=build/bin/%)
+EXP_BIN    := $(patsubst experiments/%,build/bin/%,$(EXP_DIRS))
+CU_OBJ     := $(CU_SRC:%.cu=build/obj/%.o)
+CHECK_BIN  := $(if $(NVCC),$(CHECK_SRC:tests/%.cu=build/bin/%),)
+
+all: build/bin/ql $(EXP_BIN) $(TEST_BIN) $(CHECK_BIN) ## build the library, the ql tool, the drivers and the tests
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+# ---- dependencies (Debian packages) ----
+DEB_PKGS := gcc make libcjson-dev libcmark-gfm-dev libcmark-gfm-extensions-dev gnuplot-nox libopenblas-dev \
+            libutf8proc-dev fonts-noto-cjk chromium xz-utils
+build/.deps-ok:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages; run: sudo apt-get install -y" $$missing >&2; exit 1; fi; \
+	  echo "installing:" $$missing >&2; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >&2 || exit 1; \
+	fi
+	@command -v node >/dev/null && command -v npm >/dev/null || echo "✗ node/npm not found: the tokenizer reference check will skip" >&2
+	@$(if $(NVCC),echo "✓ nvcc: $(NVCC)",echo "✗ nvcc not found: CPU-only build (kernels/ skipped)") >&2
+	@mkdir -p $(@D) && touch $@
+deps: build/.deps-ok ## install the missing Debian packages (apt-get when root, else print the command)
+
+# ---- compile ----
+build/obj/%.o: %.c | build/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/lib/libql.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/obj/kernels/%.o: kernels/%.cu | build/.deps-ok
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+build/lib/libql_cuda.a: $(CU_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublasLt -lcublas -lstdc++,)
+CUDA_DEPS := $(if $(NVCC),build/lib/libql_cuda.a,)
+CFLAGS    += $(if $(NVCC),-DQL_HAVE_CUDA=1,)
+
+build/bin/ql: $(CLI_OBJ) build/lib/libql.a $(CUDA_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CLI_OBJ) build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+
+build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a $(CUDA_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+
+build/bin/check_%: tests/check_%.cu build/lib/libql.a $(CUDA_DEPS)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF build/obj/tests/check_$*.d $< -o $@ build/lib/libql.a $(CUDA_LIBS) $(LDLIBS)
+
+build/obj/experiments/%.o: experiments/%/main.c | build/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/bin/%: build/obj/experiments/%.o build/lib/libql.a $(CUDA_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+
+build/bin/run_tests: tests/runner/run_tests.c | build/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@
+
+-include $(shell find build/obj -name '*.d' 2>/dev/null)
+
+# ---- tests ----
+test: build/bin/run_tests $(TEST_BIN) $(CHECK_BIN) build/bin/ql $(EXP_BIN) ## all tests (GPU checks skip without a GPU)
+	build/bin/run_tests $(TEST_BIN) $(CHECK_BIN)
+	@if command -v chromium >/dev/null; then $(MAKE) --no-print-directory check-report; \
+	 else echo "SKIP check-report: chromium not installed" >&2; fi
+
+# ---- experiments ----
+RUN_FLAGS = $(if $(filter 1,$(FORCE)),--force,) --model $(MODEL) --backend $(BACKEND)
+run: build/bin/$(EXP) ## run one experiment: make run EXP=e01-formats [FORCE=1] [MODEL=DIR] [BACKEND=cuda]
+	$< $(RUN_FLAGS) $(ARGS)
+
+# ---- figures and reports ----
+# (figures, report, paper, check-report: written with src/report)
+
+# ---- data ----
+# (data: written with the data readers)
+
+
+clean: ## remove build/ (never results/)
+	rm -rf build

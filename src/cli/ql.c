@@ -1,0 +1,40 @@
+/* ql -- the project's command-line tool for people and scripts (DESIGN.md "The experiments").
+ * Usage: ql <command> [options]; `ql <command> --help` describes each command.
+ * Each command lives in its own src/cli/cmd_<name>.c; this file only dispatches. Results go to files or
+ * stdout as each command documents; logs and errors go to stderr. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/check.h"
+
+struct ql_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct ql_command COMMANDS[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ql <command> [options]\n\ncommands:\n");
+    for (const struct ql_command *c = COMMANDS; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\n`ql <command> --help` for the options of one command.\n");
+}
+
+int main(int argc, char **argv) {
+    check_set_progname("ql");
+    if (argc < 2) { usage(stderr); return EXIT_USAGE; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    for (const struct ql_command *c = COMMANDS; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0) continue;
+        char prog[64];
+        snprintf(prog, sizeof prog, "ql %s", c->name);
+        check_set_progname(prog);
+        return c->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "ql: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,170 @@
+/* manifest -- see manifest.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "core/manifest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/check.h"
+#include "core/fileio.h"
+#include "core/json_io.h"
+
+static char *path_join3(const char *a, const char *b, const char *c, const char *d, const char *ext) {
+    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(ext) + 8;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s/%s/%s%s", a, b, c, d, ext);
+    return p;
+}
+
+static void check_name(const char *what, const char *s) {
+    if (!s || !*s || strchr(s, '/')) die("manifest: %s '%s' must be non-empty and contain no '/'", what, s ? s : "");
+}
+
+void manifest_init(struct manifest *m, const char *results_root, const char *experiment, const char *model,
+                   const char *recipe) {
+    check_name("experiment", experiment);
+    check_name("model", model);
+    check_name("recipe", recipe);
+    memset(m, 0, sizeof *m);
+    m->t_start = manifest_now();
+    m->key_fields = cJSON_CreateObject();
+    cJSON_AddStringToObject(m->key_fields, "experiment", experiment);
+    cJSON_AddStringToObject(m->key_fields, "model", model);
+    cJSON_AddStringToObject(m->key_fields, "recipe", recipe);
+    m->params = cJSON_AddObjectToObject(m->key_fields, "params");
+    m->inputs = cJSON_AddArrayToObject(m->key_fields, "inputs");
+    cJSON_AddStringToObject(m->key_fields, "device", "cpu");
+    m->result_path = path_join3(results_root, model, experiment, recipe, ".json");
+    char *runs = path_join3(results_root, model, experiment, "runs/", "");
+    size_t n = strlen(runs) + strlen(recipe) + 8;
+    m->run_path = xmalloc(n);
+    snprintf(m->run_path, n, "%s%s.json", runs, recipe);
+    free(runs);
+}
+
+void manifest_free(struct manifest *m) {
+    cJSON_Delete(m->key_fields);
+    free(m->result_path);
+    free(m->run_path);
+    memset(m, 0, sizeof *m);
+}
+
+static void param_check_new(struct manifest *m, const char *key) {
+    CHECK(!m->cache_key[0], "manifest: parameter '%s' added after manifest_seal", key);
+    CHECK(!cJSON_GetObjectItemCaseSensitive(m->params, key), "manifest: parameter '%s' added twice", key);
+}
+
+void manifest_param_int(struct manifest *m, const char *key, int64_t v) {
+    param_check_new(m, key);
+    CHECK(v > -9007199254740992LL && v < 9007199254740992LL, "parameter '%s' not exact in JSON", key);
+    cJSON_AddNumberToObject(m->params, key, (double)v);
+}
+
+void manifest_param_num(struct manifest *m, const char *key, double v) {
+    param_check_new(m, key);
+    cJSON_AddNumberToObject(m->params, key, v);
+}
+
+void manifest_param_str(struct manifest *m, const char *key, const char *v) {
+    param_check_new(m, key);
+    cJSON_AddStringToObject(m->params, key, v);
+}
+
+void manifest_input_hash(struct manifest *m, const char *name, const char *sha256_hex) {
+    CHECK(!m->cache_key[0], "manifest: input '%s' added after manifest_seal", name);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "sha256", sha256_hex);
+    cJSON_AddItemToArray(m->inputs, o);
+}
+
+void manifest_input(struct manifest *m, const char *name, const char *path, const char *expected_sha256) {
+    char hex[SHA256_HEX_LEN];
+    sha256_file_cached(path, hex);
+    if (expected_sha256 && strcmp(hex, expected_sha256) != 0)
+        die("%s: sha256 mismatch for input '%s': expected %s, found %s", path, name, expected_sha256, hex);
+    manifest_input_hash(m, name, hex);
+}
+
+void manifest_device(struct manifest *m, const char *device) {
+    CHECK(!m->cache_key[0], "manifest: device set after manifest_seal");
+    cJSON_ReplaceItemInObjectCaseSensitive(m->key_fields, "device", cJSON_CreateString(device));
+}
+
+void manifest_seal(struct manifest *m) {
+    char bin[SHA256_HEX_LEN];
+    /* /proc/self/exe is the running driver: with deterministic builds (no __DATE__, -ffile-prefix-map) the
+     * same sources and compiler give the same hash on any machine. */
+    sha256_file("/proc/self/exe", bin);
+    cJSON_AddStringToObject(m->key_fields, "binary_sha256", bin);
+    char *canon = cJSON_PrintUnformatted(m->key_fields);
+    CHECK(canon, "cJSON_PrintUnformatted failed");
+    sha256_buf(canon, strlen(canon), m->cache_key);
+    cJSON_free(canon);
+}
+
+void manifest_print(const struct manifest *m, FILE *f) {
+    char *s = cJSON_PrintUnformatted(m->key_fields);
+    fprintf(f, "%s: manifest %s\n%s: cache_key %s\n", check_progname(), s, check_progname(),
+            m->cache_key[0] ? m->cache_key : "(unsealed)");
+    cJSON_free(s);
+}
+
+int manifest_cache_hit(const struct manifest *m) {
+    CHECK(m->cache_key[0], "manifest_cache_hit before manifest_seal");
+    if (!file_exists(m->result_path)) return 0;
+    cJSON *old = json_read_file(m->result_path);
+    const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
+    const cJSON *key = man ? cJSON_GetObjectItemCaseSensitive(man, "cache_key") : NULL;
+    int hit = cJSON_IsString(key) && strcmp(key->valuestring, m->cache_key) == 0;
+    cJSON_Delete(old);
+    return hit;
+}
+
+void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
+    CHECK(m->cache_key[0], "manifest_write_result before manifest_seal");
+    const char *rev = getenv("QL_GIT_REV");
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "experiment", cJSON_Duplicate(json_get(m->key_fields, "experiment", "manifest"), 1));
+    cJSON_AddItemToObject(root, "model", cJSON_Duplicate(json_get(m->key_fields, "model", "manifest"), 1));
+    cJSON_AddItemToObject(root, "recipe", cJSON_Duplicate(json_get(m->key_fields, "recipe", "manifest"), 1));
+    cJSON *man = cJSON_Duplicate(m->key_fields, 1);
+    cJSON_AddStringToObject(man, "code_version", rev && *rev ? rev : "unknown");
+    cJSON_AddStringToObject(man, "cache_key", m->cache_key);
+    cJSON_AddItemToObject(root, "manifest", man);
+    cJSON_AddItemToObject(root, "metrics", metrics);
+    if (cases) cJSON_AddItemToObject(root, "cases", cases);
+    /* Every number must be finite: cJSON would print NaN as null and hide a broken metric. */
+    for (const cJSON *it = metrics->child; it; it = it->next)
+        if (cJSON_IsNumber(it) && !(it->valuedouble == it->valuedouble && it->valuedouble - it->valuedouble == 0))
+            die("%s: metric '%s' is not finite", m->result_path, it->string);
+    json_write_atomic(m->result_path, root);
+    cJSON_Delete(root);
+
+    double t_end = manifest_now();
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    cJSON *run = cJSON_CreateObject();
+    cJSON_AddStringToObject(run, "cache_key", m->cache_key);
+    cJSON_AddNumberToObject(run, "start_unix_s", m->t_start);
+    cJSON_AddNumberToObject(run, "end_unix_s", t_end);
+    cJSON_AddNumberToObject(run, "wall_s", t_end - m->t_start);
+    cJSON_AddStringToObject(run, "host", host);
+    json_write_atomic(m->run_path, run);
+    cJSON_Delete(run);
+}
+
+double manifest_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,76 @@
+/* manifest -- what identifies a run, and the results file it produces (DESIGN.md "Results files").
+ * A manifest holds the experiment, model and recipe names, the parameters (including the seed), the SHA-256 of
+ * every input, the SHA-256 of the running binary, and the device. Its cache key is the SHA-256 of the
+ * canonical (fixed key order, cJSON-printed) JSON of exactly those fields. `code_version` (git describe, taken
+ * from the environment variable QL_GIT_REV that the Makefile exports) is recorded but is not part of the key:
+ * the binary hash already identifies the code, and a commit that does not change it keeps the cache.
+ * Determinism (decision): the results file holds nothing that varies between identical runs, so a rerun writes
+ * the same bytes. Wall-clock start/end times and the host go to a sidecar file runs/<recipe>.json beside the
+ * results, which readers of results ignore. For speed runs the device string (GPU name, driver, CUDA version)
+ * is part of the key; accuracy runs on the CPU use the backend name only, so results do not depend on which
+ * CPU model computed them. */
+#ifndef SRC_CORE_MANIFEST_H
+#define SRC_CORE_MANIFEST_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/sha256.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct manifest {
+    cJSON *key_fields;       /* experiment, model, recipe, params, inputs, binary_sha256, device */
+    cJSON *params;           /* borrowed pointer into key_fields */
+    cJSON *inputs;           /* borrowed pointer into key_fields */
+    char cache_key[SHA256_HEX_LEN];
+    char *result_path;       /* results/<model>/<experiment>/<recipe>.json (under the results root) */
+    char *run_path;          /* results/<model>/<experiment>/runs/<recipe>.json: timing sidecar */
+    double t_start;          /* wall clock at manifest_init, seconds since the epoch */
+};
+
+/* Starts a manifest. results_root is usually "results". Names must be non-empty and free of '/'. */
+void manifest_init(struct manifest *m, const char *results_root, const char *experiment, const char *model,
+                   const char *recipe);
+void manifest_free(struct manifest *m);
+
+/* Parameters, in the order added (the order is part of the canonical form, so add them in a fixed order). */
+void manifest_param_int(struct manifest *m, const char *key, int64_t v);
+void manifest_param_num(struct manifest *m, const char *key, double v);
+void manifest_param_str(struct manifest *m, const char *key, const char *v);
+
+/* Records an input file: a stable name (e.g. "wikitext-2/wiki.test.raw", not the local path) and its SHA-256
+ * (computed through the (path, size, mtime) cache). If expected_sha256 is non-NULL, a different hash is an
+ * error naming the file, the expected and the found hash. */
+void manifest_input(struct manifest *m, const char *name, const char *path, const char *expected_sha256);
+
+/* Records an input by its already known hash (e.g. a cached reference computed from hashed inputs). */
+void manifest_input_hash(struct manifest *m, const char *name, const char *sha256_hex);
+
+/* Sets the device string (default "cpu"). */
+void manifest_device(struct manifest *m, const char *device);
+
+/* Computes the binary hash and the cache key; call after all params and inputs are in. */
+void manifest_seal(struct manifest *m);
+
+/* Prints the manifest (key fields and cache key) to f, so that the log alone identifies the run. */
+void manifest_print(const struct manifest *m, FILE *f);
+
+/* 1 if the results file exists and carries this manifest's cache key. */
+int manifest_cache_hit(const struct manifest *m);
+
+/* Writes the results file atomically: {experiment, model, recipe, manifest, metrics, cases?}. Takes ownership
+ * of metrics and cases (cases may be NULL). Also writes the timing sidecar. */
+void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases);
+
+/* Wall-clock seconds since the epoch (CLOCK_REALTIME), and a monotonic clock for durations. */
+double manifest_now(void);
+double monotonic_seconds(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* test_core -- src/core: SHA-256 against FIPS 180-4 vectors, the RNG's fixed stream and distributions,
+ * atomic writes, JSON round trip, and the manifest's cache key. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/check.h"
+#include "core/fileio.h"
+#include "core/json_io.h"
+#include "core/manifest.h"
+#include "core/rng.h"
+#include "core/sha256.h"
+#include "test.h"
+
+static void test_sha256(void) {
+    /* FIPS 180-4 / NIST CSRC example vectors. */
+    char hex[SHA256_HEX_LEN];
+    sha256_buf("", 0, hex);
+    TEST(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "sha256 empty");
+    sha256_buf("abc", 3, hex);
+    TEST(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256 abc");
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_buf(m448, strlen(m448), hex);
+    TEST(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"), "sha256 448-bit");
+    /* One million 'a' fed in odd-sized pieces exercises the buffering path. */
+    struct sha256_ctx c;
+    uint8_t d[32];
+    char a[997];
+    memset(a, 'a', sizeof a);
+    sha256_init(&c);
+    size_t left = 1000000;
+    while (left) { size_t k = left < sizeof a ? left : sizeof a; sha256_update(&c, a, k); left -= k; }
+    sha256_final(&c, d);
+    TEST(d[0] == 0xcd && d[1] == 0xc7 && d[31] == 0xd0, "sha256 million a");
+}
+
+static void test_rng(void) {
+    /* splitmix64 reference: seed 0, first output (Vigna's splitmix64.c with x = 0) is 0xe220a8397b1dcdaf. */
+    TEST(rng_hash(0, 0) == UINT64_C(0xe220a8397b1dcdaf), "rng splitmix64 reference value");
+    struct rng r1, r2;
+    rng_init(&r1, 42);
+    rng_init(&r2, 42);
+    int same = 1;
+    for (int i = 0; i < 1000; i++) same &= rng_u64(&r1) == rng_u64(&r2);
+    TEST(same, "rng same seed same stream");
+    rng_init(&r1, 42);
+    TEST(rng_u64(&r1) == rng_hash(42, 0) && rng_u64(&r1) == rng_hash(42, 1), "rng stream is the counter hash");
+    /* Moments of N(0,1) over n = 200000 draws: the standard error of the mean is 1/sqrt(n) = 0.0022, of the
+     * variance sqrt(2/n) = 0.0032; bounds at about 5 standard errors. */
+    double s = 0, s2 = 0;
+    int n = 200000;
+    rng_init(&r1, 7);
+    for (int i = 0; i < n; i++) { double x = rng_normal(&r1); s += x; s2 += x * x; }
+    TEST(fabs(s / n) < 0.011 && fabs(s2 / n - 1.0) < 0.016, "rng normal moments (mean %.4f var %.4f)", s / n, s2 / n);
+    /* Laplace(b=1) has variance 2. Standard error of the variance ~ sqrt(20/n) = 0.01 (kurtosis 6). */
+    s2 = 0;
+    for (int i = 0; i < n; i++) { double x = rng_laplace(&r1, 1.0); s2 += x * x; }
+    TEST(fabs(s2 / n - 2.0) < 0.05, "rng laplace variance %.4f", s2 / n);
+    uint64_t hist[3] = {0, 0, 0};
+    for (int i = 0; i < 30000; i++) hist[rng_below(&r1, 3)]++;
+    TEST(hist[0] > 9700 && hist[1] > 9700 && hist[2] > 9700, "rng_below uniform");
+}
+
+static void test_atomic_and_json(void) {
+    const char *dir = "build/tmp/test_core";
+    mkdir_p(dir);
+    const char *path = "build/tmp/test_core/a/b/x.json";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "pi", 3.141592653589793);
+    cJSON_AddNumberToObject(o, "tenth", 0.1);
+    cJSON_AddStringToObject(o, "zh", "中文");
+    json_write_atomic(path, o);
+    cJSON *back = json_read_file(path);
+    TEST(json_get_number(back, "pi", path) == 3.141592653589793, "json double round trip");
+    TEST(json_get_number(back, "tenth", path) == 0.1, "json 0.1 round trip");
+    TEST(!strcmp(json_get_string(back, "zh", path), "中文"), "json utf-8 string");
+    size_t len;
+    char *text = file_read_all(path, &len);
+    TEST(len > 0 && text[len - 1] == '\n', "json file ends with newline");
+    free(text);
+    TEST(access("build/tmp/test_core/a/b/x.json.tmp", F_OK) != 0, "no temp file left behind");
+    cJSON_Delete(o);
+    cJSON_Delete(back);
+}
+
+static void test_manifest(void) {
+    struct manifest a, b, c;
+    const char *root = "build/tmp/test_core/results";
+    manifest_init(&a, root, "e00-test", "synthetic", "nvfp4");
+    manifest_param_int(&a, "seed", 1);
+    manifest_param_str(&a, "dist", "gaussian");
+    manifest_seal(&a);
+    manifest_init(&b, root, "e00-test", "synthetic", "nvfp4");
+    manifest_param_int(&b, "seed", 1);
+    manifest_param_str(&b, "dist", "gaussian");
+    manifest_seal(&b);
+    manifest_init(&c, root, "e00-test", "synthetic", "nvfp4");
+    manifest_param_int(&c, "seed", 2);
+    manifest_param_str(&c, "dist", "gaussian");
+    manifest_seal(&c);
+    TEST(!strcmp(a.cache_key, b.cache_key), "manifest same params same key");
+    TEST(strcmp(a.cache_key, c.cache_key) != 0, "manifest different seed different key");
+    unlink(a.result_path);
+    TEST(!manifest_cache_hit(&a), "manifest miss before writing");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddNumberToObject(m, "x", 1.5);
+    manifest_write_result(&a, m, NULL);
+    TEST(manifest_cache_hit(&b), "manifest hit after writing");
+    TEST(!manifest_cache_hit(&c), "manifest miss for other params");
+    TEST(file_exists(a.run_path), "timing sidecar written");
+    manifest_free(&a);
+    manifest_free(&b);
+    manifest_free(&c);
+}
+
+static void test_die_exit_code(void) {
+    /* die() must exit 1 with a one-line message; run it in a child. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        json_read_file("build/tmp/test_core/does-not-exist.json");
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    TEST(WIFEXITED(st) && WEXITSTATUS(st) == 1, "die on missing file exits 1");
+}
+
+int main(void) {
+    test_sha256();
+    test_rng();
+    test_atomic_and_json();
+    test_manifest();
+    test_die_exit_code();
+    return TEST_REPORT();
+}
