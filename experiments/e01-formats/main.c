@@ -1,0 +1,139 @@
+/* e01-formats -- error of every number format on synthetic matrices; spec: spec.en.md (spec.zh.md)
+ * Usage: build/bin/e01-formats [--force] [--seed S] [--rows N] [--cols K] [--results DIR]
+ *        [--model M] [--backend cpu|cuda]   (accepted for `make run`; e01 needs no model and runs on the CPU)
+ * Writes: results/synthetic/e01-formats/<scheme>.json (atomically), one per scheme of src/formats. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"     // defines: die, die_usage, xmalloc
+#include "core/manifest.h"  // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
+#include "eval/qerror.h"    // defines: qerror_compute
+#include "eval/synthetic.h" // defines: synthetic_matrix, synthetic_dist_name
+#include "formats/qformat.h" // defines: qtensor_quantize, qtensor_dequantize, qtensor_bits_per_element
+
+#define E01_NAME "e01-formats"
+
+struct e01_params {
+    uint64_t seed;
+    int64_t rows, cols;
+    const char *results;
+    int force;
+};
+
+static struct e01_params e01_defaults(void) {
+    /* Defaults live here and in the spec only. */
+    struct e01_params p = {.seed = 1, .rows = 4096, .cols = 4096, .results = "results", .force = 0};
+    return p;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: e01-formats [--force] [--seed S] [--rows N] [--cols K] [--results DIR]\n"
+               "                  [--model M] [--backend cpu|cuda]\n"
+               "Quantizes seeded synthetic N x K matrices with every scheme of src/formats and writes\n"
+               "results/synthetic/e01-formats/<scheme>.json. --model and --backend are accepted and ignored\n"
+               "(e01 needs no model and runs on the CPU).\n");
+}
+
+static int64_t parse_int(const char *flag, const char *s) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v <= 0) die_usage("%s: expected a positive integer, got '%s'", flag, s);
+    return v;
+}
+
+static void e01_parse_args(struct e01_params *p, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
+        else if (!strcmp(a, "--force")) p->force = 1;
+        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)parse_int(a, argv[++i]);
+        else if (!strcmp(a, "--rows") && has_val) p->rows = parse_int(a, argv[++i]);
+        else if (!strcmp(a, "--cols") && has_val) p->cols = parse_int(a, argv[++i]);
+        else if (!strcmp(a, "--results") && has_val) p->results = argv[++i];
+        else if ((!strcmp(a, "--model") || !strcmp(a, "--backend")) && has_val) i++;
+        else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
+    }
+}
+
+/* The manifest of one scheme: everything that determines its numbers. */
+static void e01_manifest(struct manifest *m, const struct e01_params *p, enum qformat f) {
+    struct qparams qp = qformat_resolve(f, NULL);
+    manifest_init(m, p->results, E01_NAME, "synthetic", qformat_name(f));
+    manifest_param_int(m, "seed", (int64_t)p->seed);
+    manifest_param_int(m, "rows", p->rows);
+    manifest_param_int(m, "cols", p->cols);
+    char label[64];
+    /* The resolved scheme label carries the options that matter (group size, MX scale rule). */
+    manifest_param_str(m, "scheme", qformat_label(f, &qp, label, sizeof label));
+    manifest_param_int(m, "n_outlier_channels", SYNTHETIC_N_OUTLIER);
+    manifest_param_num(m, "outlier_gain", SYNTHETIC_OUTLIER_GAIN);
+    manifest_param_int(m, "student_t_nu", SYNTHETIC_STUDENT_NU);
+    manifest_seal(m);
+}
+
+int main(int argc, char **argv) {
+    check_set_progname(argv[0]);
+    struct e01_params p = e01_defaults();
+    e01_parse_args(&p, argc, argv);
+    const int64_t n = p.rows * p.cols;
+    float *mats[SYNTHETIC_DIST_COUNT] = {NULL};
+    float *q = NULL;
+    int n_run = 0, n_hit = 0;
+
+    for (int f = 0; f < QFORMAT_COUNT; f++) {
+        struct manifest m;
+        e01_manifest(&m, &p, (enum qformat)f);
+        if (!p.force && manifest_cache_hit(&m)) {
+            fprintf(stderr, "%s: %-16s cache hit (%s)\n", check_progname(), qformat_name(f), m.result_path);
+            manifest_free(&m);
+            n_hit++;
+            continue;
+        }
+        manifest_print(&m, stderr);
+        double t0 = monotonic_seconds();
+        /* The matrices are drawn lazily, once, and only if some scheme has to run. */
+        if (!q) {
+            q = xmalloc((size_t)n * sizeof *q);
+            for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) {
+                mats[d] = xmalloc((size_t)n * sizeof *mats[d]);
+                synthetic_matrix((enum synthetic_dist)d, p.seed * 1000 + (uint64_t)d, p.rows, p.cols, mats[d]);
+            }
+        }
+        cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+        cJSON_AddNumberToObject(metrics, "bits_per_element", qtensor_bits_per_element(f, NULL, p.rows, p.cols));
+        for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) {
+            struct qtensor qt;
+            qtensor_quantize(&qt, (enum qformat)f, mats[d], p.rows, p.cols, NULL);
+            qtensor_dequantize(&qt, q);
+            qtensor_free(&qt);
+            struct qerror e = qerror_compute(mats[d], q, n);
+            const char *dn = synthetic_dist_name((enum synthetic_dist)d);
+            char key[64];
+            snprintf(key, sizeof key, "sqnr_db_%s", dn);
+            cJSON_AddNumberToObject(metrics, key, e.sqnr_db);
+            snprintf(key, sizeof key, "rel_mse_%s", dn);
+            cJSON_AddNumberToObject(metrics, key, e.rel_mse);
+            snprintf(key, sizeof key, "max_abs_err_%s", dn);
+            cJSON_AddNumberToObject(metrics, key, e.max_abs_err);
+            cJSON *c = cJSON_CreateObject(), *cm = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "name", dn);
+            cJSON_AddNumberToObject(cm, "sqnr_db", e.sqnr_db);
+            cJSON_AddNumberToObject(cm, "rel_mse", e.rel_mse);
+            cJSON_AddNumberToObject(cm, "max_abs_err", e.max_abs_err);
+            cJSON_AddItemToObject(c, "metrics", cm);
+            cJSON_AddItemToArray(cases, c);
+            fprintf(stderr, "%s: %-16s %-13s sqnr %7.2f dB\n", check_progname(), qformat_name(f), dn, e.sqnr_db);
+        }
+        manifest_write_result(&m, metrics, cases);
+        fprintf(stderr, "%s: %-16s wrote %s (%.1f s)\n", check_progname(), qformat_name(f), m.result_path,
+                monotonic_seconds() - t0);
+        manifest_free(&m);
+        n_run++;
+    }
+    fprintf(stderr, "%s: %d scheme(s) computed, %d cache hit(s)\n", check_progname(), n_run, n_hit);
+    for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) free(mats[d]);
+    free(q);
+    return 0;
+}
