@@ -60,7 +60,7 @@ CHECK_BIN  := $(if $(NVCC),$(CHECK_SRC:tests/%.cu=build/bin/%),)
 all: build/bin/ql $(EXP_BIN) $(TEST_BIN) $(CHECK_BIN) ## build the library, the ql tool, the drivers and the tests
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | expand -t 16
 
 # ---- dependencies (Debian packages) ----
 DEB_PKGS := gcc make libcjson-dev libcmark-gfm-dev libcmark-gfm-extensions-dev gnuplot-nox libopenblas-dev \
@@ -94,7 +94,8 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublasLt -lcublas -lstdc++,)
+comma := ,
+CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_HOME)/lib64 -Wl$(comma)-rpath$(comma)$(CUDA_HOME)/lib64 -lcudart -lcublasLt -lcublas -lstdc++,)
 CUDA_DEPS := $(if $(NVCC),build/lib/libql_cuda.a,)
 CFLAGS    += $(if $(NVCC),-DQL_HAVE_CUDA=1,)
 
@@ -136,7 +137,60 @@ run: build/bin/$(EXP) ## run one experiment: make run EXP=e01-formats [FORCE=1] 
 	$< $(RUN_FLAGS) $(ARGS)
 
 # ---- figures and reports ----
-# (figures, report, paper, check-report: written with src/report)
+# results/<model>/<exp>/<recipe>.json --(ql figdata, '#%' lines of figures/<fig>.gp)--> build/out/data/<fig>.tsv
+#   --(gnuplot figures/<fig>.gp, lang='en'|'zh')--> build/out/<fig>.<lang>.svg + .png
+# notebooks-md/<lang>/<nb>.md, paper/<lang>/paper.md --(ql report)--> build/report/<lang>/<page>.html + .md
+# The language reaches gnuplot and ql as an argument only (LANG itself is unexported above).
+REPORT_LANGS := en zh
+FIG_GP       := $(sort $(wildcard figures/e[0-9][0-9]-*.gp))
+FIG_NAMES    := $(patsubst figures/%.gp,%,$(FIG_GP))
+FIG_TSV      := $(FIG_NAMES:%=build/out/data/%.tsv)
+FIG_OUT      := $(foreach l,$(REPORT_LANGS),$(FIG_NAMES:%=build/out/%.$(l).svg) $(FIG_NAMES:%=build/out/%.$(l).png))
+# the experiments the figures and reports read; `make figures` runs each (its driver decides cache hits)
+FIG_EXPS     := e01-formats
+RESULTS_JSON := $(sort $(wildcard results/*/*/*.json))
+NB_NAMES     := $(patsubst notebooks-md/en/%.md,%,$(sort $(wildcard notebooks-md/en/*.md)))
+# the model folder's name (MODEL=~/models/Qwen3-8B/ -> Qwen3-8B) picks results/<model>/ for references without one
+REPORT_MODEL  = $(notdir $(patsubst %/,%,$(MODEL)))
+REPORT_FLAGS  = --results results --model $(REPORT_MODEL) --figures build/out
+
+figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) ## run the experiments whose results are missing, then draw every figure (en and zh)
+	$(foreach e,$(FIG_EXPS),build/bin/$(e) $(RUN_FLAGS) &&) true
+	$(MAKE) --no-print-directory figures-draw
+
+# A second make, so that the results the drivers just wrote are in RESULTS_JSON.
+.PHONY: figures-draw
+figures-draw: $(FIG_OUT)
+
+build/out/data/%.tsv: figures/%.gp build/bin/ql $(RESULTS_JSON)
+	build/bin/ql figdata --results results --model $(REPORT_MODEL) --out $@ $<
+
+# One pattern rule per language: its two targets (svg, png) come from one gnuplot run. gnuplot writes
+# .tmp files that are renamed into place, so an interrupted run leaves no half figure behind.
+define FIG_LANG_RULE
+build/out/%.$(1).svg build/out/%.$(1).png: figures/%.gp build/out/data/%.tsv figures/style.gp figures/labels_$(1).gp
+	gnuplot -e "lang='$(1)'; datafile='build/out/data/$$*.tsv'; svgfile='$$(basename $$@).svg.tmp'; pngfile='$$(basename $$@).png.tmp'" $$<
+	mv -f $$(basename $$@).svg.tmp $$(basename $$@).svg
+	mv -f $$(basename $$@).png.tmp $$(basename $$@).png
+
+build/report/$(1)/%.html: notebooks-md/$(1)/%.md build/bin/ql $(RESULTS_JSON) $(FIG_NAMES:%=build/out/%.$(1).svg)
+	build/bin/ql report --lang $(1) $$(REPORT_FLAGS) --out $$@ $$<
+
+build/report/$(1)/paper.html: paper/$(1)/paper.md build/bin/ql $(RESULTS_JSON) $(FIG_NAMES:%=build/out/%.$(1).svg)
+	build/bin/ql report --lang $(1) $$(REPORT_FLAGS) --out $$@ $$<
+
+build/report/$(1)/index.html: $(NB_NAMES:%=build/report/$(1)/%.html) build/report/$(1)/paper.html build/bin/ql
+	build/bin/ql report --index --lang $(1) --out $$@ $(NB_NAMES:%=build/report/$(1)/%.md) build/report/$(1)/paper.md
+endef
+$(foreach l,$(REPORT_LANGS),$(eval $(call FIG_LANG_RULE,$(l))))
+
+report: build/report/$(REPORT_LANG)/index.html ## render the notebooks and the paper: make report LANG=en|zh
+	@echo "report: $(CURDIR)/build/report/$(REPORT_LANG)/index.html" >&2
+
+paper: build/report/$(REPORT_LANG)/paper.html ## render the paper only: make paper LANG=en|zh
+
+check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ## open the zh report in headless Chromium; check Chinese text and that every figure loads
+	bash tools/check-report.sh build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) build/report/zh/paper.html
 
 # ---- data ----
 # (data: written with the data readers)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd_figdata.h"
+#include "cli/cmd_report.h"
 #include "core/check.h"
 
 struct ql_command {
@@ -14,6 +16,8 @@ struct ql_command {
 };
 
 static const struct ql_command COMMANDS[] = {
+    {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
+    {"report", cmd_report, "render a notebook or the paper (or the index) to HTML"},
     {NULL, NULL, NULL},
 };
 
