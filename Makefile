@@ -9,7 +9,8 @@ NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/de
 CUDA_HOME := $(if $(NVCC),$(patsubst %/bin/nvcc,%,$(NVCC)),)
 CFLAGS := -std=c11 -O2 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
           -ffile-prefix-map=$(CURDIR)=. -fno-omit-frame-pointer
-LDLIBS := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread -fopenmp
+LIBS_COMMON := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread
+LDLIBS := $(LIBS_COMMON) -fopenmp
 # Kernels: Hopper (sm_90a: wgmma, TMA) and Ampere (sm_80) machine code, no fast math (STYLE.md section 6).
 NVCCFLAGS := -std=c++17 -O3 -g -lineinfo -Isrc -Ikernels \
              -gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_80,code=sm_80 \
@@ -109,7 +110,8 @@ build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a $(CUDA_DEPS)
 
 build/bin/check_%: tests/check_%.cu build/lib/libql.a $(CUDA_DEPS)
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF build/obj/tests/check_$*.d $< -o $@ build/lib/libql.a $(CUDA_LIBS) $(LDLIBS)
+	@mkdir -p build/obj/tests
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF build/obj/tests/check_$*.d $< -o $@ build/lib/libql.a build/lib/libql_cuda.a -lcublasLt -lcublas $(LIBS_COMMON) -lgomp
 
 build/obj/experiments/%.o: experiments/%/main.c | build/.deps-ok
 	@mkdir -p $(@D)

@@ -1,0 +1,49 @@
+/* quantize_mxfp8 -- see quantize_mxfp8.h. */
+#include "quantize_mxfp8.h"
+
+#include "common.cuh"
+#include "core/check.h"
+
+/* One thread per 32-element block b = x[32b .. 32b+31]. */
+static __global__ void quantize_mxfp8_kernel(const float *x, struct mxfp8_block *y, int64_t n_blocks,
+                                             int ceil_rule) {
+    int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= n_blocks) return;
+    const float *xb = x + b * MXFP8_BLOCK_SIZE;
+    /* E4M3: emax_elem 8, largest value 448 (src/formats/mxfp8.h). */
+    uint8_t e = dev_mx_scale(dev_amax(xb, MXFP8_BLOCK_SIZE), 8, 448.0f, ceil_rule);
+    float X = dev_e8m0_value(e);
+    struct mxfp8_block out;
+    out.e = e;
+    /* Exact division by a power of two; E4M3 rounding (and saturation past 448) is the only rounding. */
+    for (int i = 0; i < MXFP8_BLOCK_SIZE; i++) out.qs[i] = e == 0xFF ? 0 : dev_e4m3(__fdiv_rn(xb[i], X));
+    y[b] = out;
+}
+
+static __global__ void quantize_mxfp8_decode_kernel(const struct mxfp8_block *x, float *y, int64_t n_blocks) {
+    int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= n_blocks) return;
+    float X = dev_e8m0_value(x[b].e);
+    /* Exact products (power-of-two scale), so the decode needs no rounding-order care. */
+    for (int i = 0; i < MXFP8_BLOCK_SIZE; i++)
+        y[b * MXFP8_BLOCK_SIZE + i] = __fmul_rn(dev_e4m3_value(x[b].qs[i]), X);
+}
+
+extern "C" void quantize_mxfp8_cuda(const float *x, struct mxfp8_block *y, int64_t T, int64_t K,
+                                    enum e8m0_rule rule, void *stream) {
+    CHECK(K % MXFP8_BLOCK_SIZE == 0, "mxfp8: K=%lld is not a multiple of %d", (long long)K, MXFP8_BLOCK_SIZE);
+    int64_t n = T * K / MXFP8_BLOCK_SIZE;
+    if (n == 0) return;
+    quantize_mxfp8_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(
+        x, y, n, rule == E8M0_RULE_CEIL);
+    CUDA_CHECK_LAUNCH();
+}
+
+extern "C" void quantize_mxfp8_decode_cuda(const struct mxfp8_block *x, float *y, int64_t T, int64_t K,
+                                           void *stream) {
+    CHECK(K % MXFP8_BLOCK_SIZE == 0, "mxfp8: K=%lld is not a multiple of %d", (long long)K, MXFP8_BLOCK_SIZE);
+    int64_t n = T * K / MXFP8_BLOCK_SIZE;
+    if (n == 0) return;
+    quantize_mxfp8_decode_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n);
+    CUDA_CHECK_LAUNCH();
+}

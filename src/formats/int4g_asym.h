@@ -1,0 +1,29 @@
+/* int4g_asym -- "int4-gG-asym" (G = 32, 64, 128; default 128): group-wise asymmetric INT4, the AWQ grid
+ * (AutoAWQ / llm-awq: w = (q - z) * s, q in 0..15). Per row and group, with lo = min(min x, 0) and
+ * hi = max(max x, 0) (0 always in range, as GPTQ's quantizer does): s = bf16((hi - lo) / 15),
+ * z = clamp(rint(-lo / s), 0, 15), q = clamp(rint(x / s) + z, 0, 15), decode (q - z) * s (exact).
+ * Layout: codes two per byte, element 2i in the low nibble; scales BF16 [N][K/G]; zero points as nibbles over
+ * the flattened [N][K/G] index (the row functions take one byte per group). Zero group: s 0, z 0, zeros.
+ * NaN/Inf in a group: s NaN, the group decodes to NaN. Rounding: rint, ties to even. */
+#ifndef SRC_FORMATS_INT4G_ASYM_H
+#define SRC_FORMATS_INT4G_ASYM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Quantizes one row of K values with groups of G (K % G == 0, G even: CHECK) into K/2 bytes of packed codes,
+ * K/G BF16 scales and K/G zero points (one byte each, 0..15). */
+void int4g_asym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, uint8_t *zeros, int64_t K,
+                                 int G);
+
+/* Decodes one row: y[k] = (code(k) - zero(k/G)) * scale(k/G). */
+void int4g_asym_dequantize_row_ref(const uint8_t *q, const uint16_t *scales, const uint8_t *zeros, float *y,
+                                   int64_t K, int G);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

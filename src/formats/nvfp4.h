@@ -1,0 +1,42 @@
+/* nvfp4 -- "nvfp4": NVIDIA NVFP4 (ModelOpt, llm-compressor, TensorRT-LLM): E2M1 in blocks of 16 along K,
+ * a UE4M3 scale per block, an FP32 global g per tensor (qtensor.global_scale; checkpoints store 1/g).
+ *   g = 448*6 / amax (1 if amax is 0, capped at 2^64)     s = ue4m3((amax_b / 6) * g), d = value(s)
+ *   q = e2m1(x * (1 / (d / g)))  (FP32 ops in this order, then RNE to E2M1)     y = (e2m1(q) * d) / g
+ * Layout: struct nvfp4_block {UE4M3 scale, 8 bytes}, element 2i in the low nibble of qs[i]. A block whose
+ * scale decodes to 0 (all-zero, or tiny beside the tensor amax) stores zero codes and decodes to zeros;
+ * NaN/Inf in a block gives scale 0x7F and the block decodes to NaN; a non-finite tensor amax makes g NaN. */
+#ifndef SRC_FORMATS_NVFP4_H
+#define SRC_FORMATS_NVFP4_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVFP4_BLOCK_SIZE 16
+#define NVFP4_GLOBAL_MAX 18446744073709551616.0f /* 2^64: keeps d / g and its inverse normal floats */
+
+struct nvfp4_block {
+    uint8_t s;                          /* UE4M3 block scale (encoded with the global scale folded in) */
+    uint8_t qs[NVFP4_BLOCK_SIZE / 2];   /* E2M1 codes, even element in the low nibble */
+};
+#ifdef __cplusplus
+static_assert(sizeof(struct nvfp4_block) == 9, "nvfp4 block padding");
+#else
+_Static_assert(sizeof(struct nvfp4_block) == 9, "nvfp4 block padding");
+#endif
+
+/* The global scale g for a tensor with largest magnitude amax (see the header comment). */
+float nvfp4_global_scale(float amax);
+
+/* Quantizes one row of K values (K % 16 == 0: CHECK) into K/16 blocks, given the tensor's global scale. */
+void nvfp4_quantize_row_ref(const float *x, struct nvfp4_block *y, int64_t K, float global);
+
+/* Decodes K/16 blocks into K floats with the tensor's global scale. */
+void nvfp4_dequantize_row_ref(const struct nvfp4_block *x, float *y, int64_t K, float global);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
