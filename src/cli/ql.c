@@ -7,6 +7,7 @@
 
 #include "cli/cmd_figdata.h"
 #include "cli/cmd_report.h"
+#include "cli/cmd_tokenize.h"
 #include "core/check.h"
 
 struct ql_command {
@@ -18,6 +19,7 @@ struct ql_command {
 static const struct ql_command COMMANDS[] = {
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
     {"report", cmd_report, "render a notebook or the paper (or the index) to HTML"},
+    {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids on stdout"},
     {NULL, NULL, NULL},
 };
 
