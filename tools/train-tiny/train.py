@@ -171,17 +171,17 @@ def main():
     ap.add_argument("--corpus", default=".carry/tiny/train.txt.xz")
     ap.add_argument("--model-dir", default="models/qwen3-tiny")
     ap.add_argument("--out", default=os.environ.get("OUT", "/tmp/out"))
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=3800)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=2048)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-frac", type=float, default=0.1)
-    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-windows", type=int, default=32)
+    ap.add_argument("--eval-windows", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=420.0,
                     help="stop training early (and say so) past this many s")
     ap.add_argument("--gen-tokens", type=int, default=48)
@@ -290,6 +290,8 @@ def main():
     steps_done = step + 1
     train_s = time.time() - t_train
     tsv.close()
+    log("trained %d steps in %.1fs, peak GPU memory %.1f GiB" %
+        (steps_done, train_s, torch.cuda.max_memory_allocated() / 2**30))
 
     # ---- save BF16 ----------------------------------------------------------
     model.eval()
@@ -302,7 +304,8 @@ def main():
     ref = Qwen3ForCausalLM(cfg).float().cuda().eval()
     missing = ref.load_state_dict({k: v.float() for k, v in sd.items()},
                                   strict=False)
-    ref.tie_weights()
+    if ref.lm_head.weight.data_ptr() != ref.model.embed_tokens.weight.data_ptr():
+        ref.lm_head.weight = ref.model.embed_tokens.weight
     log("reload: missing %s unexpected %s" % (missing.missing_keys,
                                               missing.unexpected_keys))
     torch.backends.cuda.matmul.allow_tf32 = False
