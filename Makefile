@@ -162,7 +162,14 @@ figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) ## run the experiments whose res
 
 # A second make, so that the results the drivers just wrote are in RESULTS_JSON.
 .PHONY: figures-draw
-figures-draw: $(FIG_OUT)
+figures-draw: $(FIG_OUT) $(foreach l,$(REPORT_LANGS),build/out/qwen3-tiny-loss.$(l).svg)
+
+# The embedded model's training curve: its script and data live with the model (models/qwen3-tiny/).
+build/out/qwen3-tiny-loss.%.svg build/out/qwen3-tiny-loss.%.png: models/qwen3-tiny/loss_curve.gp models/qwen3-tiny/train_log.tsv figures/style.gp
+	@mkdir -p $(@D)
+	gnuplot -e "lang='$*'; svgfile='build/out/qwen3-tiny-loss.$*.svg.tmp'; pngfile='build/out/qwen3-tiny-loss.$*.png.tmp'" $<
+	mv -f build/out/qwen3-tiny-loss.$*.svg.tmp build/out/qwen3-tiny-loss.$*.svg
+	mv -f build/out/qwen3-tiny-loss.$*.png.tmp build/out/qwen3-tiny-loss.$*.png
 
 build/out/data/%.tsv: figures/%.gp build/bin/ql $(RESULTS_JSON)
 	build/bin/ql figdata --results results --model $(REPORT_MODEL) --out $@ $<
