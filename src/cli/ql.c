@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cmd_figdata.h"
+#include "cli/cmd_generate.h"
+#include "cli/cmd_logits.h"
 #include "cli/cmd_report.h"
 #include "cli/cmd_tokenize.h"
 #include "core/check.h"
@@ -18,6 +20,8 @@ struct ql_command {
 
 static const struct ql_command COMMANDS[] = {
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
+    {"generate", cmd_generate, "continue a prompt with the CPU engine"},
+    {"logits", cmd_logits, "logits of a token sequence (QLLOGITS file or top-k text)"},
     {"report", cmd_report, "render a notebook or the paper (or the index) to HTML"},
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids on stdout"},
     {NULL, NULL, NULL},

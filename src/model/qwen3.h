@@ -1,0 +1,79 @@
+/* src/model/qwen3.h -- a Qwen3 / Qwen3-MoE model in memory: hyper-parameters plus FP32 weights.
+ * qwen3_load reads an HF checkpoint directory (config.json, model.safetensors or its sharded index), checks
+ * every tensor's presence, dtype and shape against the config (errors name the file and the tensor), converts
+ * BF16 / F16 / F32 to FP32 (exact) and dequantizes Qwen's block FP8 (F8_E4M3 with weight_scale_inv per
+ * 128 x 128 block: w = fp8 * scale_inv[n / 128][k / 128]) on load; non-finite weights give a warning.
+ * Tensor names are those of HF checkpoints: model.embed_tokens.weight, model.layers.L.{input_layernorm,
+ * post_attention_layernorm}.weight, model.layers.L.self_attn.{q,k,v,o}_proj.weight, .{q,k}_norm.weight,
+ * model.layers.L.mlp.{gate,up,down}_proj.weight or (MoE) model.layers.L.mlp.gate.weight (router) and
+ * model.layers.L.mlp.experts.X.{gate,up,down}_proj.weight, model.norm.weight, lm_head.weight (if untied).
+ * Every projection is a struct linear that qwen3_for_each_linear visits (embeddings, lm_head, norms and the
+ * router are not Linears: they stay as loaded). API: qwen3_load / qwen3_free / qwen3_for_each_linear. */
+#ifndef SRC_MODEL_QWEN3_H
+#define SRC_MODEL_QWEN3_H
+
+#include <stdint.h>
+
+#include "model/qwen3_config.h"
+#include "ops/linear.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct qwen3_layer {
+    float *attn_norm;            /* D, input_layernorm */
+    float *mlp_norm;             /* D, post_attention_layernorm */
+    float *q_norm, *k_norm;      /* D_h, per-head QK RMSNorm */
+    struct linear q, k, v, o;    /* q: (H D_h) x D, k, v: (H_kv D_h) x D, o: D x (H D_h) */
+    int is_moe;
+    struct linear gate, up, down;             /* dense MLP: F x D, F x D, D x F */
+    float *router;                            /* MoE: E x D, FP32 */
+    struct linear *exp_gate, *exp_up, *exp_down;   /* MoE: E each, F_moe x D, F_moe x D, D x F_moe */
+};
+
+struct qwen3_model {
+    struct qwen3_config cfg;
+    char *dir;
+    float *embed;                /* V x D */
+    float *lm_head;              /* V x D; == embed when tie_word_embeddings */
+    float *final_norm;           /* D */
+    float *inv_freq;             /* D_h / 2 RoPE frequencies from rope_theta */
+    struct qwen3_layer *layers;  /* n_layers */
+    int64_t n_nonfinite;         /* non-finite weight values seen on load (each tensor warned about) */
+};
+
+enum qwen3_linear_kind {
+    QWEN3_LINEAR_Q,
+    QWEN3_LINEAR_K,
+    QWEN3_LINEAR_V,
+    QWEN3_LINEAR_O,
+    QWEN3_LINEAR_GATE,
+    QWEN3_LINEAR_UP,
+    QWEN3_LINEAR_DOWN,
+};
+
+/* Loads the checkpoint in dir (see the header comment). Never returns on error: dies with one line naming the
+ * file and tensor, exit status 1. The result is freed with qwen3_free. */
+struct qwen3_model *qwen3_load(const char *dir);
+
+/* Frees the model and every linear's format state. NULL is a no-op. */
+void qwen3_free(struct qwen3_model *m);
+
+/* One visit of qwen3_for_each_linear: name is the HF module name without ".weight"
+ * ("model.layers.3.mlp.down_proj", "model.layers.5.mlp.experts.17.up_proj"), layer the decoder layer, expert
+ * the expert index or -1, kind the projection; l may be modified (weights replaced, hooks set). */
+typedef void (*qwen3_linear_fn)(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                                struct linear *l);
+
+/* Calls fn for every Linear of the model, layer by layer in the order q, k, v, o, then gate, up, down (for MoE
+ * layers: expert by expert, gate, up, down each). Returns the number of linears visited. */
+int64_t qwen3_for_each_linear(struct qwen3_model *m, qwen3_linear_fn fn, void *ctx);
+
+/* Short name of a kind: "q_proj", ..., "down_proj". */
+const char *qwen3_linear_kind_name(enum qwen3_linear_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,207 @@
+/* qwen3_config -- config.json -> struct qwen3_config; see qwen3_config.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "model/qwen3_config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/check.h"
+#include "core/json_io.h"
+
+static int64_t get_pos_int(const cJSON *o, const char *key, const char *what) {
+    int64_t v = json_get_int(o, key, what);
+    if (v <= 0) die("%s: key '%s': expected a positive integer, got %lld", what, key, (long long)v);
+    return v;
+}
+
+static int get_bool(const cJSON *o, const char *key, int dflt, const char *what) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) return dflt;
+    if (!cJSON_IsBool(v)) die("%s: key '%s': expected true or false", what, key);
+    return cJSON_IsTrue(v);
+}
+
+/* Adds the ids of an eos_token_id value (number or list of numbers) to c, skipping duplicates. */
+static void add_eos(struct qwen3_config *c, const cJSON *v, const char *what) {
+    if (!v || cJSON_IsNull(v)) return;
+    if (cJSON_IsNumber(v)) {
+        int32_t id = (int32_t)v->valuedouble;
+        if (qwen3_config_is_eos(c, id)) return;
+        if (c->n_eos >= QWEN3_MAX_EOS) die("%s: more than %d eos_token_id values", what, QWEN3_MAX_EOS);
+        c->eos_ids[c->n_eos++] = id;
+        return;
+    }
+    if (!cJSON_IsArray(v)) die("%s: key 'eos_token_id': expected a number or a list of numbers", what);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        if (!cJSON_IsNumber(it)) die("%s: key 'eos_token_id': expected a number or a list of numbers", what);
+        add_eos(c, it, what);
+    }
+}
+
+/* rope_theta from the top level, else rope_parameters (transformers 5), refusing any non-default rope type. */
+static double read_rope(const cJSON *root, const char *what) {
+    const char *keys[2] = {"rope_scaling", "rope_parameters"};
+    double theta = json_get_number_opt(root, "rope_theta", NAN, what);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *rp = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
+        if (!rp || cJSON_IsNull(rp)) continue;
+        if (!cJSON_IsObject(rp)) die("%s: key '%s': expected an object or null", what, keys[i]);
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(rp, "rope_type");
+        if (!ty) ty = cJSON_GetObjectItemCaseSensitive(rp, "type");
+        if (ty && (!cJSON_IsString(ty) || strcmp(ty->valuestring, "default") != 0))
+            die("%s: key '%s': rope type '%s' is not supported (only the default rotary embedding)", what, keys[i],
+                cJSON_IsString(ty) ? ty->valuestring : "?");
+        double t = json_get_number_opt(rp, "rope_theta", NAN, what);
+        if (!isnan(t)) theta = t;
+    }
+    if (isnan(theta)) {
+        // Qwen3Config's own default, which is what transformers uses when the key is absent.
+        warn("%s: no rope_theta; using transformers' Qwen3 default 10000", what);
+        theta = 10000.0;
+    }
+    if (!(theta > 1.0)) die("%s: rope_theta %g must be > 1", what, theta);
+    return theta;
+}
+
+void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *what) {
+    memset(c, 0, sizeof *c);
+    cJSON *root = json_parse_or_die(json, strlen(json), what);
+    if (!cJSON_IsObject(root)) die("%s: expected a JSON object", what);
+
+    // Architecture: the first entry of "architectures", or model_type when the list is absent.
+    const cJSON *arch = cJSON_GetObjectItemCaseSensitive(root, "architectures");
+    const char *a = NULL;
+    if (cJSON_IsArray(arch) && cJSON_GetArraySize(arch) > 0 && cJSON_IsString(cJSON_GetArrayItem(arch, 0)))
+        a = cJSON_GetArrayItem(arch, 0)->valuestring;
+    if (!a) {
+        const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+        if (cJSON_IsString(mt) && !strcmp(mt->valuestring, "qwen3")) a = "Qwen3ForCausalLM";
+        else if (cJSON_IsString(mt) && !strcmp(mt->valuestring, "qwen3_moe")) a = "Qwen3MoeForCausalLM";
+        else die("%s: no \"architectures\" list and model_type is not qwen3 / qwen3_moe", what);
+    }
+    if (strcmp(a, "Qwen3ForCausalLM") != 0 && strcmp(a, "Qwen3MoeForCausalLM") != 0)
+        die("%s: architecture '%s' is not supported: expected Qwen3ForCausalLM or Qwen3MoeForCausalLM", what, a);
+    snprintf(c->architecture, sizeof c->architecture, "%s", a);
+    c->is_moe = !strcmp(a, "Qwen3MoeForCausalLM");
+
+    c->D = get_pos_int(root, "hidden_size", what);
+    c->n_layers = get_pos_int(root, "num_hidden_layers", what);
+    c->H = get_pos_int(root, "num_attention_heads", what);
+    c->H_kv = json_get_int_opt(root, "num_key_value_heads", c->H, what);
+    c->D_h = json_get_int_opt(root, "head_dim", c->D / c->H, what);
+    c->V = get_pos_int(root, "vocab_size", what);
+    c->max_pos = json_get_int_opt(root, "max_position_embeddings", 40960, what);
+    c->rms_norm_eps = json_get_number(root, "rms_norm_eps", what);
+    c->rope_theta = read_rope(root, what);
+    c->tie_word_embeddings = get_bool(root, "tie_word_embeddings", 0, what);
+    c->attention_bias = get_bool(root, "attention_bias", 0, what);
+    if (c->n_layers > QWEN3_MAX_LAYERS) die("%s: num_hidden_layers %lld exceeds %d", what, (long long)c->n_layers,
+                                            QWEN3_MAX_LAYERS);
+    if (c->H_kv <= 0 || c->H % c->H_kv != 0)
+        die("%s: num_attention_heads %lld is not a multiple of num_key_value_heads %lld", what, (long long)c->H,
+            (long long)c->H_kv);
+    if (c->D_h <= 0 || c->D_h % 2 != 0) die("%s: head_dim %lld must be even and positive", what, (long long)c->D_h);
+    if (!(c->rms_norm_eps > 0.0)) die("%s: rms_norm_eps %g must be > 0", what, c->rms_norm_eps);
+
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
+    if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "silu") != 0))
+        die("%s: hidden_act '%s' is not supported (Qwen3 uses silu)", what, cJSON_IsString(act) ? act->valuestring : "?");
+    if (get_bool(root, "use_sliding_window", 0, what))
+        die("%s: use_sliding_window true is not supported (no released Qwen3 uses it)", what);
+
+    // The dense MLP width: every Qwen3 has it; a MoE model uses it for its mlp_only_layers.
+    c->F = c->is_moe ? json_get_int_opt(root, "intermediate_size", 0, what) : get_pos_int(root, "intermediate_size", what);
+    if (c->is_moe) {
+        // transformers 5 writes num_local_experts where 4.x (and every released config) has num_experts.
+        c->E = cJSON_GetObjectItemCaseSensitive(root, "num_experts") ? get_pos_int(root, "num_experts", what)
+               : cJSON_GetObjectItemCaseSensitive(root, "num_local_experts") ? get_pos_int(root, "num_local_experts", what)
+                                                                              : get_pos_int(root, "num_experts", what);
+        c->top_k = get_pos_int(root, "num_experts_per_tok", what);
+        c->F_moe = get_pos_int(root, "moe_intermediate_size", what);
+        c->decoder_sparse_step = json_get_int_opt(root, "decoder_sparse_step", 1, what);
+        c->norm_topk_prob = get_bool(root, "norm_topk_prob", 0, what);
+        if (c->top_k > c->E) die("%s: num_experts_per_tok %lld exceeds num_experts %lld", what, (long long)c->top_k,
+                                 (long long)c->E);
+        if (c->decoder_sparse_step <= 0) die("%s: decoder_sparse_step must be positive", what);
+        uint8_t mlp_only[QWEN3_MAX_LAYERS] = {0};
+        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(root, "mlp_only_layers");
+        if (mo && !cJSON_IsNull(mo)) {
+            if (!cJSON_IsArray(mo)) die("%s: key 'mlp_only_layers': expected a list of layer indices", what);
+            const cJSON *it;
+            cJSON_ArrayForEach(it, mo) {
+                if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble >= (double)c->n_layers)
+                    die("%s: key 'mlp_only_layers': entry is not a layer index in [0, %lld)", what,
+                        (long long)c->n_layers);
+                mlp_only[(int)it->valuedouble] = 1;
+            }
+        }
+        // HF Qwen3MoeDecoderLayer: sparse iff not in mlp_only_layers and (layer + 1) % decoder_sparse_step == 0.
+        for (int64_t l = 0; l < c->n_layers; l++) {
+            c->layer_is_moe[l] = !mlp_only[l] && (l + 1) % c->decoder_sparse_step == 0;
+            if (!c->layer_is_moe[l] && c->F <= 0)
+                die("%s: layer %lld is dense but intermediate_size is missing", what, (long long)l);
+        }
+    }
+
+    c->bos_id = (int32_t)json_get_int_opt(root, "bos_token_id", -1, what);
+    add_eos(c, cJSON_GetObjectItemCaseSensitive(root, "eos_token_id"), what);
+
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "quantization_config");
+    if (q && !cJSON_IsNull(q)) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
+        const char *method = cJSON_IsString(m) ? m->valuestring : "?";
+        const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
+        if (strcmp(method, "fp8") != 0 || !cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+            die("%s: quantization_config.quant_method '%s' is not supported on input: expected a BF16/FP16/FP32 "
+                "checkpoint or Qwen's block FP8 (quant_method fp8 with weight_block_size)", what, method);
+        c->fp8_block_n = (int)cJSON_GetArrayItem(bs, 0)->valuedouble;
+        c->fp8_block_k = (int)cJSON_GetArrayItem(bs, 1)->valuedouble;
+        if (c->fp8_block_n <= 0 || c->fp8_block_k <= 0) die("%s: weight_block_size must be positive", what);
+    }
+    cJSON_Delete(root);
+}
+
+void qwen3_config_load(struct qwen3_config *c, const char *path) {
+    struct stat sb;
+    int dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    size_t n = strlen(path) + 32;
+    char *cfg = xmalloc(n), *gen = xmalloc(n);
+    snprintf(cfg, n, dir ? "%s/config.json" : "%s", path);
+    if (!file_exists(cfg)) die("%s: not found (expected an HF checkpoint directory with config.json)", cfg);
+    char *text = file_read_all(cfg, NULL);
+    qwen3_config_parse(c, text, cfg);
+    free(text);
+    // generation_config.json lists every stop id (Qwen3: <|im_end|> and <|endoftext|>).
+    if (dir) {
+        snprintf(gen, n, "%s/generation_config.json", path);
+        if (file_exists(gen)) {
+            cJSON *g = json_read_file(gen);
+            add_eos(c, cJSON_GetObjectItemCaseSensitive(g, "eos_token_id"), gen);
+            cJSON_Delete(g);
+        }
+    }
+    free(cfg);
+    free(gen);
+}
+
+int qwen3_config_is_eos(const struct qwen3_config *c, int32_t id) {
+    for (int i = 0; i < c->n_eos; i++)
+        if (c->eos_ids[i] == id) return 1;
+    return 0;
+}
+
+int64_t qwen3_config_n_params(const struct qwen3_config *c) {
+    const int64_t D = c->D, Dh = c->D_h;
+    int64_t attn = D * c->H * Dh * 2 + D * c->H_kv * Dh * 2 + 2 * Dh + 2 * D;
+    int64_t n = c->V * D * (c->tie_word_embeddings ? 1 : 2) + D;
+    for (int64_t l = 0; l < c->n_layers; l++) {
+        n += attn;
+        n += c->layer_is_moe[l] ? c->E * 3 * D * c->F_moe + c->E * D : 3 * D * c->F;
+    }
+    return n;
+}

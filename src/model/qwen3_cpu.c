@@ -1,0 +1,150 @@
+/* qwen3_cpu -- the FP32 Qwen3 forward pass; see qwen3_cpu.h. */
+#include "model/qwen3_cpu.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "ops/attention.h"
+#include "ops/moe.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "ops/swiglu.h"
+
+/* Copies the embedding rows of ids (no scaling: Qwen3 multiplies by nothing). An id outside the vocabulary
+ * is an input error (it comes from a tokenizer or a command line), so it dies rather than CHECKs. */
+void qwen3_cpu_embed(const struct qwen3_model *m, const int32_t *ids, int64_t T, float *x) {
+    const int64_t D = m->cfg.D;
+    for (int64_t t = 0; t < T; t++) {
+        if (ids[t] < 0 || ids[t] >= m->cfg.V)
+            die("token id %d at position %lld is outside the vocabulary [0, %lld)", ids[t], (long long)t,
+                (long long)m->cfg.V);
+        memcpy(x + t * D, m->embed + (int64_t)ids[t] * D, (size_t)D * sizeof(float));
+    }
+}
+
+/* One Qwen3DecoderLayer on the residual stream. Scratch buffers are allocated per call: at T = 2048 the
+ * largest is T x F floats (25 MB for Qwen3-0.6B), negligible next to the GEMMs, and it keeps the function
+ * reentrant (no model-owned scratch that two threads could share by mistake). */
+void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
+                     struct kv_cache *kv) {
+    // x: T x D; n: T x D; q: T x H x D_h; k, v: T x H_kv x D_h; att: T x H x D_h; g, u: T x F
+    const struct qwen3_config *c = &m->cfg;
+    const struct qwen3_layer *L = &m->layers[layer];
+    const int64_t D = c->D, H = c->H, Hkv = c->H_kv, Dh = c->D_h;
+    const float eps = (float)c->rms_norm_eps;
+    CHECK(kv && pos0 + T <= kv->cap, "kv cache missing or too small");
+    float *n = xmalloc((size_t)(T * D) * sizeof(float));
+    float *q = xmalloc((size_t)(T * H * Dh) * sizeof(float));
+    float *k = xmalloc((size_t)(T * Hkv * Dh) * sizeof(float));
+    float *v = xmalloc((size_t)(T * Hkv * Dh) * sizeof(float));
+    float *att = xmalloc((size_t)(T * H * Dh) * sizeof(float));
+
+    // ---- attention ----
+    // n = input_layernorm(x); q, k, v projections of the normed stream.
+    rmsnorm_ref(n, x, L->attn_norm, T, D, eps);
+    linear_forward(&L->q, n, q, T);
+    linear_forward(&L->k, n, k, T);
+    linear_forward(&L->v, n, v, T);
+    // QK-norm is per head (rows of D_h) and comes before RoPE, as in Qwen3Attention.
+    rmsnorm_ref(q, q, L->q_norm, T * H, Dh, eps);
+    rmsnorm_ref(k, k, L->k_norm, T * Hkv, Dh, eps);
+    rope_apply_ref(q, T, H, Dh, pos0, m->inv_freq);
+    rope_apply_ref(k, T, Hkv, Dh, pos0, m->inv_freq);
+    // Keys and values go into the cache first and attention reads them back from there, so a BF16 cache
+    // affects the current tokens exactly as it affects later ones (as in a real BF16 KV cache).
+    kv_cache_store(kv, layer, pos0, T, k, v);
+    attention_ref(att, q, kv_cache_k(kv, layer), kv_cache_v(kv, layer), T, pos0, H, Hkv, Dh, Hkv * Dh);
+    linear_forward(&L->o, att, n, T);
+    // Residual add: x = x + o_proj(attention).
+    for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
+    free(q);
+    free(k);
+    free(v);
+    free(att);
+
+    // ---- MLP ----
+    float *h = xmalloc((size_t)(T * D) * sizeof(float));
+    // h = post_attention_layernorm(x); then the dense SwiGLU MLP or the MoE block, into n.
+    rmsnorm_ref(h, x, L->mlp_norm, T, D, eps);
+    if (L->is_moe) {
+        moe_forward_ref(n, h, T, D, L->router, c->E, c->top_k, c->norm_topk_prob, L->exp_gate, L->exp_up,
+                        L->exp_down, NULL);
+    } else {
+        const int64_t F = c->F;
+        float *g = xmalloc((size_t)(T * F) * sizeof(float));
+        float *u = xmalloc((size_t)(T * F) * sizeof(float));
+        linear_forward(&L->gate, h, g, T);
+        linear_forward(&L->up, h, u, T);
+        swiglu_ref(g, g, u, T * F);
+        linear_forward(&L->down, g, n, T);
+        free(g);
+        free(u);
+    }
+    for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
+    free(h);
+    free(n);
+}
+
+/* lm_head as one sgemm: with a tied model this reads the embedding matrix (V x D) in place. */
+void qwen3_cpu_logits(const struct qwen3_model *m, const float *h, int64_t T, float *logits) {
+    // h: T x D; lm_head: V x D; logits: T x V
+    const int64_t D = m->cfg.D, V = m->cfg.V;
+    if (T == 1) {
+        // One row (decode, or the last prompt position): GEMV, no packing of the V x D matrix.
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)V, (int)D, 1.0f, m->lm_head, (int)D, h, 1, 0.0f, logits, 1);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)V, (int)D, 1.0f, h, (int)D, m->lm_head,
+                (int)D, 0.0f, logits, (int)V);
+}
+
+/* model.norm then (optionally) lm_head; x holds the normed states afterwards, which callers may keep. */
+void qwen3_cpu_final(const struct qwen3_model *m, float *x, int64_t T, float *logits) {
+    rmsnorm_ref(x, x, m->final_norm, T, m->cfg.D, (float)m->cfg.rms_norm_eps);
+    if (logits) qwen3_cpu_logits(m, x, T, logits);
+}
+
+/* The whole model on one chunk; see the header for the cache contract. kv->len is updated only after the
+ * last layer, so a failure mid-way (there is none but die) never leaves a half-filled position counted. */
+void qwen3_cpu_forward(const struct qwen3_model *m, const int32_t *ids, int64_t T, int64_t pos0,
+                       struct kv_cache *kv, float *logits, float *hidden) {
+    const struct qwen3_config *c = &m->cfg;
+    CHECK(T > 0, "T=%lld", (long long)T);
+    struct kv_cache tmp;
+    if (!kv) {
+        CHECK(pos0 == 0, "a one-shot forward (no cache) starts at position 0, got %lld", (long long)pos0);
+        kv_cache_init(&tmp, c->n_layers, c->H_kv, c->D_h, T, KV_CACHE_F32);
+        kv = &tmp;
+    }
+    CHECK(kv->n_layers == c->n_layers && kv->H_kv == c->H_kv && kv->D_h == c->D_h, "kv cache shape");
+    CHECK(pos0 >= 0 && pos0 <= kv->len, "pos0 %lld beyond the %lld cached positions", (long long)pos0,
+          (long long)kv->len);
+    if (pos0 + T > kv->cap)
+        die("context of %lld tokens exceeds the KV cache capacity of %lld", (long long)(pos0 + T), (long long)kv->cap);
+    float *x = xmalloc((size_t)(T * c->D) * sizeof(float));
+    qwen3_cpu_embed(m, ids, T, x);
+    for (int64_t l = 0; l < c->n_layers; l++) qwen3_cpu_layer(m, l, x, T, pos0, kv);
+    kv->len = pos0 + T;
+    qwen3_cpu_final(m, x, T, logits);
+    if (hidden) memcpy(hidden, x, (size_t)(T * c->D) * sizeof(float));
+    free(x);
+    if (kv == &tmp) kv_cache_free(&tmp);
+}
+
+/* FLOP model for throughput reports: 2 N K T per Linear, 2 E D T for the router, top_k experts per token,
+ * and the causal attention products; elementwise work is O(T D) and left out. */
+double qwen3_cpu_flops(const struct qwen3_model *m, int64_t T, int64_t pos0, int with_logits) {
+    const struct qwen3_config *c = &m->cfg;
+    double f = 0.0;
+    for (int64_t l = 0; l < c->n_layers; l++) {
+        const struct qwen3_layer *L = &m->layers[l];
+        f += linear_flops(&L->q, T) + linear_flops(&L->k, T) + linear_flops(&L->v, T) + linear_flops(&L->o, T);
+        f += attention_flops(T, pos0, c->H, c->D_h);
+        if (L->is_moe) f += 2.0 * T * c->E * c->D + (double)c->top_k * 3.0 * 2.0 * T * c->D * c->F_moe;
+        else f += linear_flops(&L->gate, T) + linear_flops(&L->up, T) + linear_flops(&L->down, T);
+    }
+    if (with_logits) f += 2.0 * T * c->V * c->D;
+    return f;
+}
