@@ -285,16 +285,10 @@ static void test_codecs(void) {
              kv_cache_round_bf16(1.01171875f) == 1.015625f,
          "bf16 rounding: exact, tie to even down, tie to even up");
     TEST(isnan(kv_cache_round_bf16(NAN)) && isinf(kv_cache_round_bf16(3.4e38f)), "bf16 rounding: NaN kept, overflow to inf");
-    TEST(safetensors_bf16_to_f32(0x3f80) == 1.0f && safetensors_bf16_to_f32(0xc040) == -3.0f, "bf16 decode");
     TEST(safetensors_f16_to_f32(0x3c00) == 1.0f && safetensors_f16_to_f32(0x0001) == ldexpf(1, -24) &&
              safetensors_f16_to_f32(0x7bff) == 65504.0f && isinf(safetensors_f16_to_f32(0xfc00)) &&
              isnan(safetensors_f16_to_f32(0x7e00)) && signbit(safetensors_f16_to_f32(0x8000)),
          "f16 decode: one, subnormal, max, -inf, NaN, -0");
-    TEST(safetensors_e4m3_to_f32(0x7e) == 448.0f && safetensors_e4m3_to_f32(0x01) == ldexpf(1, -9) &&
-             safetensors_e4m3_to_f32(0x38) == 1.0f && isnan(safetensors_e4m3_to_f32(0x7f)) &&
-             safetensors_e4m3_to_f32(0xb8) == -1.0f && safetensors_e4m3_to_f32(0x08) == ldexpf(1, -6),
-         "e4m3 decode: 448, min subnormal, 1, NaN, -1, min normal");
-    TEST(safetensors_e5m2_to_f32(0x3c) == 1.0f && isinf(safetensors_e5m2_to_f32(0x7c)), "e5m2 decode");
 }
 
 // ---- sampling ----

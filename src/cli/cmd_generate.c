@@ -13,6 +13,7 @@
 #include "core/check.h"
 #include "model/generate.h"
 #include "model/qwen3.h"
+#include "model/chat_template.h"
 #include "model/tokenizer.h"
 
 static void usage(FILE *f) {
@@ -94,10 +95,9 @@ int cmd_generate(int argc, char **argv) {
     int64_t n = 0;
     if (prompt) {
         tk = tokenizer_load(tok_path ? tok_path : dir);
-        const char *fmt = chat ? "<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n" : "%s";
-        size_t len = strlen(prompt) + strlen(fmt) + 1;
-        char *text = xmalloc(len);
-        snprintf(text, len, fmt, prompt);
+        /* --chat: one user turn through Qwen3's chat template, generation prompt on, thinking off. */
+        struct chat_message msg = {"user", prompt, NULL};
+        char *text = chat ? chat_template_render(&msg, 1, 1, 0) : xstrdup(prompt);
         size_t nn;
         ids = tokenizer_encode(tk, text, strlen(text), &nn);
         n = (int64_t)nn;

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "formats/bf16.h"  /* the element codecs live in src/formats (exhaustively tested there) */
+#include "formats/e4m3.h"
+#include "formats/e5m2.h"
 
 // The reference implementation refuses headers over 100 MB; a real 30B-A3B index header is ~2 MB.
 #define SAFETENSORS_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
@@ -44,14 +47,6 @@ const char *safetensors_dtype_name(enum safetensors_dtype dt) {
 
 // ---- element codecs ----
 
-/* BF16 is the top half of an FP32: shifting is exact, NaN and Inf included. */
-float safetensors_bf16_to_f32(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 /* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits; every value is exact in FP32. */
 float safetensors_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff;
@@ -64,21 +59,6 @@ float safetensors_f16_to_f32(uint16_t h) {
     u |= sign;
     memcpy(&v, &u, 4);
     return v;
-}
-
-float safetensors_e4m3_to_f32(uint8_t b) {
-    // E4M3 "fn" (OCP FP8): bias 7, no infinities, S.1111.111 is NaN, largest finite 448.
-    int s = b >> 7, e = (b >> 3) & 0xf, m = b & 7;
-    float v;
-    if (e == 15 && m == 7) return NAN;
-    if (e == 0) v = ldexpf((float)m, -9);                        /* subnormal: m/8 * 2^-6 */
-    else v = ldexpf((float)(8 + m), e - 10);                     /* (1 + m/8) * 2^(e-7) */
-    return s ? -v : v;
-}
-
-float safetensors_e5m2_to_f32(uint8_t b) {
-    // E5M2 is the top byte of an IEEE half.
-    return safetensors_f16_to_f32((uint16_t)((uint16_t)b << 8));
 }
 
 // ---- reading ----
@@ -327,7 +307,7 @@ void safetensors_read_f32(const struct safetensors_tensor *t, float *dst) {
         break;
     case SAFETENSORS_DTYPE_BF16:
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) dst[i] = safetensors_bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+        for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_float((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SAFETENSORS_DTYPE_F16:
 #pragma omp parallel for schedule(static) if (n > 65536)
@@ -335,11 +315,11 @@ void safetensors_read_f32(const struct safetensors_tensor *t, float *dst) {
         break;
     case SAFETENSORS_DTYPE_F8_E4M3:
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) dst[i] = safetensors_e4m3_to_f32(p[i]);
+        for (int64_t i = 0; i < n; i++) dst[i] = e4m3_to_float(p[i]);
         break;
     case SAFETENSORS_DTYPE_F8_E5M2:
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) dst[i] = safetensors_e5m2_to_f32(p[i]);
+        for (int64_t i = 0; i < n; i++) dst[i] = e5m2_to_float(p[i]);
         break;
     default:
         die("%s: '%s': dtype %s cannot be read as floating point", t->path, t->name, DTYPES[t->dtype].name);

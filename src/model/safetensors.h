@@ -99,11 +99,8 @@ void safetensors_read_f32(const struct safetensors_tensor *t, float *dst);
  * multiple of 8 bytes so the data area is aligned; metadata {"format": "pt"}. Dies on I/O errors. */
 void safetensors_write(const char *path, int n, const struct safetensors_desc *d);
 
-/* Element codecs (exact). e4m3 is the "fn" variant: no infinities, 0x7f / 0xff are NaN, max 448. */
-float safetensors_bf16_to_f32(uint16_t h);
+/* IEEE half to FP32 (exact). BF16, E4M3 and E5M2 decode through src/formats (bf16.h, e4m3.h, e5m2.h). */
 float safetensors_f16_to_f32(uint16_t h);
-float safetensors_e4m3_to_f32(uint8_t b);
-float safetensors_e5m2_to_f32(uint8_t b);
 
 #ifdef __cplusplus
 }
