@@ -133,6 +133,15 @@ test: build/bin/run_tests $(TEST_BIN) $(CHECK_BIN) build/bin/ql $(EXP_BIN) ## al
 	@if command -v chromium >/dev/null; then $(MAKE) --no-print-directory check-report; \
 	 else echo "SKIP check-report: chromium not installed" >&2; fi
 
+# ---- benchmarks ----
+# Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
+# correctness pass; the GPU kernels' benches skip (exit 77) without a device. Collected into build/bench/.
+BENCH_PROGS := build/bin/test_tokenizer build/bin/test_model $(if $(NVCC),build/bin/check_quantize,)
+bench: $(BENCH_PROGS) ## run the benchmarks (tokenizer MB/s, prefill GFLOP/s, codec kernels on a GPU) into build/bench/
+	@mkdir -p build/bench
+	@for p in $(BENCH_PROGS); do $$p --bench 2>&1 | grep -E '^(bench|SKIP)' || true; done | tee build/bench/bench.txt.tmp
+	@mv -f build/bench/bench.txt.tmp build/bench/bench.txt
+
 # ---- experiments ----
 RUN_FLAGS = $(if $(filter 1,$(FORCE)),--force,) --model $(MODEL) --backend $(BACKEND)
 run: build/bin/$(EXP) ## run one experiment: make run EXP=e01-formats [FORCE=1] [MODEL=DIR] [BACKEND=cuda]
@@ -149,7 +158,7 @@ FIG_NAMES    := $(patsubst figures/%.gp,%,$(FIG_GP))
 FIG_TSV      := $(FIG_NAMES:%=build/out/data/%.tsv)
 FIG_OUT      := $(foreach l,$(REPORT_LANGS),$(FIG_NAMES:%=build/out/%.$(l).svg) $(FIG_NAMES:%=build/out/%.$(l).png))
 # the experiments the figures and reports read; `make figures` runs each (its driver decides cache hits)
-FIG_EXPS     := e01-formats
+FIG_EXPS     := e01-formats e02-perplexity e03-kld e08-targets
 RESULTS_JSON := $(sort $(wildcard results/*/*/*.json))
 NB_NAMES     := $(patsubst notebooks-md/en/%.md,%,$(sort $(wildcard notebooks-md/en/*.md)))
 # the model folder's name (MODEL=~/models/Qwen3-8B/ -> Qwen3-8B) picks results/<model>/ for references without one
@@ -202,7 +211,55 @@ check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ##
 	bash tools/check-report.sh build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) build/report/zh/paper.html
 
 # ---- data ----
-# (data: written with the data readers)
+# The public evaluation files, pinned by sha256: the same hashes as the table in src/eval/dataset.c (the one the
+# programs check; tests/test_eval.c checks that this table agrees). Programs look for a file under --data-dir,
+# $QL_DATA_DIR, ./data, then ../shared/data; DATA_DIR=... on the make command line is exported as QL_DATA_DIR.
+# `make data` keeps a file that some directory of that search already holds with the right hash, else
+# downloads it into $(DATA_DIR) where a public URL exists (and the network allows), checks the hash, and
+# otherwise says what to do. Rows: name|sha256|url|sha256 of the download|member inside a zip ('-': none).
+DATA_DIR ?= data
+ifneq ($(filter command line environment,$(origin DATA_DIR)),)
+  export QL_DATA_DIR := $(abspath $(DATA_DIR))
+endif
+DATA_TABLE := \
+  wikitext-2/wiki.test.raw|173c87a53759e0201f33e0ccf978e510c2042d7f2cb78229d9a50d79b9e7dd08|https://wikitext.smerity.com/wikitext-2-raw-v1.zip|ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11|wikitext-2-raw/wiki.test.raw \
+  c4/c4_validation_2k.jsonl|c366f4a1a99f6586c6bb35a7aafa0fd86dd750b98edb2af8d6269c43cfbb14a0|-|-|-
+
+data: ## fetch the evaluation sets pinned by sha256 into DATA_DIR (default ./data), or say what to do offline
+	@missing=0; \
+	for row in $(foreach r,$(DATA_TABLE),'$(r)'); do \
+	  name=$${row%%|*}; rest=$${row#*|}; sha=$${rest%%|*}; rest=$${rest#*|}; \
+	  url=$${rest%%|*}; rest=$${rest#*|}; dlsha=$${rest%%|*}; member=$${rest#*|}; \
+	  found=; \
+	  for d in "$(DATA_DIR)" "$${QL_DATA_DIR:-}" data ../shared/data; do \
+	    [ -n "$$d" ] && [ -f "$$d/$$name" ] || continue; \
+	    if [ "$$(sha256sum "$$d/$$name" | cut -d' ' -f1)" = "$$sha" ]; then found=$$d; break; fi; \
+	    echo "✗ $$d/$$name: sha256 mismatch (expected $$sha): ignored" >&2; \
+	  done; \
+	  if [ -n "$$found" ]; then echo "✓ $$name (verified in $$found/)" >&2; continue; fi; \
+	  if [ "$$url" != - ]; then \
+	    tmp="$(DATA_DIR)/.download.$$$$"; mkdir -p "$(DATA_DIR)/$$(dirname $$name)"; \
+	    echo "  fetching $$url" >&2; \
+	    if (curl -fsSL --max-time 120 -o "$$tmp" "$$url" || wget -q -T 120 -O "$$tmp" "$$url") 2>/dev/null && \
+	       [ "$$(sha256sum "$$tmp" | cut -d' ' -f1)" = "$$dlsha" ]; then \
+	      if [ "$$member" != - ]; then unzip -p "$$tmp" "$$member" > "$$tmp.x" && mv -f "$$tmp.x" "$$tmp"; fi; \
+	      if [ "$$(sha256sum "$$tmp" | cut -d' ' -f1)" = "$$sha" ]; then \
+	        mv -f "$$tmp" "$(DATA_DIR)/$$name"; echo "✓ $$name (downloaded to $(DATA_DIR)/)" >&2; continue; \
+	      fi; \
+	    fi; \
+	    rm -f "$$tmp" "$$tmp.x"; \
+	    echo "✗ $$name: could not download $$url (offline?) or its sha256 differs" >&2; \
+	  else \
+	    echo "✗ $$name: no public URL (a derived file: see ../shared/data/SOURCES.md)" >&2; \
+	  fi; \
+	  missing=1; \
+	done; \
+	if [ $$missing = 1 ]; then \
+	  echo "hint: copy a verified copy of the files above (e.g. from ../shared/data) into $(DATA_DIR)/, or point" >&2; \
+	  echo "      DATA_DIR=/path/to/data (or QL_DATA_DIR) at a folder holding them; without any data the" >&2; \
+	  echo "      accuracy experiments score text sampled from the BF16 model and say so in their results." >&2; \
+	  exit 1; \
+	fi
 
 
 clean: ## remove build/ (never results/)

@@ -1,7 +1,9 @@
-/* e01-formats -- error of every number format on synthetic matrices; spec: spec.en.md (spec.zh.md)
+/* e01-formats -- error of every number format on synthetic matrices and on real weights; spec: spec.en.md
  * Usage: build/bin/e01-formats [--force] [--seed S] [--rows N] [--cols K] [--results DIR]
- *        [--model M] [--backend cpu|cuda]   (accepted for `make run`; e01 needs no model and runs on the CPU)
- * Writes: results/synthetic/e01-formats/<scheme>.json (atomically), one per scheme of src/formats. */
+ *        [--model DIR] [--backend cpu|cuda]   (--backend is accepted for `make run`; e01 runs on the CPU)
+ * Writes: results/synthetic/e01-formats/<scheme>.json (atomically), one per scheme of src/formats. The
+ * "weights" case quantizes every decoder Linear of the checkpoint DIR (default models/qwen3-tiny), each as
+ * its own tensor, and reports the error of all of them together. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "eval/qerror.h"    // defines: qerror_compute
 #include "eval/synthetic.h" // defines: synthetic_matrix, synthetic_dist_name
 #include "formats/qformat.h" // defines: qtensor_quantize, qtensor_dequantize, qtensor_bits_per_element
+#include "model/qwen3.h"     // defines: qwen3_load, qwen3_for_each_linear
+#include "ops/linear.h"      // defines: struct linear
 
 #define E01_NAME "e01-formats"
 
@@ -18,21 +22,23 @@ struct e01_params {
     uint64_t seed;
     int64_t rows, cols;
     const char *results;
+    const char *model;   /* checkpoint whose decoder Linears form the "weights" case */
     int force;
 };
 
 static struct e01_params e01_defaults(void) {
     /* Defaults live here and in the spec only. */
-    struct e01_params p = {.seed = 1, .rows = 4096, .cols = 4096, .results = "results", .force = 0};
+    struct e01_params p = {.seed = 1, .rows = 4096, .cols = 4096, .results = "results",
+                          .model = "models/qwen3-tiny", .force = 0};
     return p;
 }
 
 static void usage(FILE *f) {
     fprintf(f, "usage: e01-formats [--force] [--seed S] [--rows N] [--cols K] [--results DIR]\n"
-               "                  [--model M] [--backend cpu|cuda]\n"
-               "Quantizes seeded synthetic N x K matrices with every scheme of src/formats and writes\n"
-               "results/synthetic/e01-formats/<scheme>.json. --model and --backend are accepted and ignored\n"
-               "(e01 needs no model and runs on the CPU).\n");
+               "                  [--model DIR] [--backend cpu|cuda]\n"
+               "Quantizes seeded synthetic N x K matrices, and every decoder Linear of the checkpoint DIR\n"
+               "(default models/qwen3-tiny), with every scheme of src/formats and writes\n"
+               "results/synthetic/e01-formats/<scheme>.json. --backend is accepted and ignored (CPU only).\n");
 }
 
 static int64_t parse_int(const char *flag, const char *s) {
@@ -52,7 +58,8 @@ static void e01_parse_args(struct e01_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--rows") && has_val) p->rows = parse_int(a, argv[++i]);
         else if (!strcmp(a, "--cols") && has_val) p->cols = parse_int(a, argv[++i]);
         else if (!strcmp(a, "--results") && has_val) p->results = argv[++i];
-        else if ((!strcmp(a, "--model") || !strcmp(a, "--backend")) && has_val) i++;
+        else if (!strcmp(a, "--model") && has_val) p->model = argv[++i];
+        else if (!strcmp(a, "--backend") && has_val) i++;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
 }
@@ -70,7 +77,52 @@ static void e01_manifest(struct manifest *m, const struct e01_params *p, enum qf
     manifest_param_int(m, "n_outlier_channels", SYNTHETIC_N_OUTLIER);
     manifest_param_num(m, "outlier_gain", SYNTHETIC_OUTLIER_GAIN);
     manifest_param_int(m, "student_t_nu", SYNTHETIC_STUDENT_NU);
+    char name[256];
+    manifest_param_str(m, "weights_model", manifest_model_name(p->model, name, sizeof name));
+    manifest_input_checkpoint(m, p->model);
     manifest_seal(m);
+}
+
+/* The "weights" case: every decoder Linear quantized as its own tensor, errors summed in visit order. */
+struct weights_case {
+    enum qformat f;
+    float *scratch;        /* dequantized weights, sized for the largest Linear */
+    int64_t scratch_n;
+    struct qerror_acc acc;
+};
+
+static void weights_visit(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                          struct linear *l) {
+    struct weights_case *wc = ctx;
+    (void)layer, (void)expert, (void)kind;
+    char err[256];
+    if (qformat_check_shape(wc->f, NULL, l->N, l->K, err, sizeof err) != 0) die("%s: %s", name, err);
+    if (l->N * l->K > wc->scratch_n) {
+        wc->scratch_n = l->N * l->K;
+        wc->scratch = xrealloc(wc->scratch, (size_t)wc->scratch_n * sizeof *wc->scratch);
+    }
+    struct qtensor qt;
+    qtensor_quantize(&qt, wc->f, l->w, l->N, l->K, NULL);
+    qtensor_dequantize(&qt, wc->scratch);
+    qtensor_free(&qt);
+    qerror_acc_add(&wc->acc, l->w, wc->scratch, l->N * l->K);
+}
+
+static void add_case(cJSON *metrics, cJSON *cases, const char *dn, struct qerror e) {
+    char key[64];
+    snprintf(key, sizeof key, "sqnr_db_%s", dn);
+    cJSON_AddNumberToObject(metrics, key, e.sqnr_db);
+    snprintf(key, sizeof key, "rel_mse_%s", dn);
+    cJSON_AddNumberToObject(metrics, key, e.rel_mse);
+    snprintf(key, sizeof key, "max_abs_err_%s", dn);
+    cJSON_AddNumberToObject(metrics, key, e.max_abs_err);
+    cJSON *c = cJSON_CreateObject(), *cm = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "name", dn);
+    cJSON_AddNumberToObject(cm, "sqnr_db", e.sqnr_db);
+    cJSON_AddNumberToObject(cm, "rel_mse", e.rel_mse);
+    cJSON_AddNumberToObject(cm, "max_abs_err", e.max_abs_err);
+    cJSON_AddItemToObject(c, "metrics", cm);
+    cJSON_AddItemToArray(cases, c);
 }
 
 int main(int argc, char **argv) {
@@ -80,6 +132,7 @@ int main(int argc, char **argv) {
     const int64_t n = p.rows * p.cols;
     float *mats[SYNTHETIC_DIST_COUNT] = {NULL};
     float *q = NULL;
+    struct qwen3_model *model = NULL;
     int n_run = 0, n_hit = 0;
 
     for (int f = 0; f < QFORMAT_COUNT; f++) {
@@ -93,8 +146,9 @@ int main(int argc, char **argv) {
         }
         manifest_print(&m, stderr);
         double t0 = monotonic_seconds();
-        /* The matrices are drawn lazily, once, and only if some scheme has to run. */
+        /* The matrices are drawn and the model loaded lazily, once, and only if some scheme has to run. */
         if (!q) {
+            model = qwen3_load(p.model);
             q = xmalloc((size_t)n * sizeof *q);
             for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) {
                 mats[d] = xmalloc((size_t)n * sizeof *mats[d]);
@@ -110,22 +164,15 @@ int main(int argc, char **argv) {
             qtensor_free(&qt);
             struct qerror e = qerror_compute(mats[d], q, n);
             const char *dn = synthetic_dist_name((enum synthetic_dist)d);
-            char key[64];
-            snprintf(key, sizeof key, "sqnr_db_%s", dn);
-            cJSON_AddNumberToObject(metrics, key, e.sqnr_db);
-            snprintf(key, sizeof key, "rel_mse_%s", dn);
-            cJSON_AddNumberToObject(metrics, key, e.rel_mse);
-            snprintf(key, sizeof key, "max_abs_err_%s", dn);
-            cJSON_AddNumberToObject(metrics, key, e.max_abs_err);
-            cJSON *c = cJSON_CreateObject(), *cm = cJSON_CreateObject();
-            cJSON_AddStringToObject(c, "name", dn);
-            cJSON_AddNumberToObject(cm, "sqnr_db", e.sqnr_db);
-            cJSON_AddNumberToObject(cm, "rel_mse", e.rel_mse);
-            cJSON_AddNumberToObject(cm, "max_abs_err", e.max_abs_err);
-            cJSON_AddItemToObject(c, "metrics", cm);
-            cJSON_AddItemToArray(cases, c);
+            add_case(metrics, cases, dn, e);
             fprintf(stderr, "%s: %-16s %-13s sqnr %7.2f dB\n", check_progname(), qformat_name(f), dn, e.sqnr_db);
         }
+        struct weights_case wc = {.f = (enum qformat)f, .scratch = NULL, .scratch_n = 0, .acc = {0, 0, 0}};
+        qwen3_for_each_linear(model, weights_visit, &wc);
+        free(wc.scratch);
+        struct qerror e = qerror_acc_result(&wc.acc);
+        add_case(metrics, cases, "weights", e);
+        fprintf(stderr, "%s: %-16s %-13s sqnr %7.2f dB\n", check_progname(), qformat_name(f), "weights", e.sqnr_db);
         manifest_write_result(&m, metrics, cases);
         fprintf(stderr, "%s: %-16s wrote %s (%.1f s)\n", check_progname(), qformat_name(f), m.result_path,
                 monotonic_seconds() - t0);
@@ -135,5 +182,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: %d scheme(s) computed, %d cache hit(s)\n", check_progname(), n_run, n_hit);
     for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) free(mats[d]);
     free(q);
+    qwen3_free(model);
     return 0;
 }

@@ -89,6 +89,46 @@ void manifest_input(struct manifest *m, const char *name, const char *path, cons
     manifest_input_hash(m, name, hex);
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void manifest_input_checkpoint(struct manifest *m, const char *dir) {
+    const char *files[] = {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (file_exists(path)) manifest_input(m, files[i], path, NULL);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (!file_exists(path)) return;
+    cJSON *idx = json_read_file(path);
+    const cJSON *map = json_get(idx, "weight_map", path);
+    int n = 0;
+    char **shards = NULL;
+    for (const cJSON *it = map->child; it; it = it->next) {
+        if (!cJSON_IsString(it)) die("%s: weight_map values must be strings", path);
+        int dup = 0;
+        for (int j = 0; j < n && !dup; j++) dup = !strcmp(shards[j], it->valuestring);
+        if (dup) continue;
+        shards = xrealloc(shards, (size_t)(n + 1) * sizeof *shards);
+        shards[n++] = it->valuestring;
+    }
+    qsort(shards, (size_t)n, sizeof *shards, cmp_str);
+    for (int j = 0; j < n; j++) {
+        snprintf(path, sizeof path, "%s/%s", dir, shards[j]);
+        manifest_input(m, shards[j], path, NULL);
+    }
+    free(shards);
+    cJSON_Delete(idx);
+}
+
+const char *manifest_model_name(const char *dir, char *buf, size_t n) {
+    snprintf(buf, n, "%s", dir);
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = 0;
+    const char *s = strrchr(buf, '/');
+    return s ? s + 1 : buf;
+}
+
 void manifest_device(struct manifest *m, const char *device) {
     CHECK(!m->cache_key[0], "manifest: device set after manifest_seal");
     cJSON_ReplaceItemInObjectCaseSensitive(m->key_fields, "device", cJSON_CreateString(device));

@@ -50,6 +50,15 @@ void manifest_input(struct manifest *m, const char *name, const char *path, cons
 /* Records an input by its already known hash (e.g. a cached reference computed from hashed inputs). */
 void manifest_input_hash(struct manifest *m, const char *name, const char *sha256_hex);
 
+/* Records everything a Hugging Face checkpoint folder contributes, in a fixed order: config.json,
+ * model.safetensors or model.safetensors.index.json and each shard it names (sorted, once each), and
+ * tokenizer.json, whichever exist; names are the file names inside the folder. */
+void manifest_input_checkpoint(struct manifest *m, const char *dir);
+
+/* The model's name in results/: the last component of its folder path ("~/models/Qwen3-8B/" -> "Qwen3-8B").
+ * Writes into buf (n bytes) and returns a pointer into it. */
+const char *manifest_model_name(const char *dir, char *buf, size_t n);
+
 /* Sets the device string (default "cpu"). */
 void manifest_device(struct manifest *m, const char *device);
 

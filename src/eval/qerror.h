@@ -23,6 +23,14 @@ struct qerror {
 /* Computes the three metrics of q against x (n elements each). Deterministic: fixed-order reduction. */
 struct qerror qerror_compute(const float *x, const float *q, int64_t n);
 
+/* Running sums for a set of tensors quantized separately (e.g. every Linear of a model): add each tensor's
+ * (x, q) pair in a fixed order, then qerror_acc_result gives the metrics of the concatenation. */
+struct qerror_acc {
+    double sum_x2, sum_err2, max_abs_err;
+};
+void qerror_acc_add(struct qerror_acc *acc, const float *x, const float *q, int64_t n);
+struct qerror qerror_acc_result(const struct qerror_acc *acc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,99 @@
+/* cmd_eval -- `ql eval -m DIR -r RECIPE --data wikitext2`: see cmd_eval.h. */
+#include "cli/cmd_eval.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "eval/dataset.h"
+#include "eval/perplexity.h"
+#include "model/qwen3.h"
+#include "model/qwen3_cpu.h"
+#include "model/tokenizer.h"
+#include "quant/calib.h"
+#include "quant/recipe.h"
+#include "quant/rtn.h"
+
+static void usage(FILE *f) {
+    char names[256];
+    fprintf(f,
+            "usage: ql eval -m DIR [-r RECIPE] [--data wikitext2|c4] [options]\n"
+            "Prints the perplexity of the checkpoint DIR quantized with RECIPE (simulated, CPU) on a corpus,\n"
+            "with the e02-perplexity protocol. One line on stdout:\n"
+            "  <recipe> <corpus> ppl <PPL> stderr <SE> tokens <N> windows <W>\n\n"
+            "  -m, --model DIR      HF checkpoint directory\n"
+            "  -r, --recipe NAME    default bf16; one of: %s\n"
+            "      --data NAME      wikitext2 (default) or c4\n"
+            "      --windows N      windows to score (default 0 = all)\n"
+            "      --ctx N          window length (default 2048, capped by max_position_embeddings)\n"
+            "      --data-dir D     data folder (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
+            "  -h, --help           this text\n",
+            recipe_list_names(names, sizeof names));
+}
+
+static long long parse_int(const char *flag, const char *s, long long min) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < min) die_usage("%s: expected an integer >= %lld, got '%s'", flag, min, s);
+    return v;
+}
+
+static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
+    qwen3_cpu_forward(ctx, ids, T, 0, NULL, logits, NULL);
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL;
+    int64_t windows = 0, ctx = 2048;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int v = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
+        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if (!strcmp(a, "--data") && v) data = argv[++i];
+        else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
+        else if (!strcmp(a, "--windows") && v) windows = parse_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--ctx") && v) ctx = parse_int(a, argv[++i], 2);
+        else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
+    }
+    if (!model) { usage(stderr); die_usage("-m is required"); }
+    const struct recipe *r = recipe_by_name(rname);
+    if (!r) {
+        char names[256];
+        die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
+    }
+    int c = dataset_corpus_by_name(data);
+    if (c != DATASET_WIKITEXT2 && c != DATASET_C4) die_usage("--data: expected wikitext2 or c4, got '%s'", data);
+
+    struct tokenizer *tok = tokenizer_load(model);
+    struct dataset_tokens et;
+    if (dataset_tokens_load(&et, (enum dataset_corpus)c, data_dir, tok) != 0)
+        die("%s not found (searched --data-dir, $QL_DATA_DIR, ./data, ../shared/data)\n"
+            "hint: make data, or point --data-dir at a folder holding it",
+            dataset_corpus_file((enum dataset_corpus)c)->name);
+    struct qwen3_model *m = qwen3_load(model);
+    if (ctx > m->cfg.max_pos) ctx = m->cfg.max_pos;
+    struct calib cal = {0};
+    if (r->act_mode == RECIPE_ACT_STATIC) {
+        /* The e02 calibration set: 16 x 512 tokens of the C4 calibration documents. */
+        struct dataset_tokens ct;
+        if (dataset_tokens_load(&ct, DATASET_C4_CALIB, data_dir, tok) != 0 || ct.n < 16 * 512)
+            die("recipe %s needs the C4 slice for calibration (run e02-perplexity for the sampled fallback)", r->name);
+        calib_run(&cal, m, ct.ids, 16, 512);
+        dataset_tokens_free(&ct);
+    }
+    rtn_apply(m, r, &cal, NULL);
+    int64_t nw = perplexity_n_windows(et.n, ctx, windows);
+    if (nw < 1) die("%s: %lld tokens hold no window of %lld", data, (long long)et.n, (long long)ctx);
+    struct perplexity_result res;
+    perplexity_run(logits_fn, m, m->cfg.V, et.ids, et.n, ctx, nw, NULL, &res);
+    printf("%s %s ppl %.6f stderr %.6f tokens %lld windows %lld\n", r->name, data, res.ppl, res.ppl_stderr,
+           (long long)res.n_tokens, (long long)res.n_windows);
+    calib_free(&cal);
+    qwen3_free(m);
+    dataset_tokens_free(&et);
+    tokenizer_free(tok);
+    return 0;
+}

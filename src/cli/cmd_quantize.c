@@ -1,0 +1,98 @@
+/* cmd_quantize -- `ql quantize -m DIR -r RECIPE -o OUT`: see cmd_quantize.h. */
+#include "cli/cmd_quantize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/manifest.h"
+#include "eval/dataset.h"
+#include "model/qwen3.h"
+#include "model/tokenizer.h"
+#include "quant/calib.h"
+#include "quant/recipe.h"
+#include "quant/rtn.h"
+
+static void usage(FILE *f) {
+    char names[256];
+    fprintf(f,
+            "usage: ql quantize -m DIR -r RECIPE -o OUT [options]\n"
+            "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with an RTN recipe and\n"
+            "writes the packed checkpoint to the folder OUT (see src/quant/rtn.h for the layout).\n\n"
+            "  -m, --model DIR      HF checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
+            "  -r, --recipe NAME    one of: %s\n"
+            "  -o, --out DIR        output folder (created)\n"
+            "      --data-dir D     where the calibration data lives (default search: $QL_DATA_DIR, ./data,\n"
+            "                       ../shared/data)\n"
+            "      --calib-seqs N   calibration sequences for static recipes (default 16)\n"
+            "      --calib-len N    tokens per calibration sequence (default 512)\n"
+            "      --seed S         seed of the sampled calibration text when no data exists (default 1)\n"
+            "  -h, --help           this text\n",
+            recipe_list_names(names, sizeof names));
+}
+
+static long long parse_pos(const char *flag, const char *s) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 1) die_usage("%s: expected a positive integer, got '%s'", flag, s);
+    return v;
+}
+
+int cmd_quantize(int argc, char **argv) {
+    const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
+    int64_t calib_seqs = 16, calib_len = 512;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int v = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
+        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
+        else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
+        else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = parse_pos(a, argv[++i]);
+        else if (!strcmp(a, "--calib-len") && v) calib_len = parse_pos(a, argv[++i]);
+        else if (!strcmp(a, "--seed") && v) seed = (uint64_t)parse_pos(a, argv[++i]);
+        else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
+    }
+    if (!model || !rname || !out) { usage(stderr); die_usage("-m, -r and -o are required"); }
+    const struct recipe *r = recipe_by_name(rname);
+    if (!r) {
+        char names[256];
+        die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
+    }
+    double t0 = monotonic_seconds();
+    struct qwen3_model *m = qwen3_load(model);
+    struct calib cal = {0};
+    if (r->act_mode == RECIPE_ACT_STATIC) {
+        /* The calibration set of the accuracy experiments (their specs): never an evaluation set. */
+        struct tokenizer *tok = tokenizer_load(model);
+        struct dataset_tokens ct;
+        if (dataset_tokens_load(&ct, DATASET_C4_CALIB, data_dir, tok) != 0) {
+            warn("no C4 slice found: calibrating on text sampled from the BF16 model (seed %llu)",
+                 (unsigned long long)seed + 1000000);
+            int32_t first = tokenizer_token_id(tok, "<|endoftext|>");
+            dataset_tokens_sample(&ct, m, first < 0 ? 0 : first, calib_seqs, calib_len, seed + 1000000,
+                                  "sampled-calib");
+        }
+        if (ct.n < calib_seqs * calib_len)
+            die("%s: %lld calibration tokens, %lld x %lld needed", ct.name, (long long)ct.n,
+                (long long)calib_seqs, (long long)calib_len);
+        calib_run(&cal, m, ct.ids, calib_seqs, calib_len);
+        fprintf(stderr, "%s: calibrated %lld Linears on %lld x %lld tokens of %s\n", check_progname(),
+                (long long)cal.n, (long long)calib_seqs, (long long)calib_len, ct.name);
+        dataset_tokens_free(&ct);
+        tokenizer_free(tok);
+    }
+    struct rtn_stats st;
+    rtn_apply(m, r, &cal, &st);
+    size_t bytes = rtn_save(m, r, model, out);
+    fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
+                    "(%zu bytes) in %.1f s\n",
+            check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, bytes,
+            monotonic_seconds() - t0);
+    calib_free(&cal);
+    qwen3_free(m);
+    return 0;
+}

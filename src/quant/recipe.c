@@ -1,0 +1,99 @@
+/* recipe -- the table of RTN recipes (DESIGN.md "The variants (recipes), defined exactly"). */
+#include "quant/recipe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/check.h"
+
+/* The one table. Each row is the DESIGN.md definition, in words in `desc`:
+ * - bf16: the checkpoint's BF16 weights (rounding an FP32 checkpoint to BF16; exact for BF16 ones);
+ * - fp8: Qwen's FP8 checkpoints: E4M3 weights in 128x128 blocks, E4M3 activations in 1x128 groups, dynamic;
+ * - nvfp8: ModelOpt FP8: per-tensor E4M3 weights and per-tensor static (calibrated) activations;
+ * - mxfp8 / mxfp4: OCP MX both sides, dynamic E8M0 block scales along K;
+ * - nvfp4: NVFP4 both sides (W4A4), activation global scale dynamic over the tensor of each call;
+ * - *-w4a16: the weight-only twins, how FP4 runs on Hopper. */
+static const struct recipe RECIPES[] = {
+    {"bf16", QFORMAT_BF16, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_BASELINE,
+     "BF16 weights, FP32 activations (the baseline)"},
+    {"fp8", QFORMAT_FP8_BLOCK128, RECIPE_ACT_DYNAMIC, QFORMAT_FP8_GROUP128, RECIPE_FAMILY_FP8,
+     "E4M3 weights 128x128 blocks, E4M3 activations 1x128 groups, dynamic (Qwen FP8)"},
+    {"nvfp8", QFORMAT_FP8_TENSOR, RECIPE_ACT_STATIC, QFORMAT_FP8_TENSOR, RECIPE_FAMILY_FP8,
+     "E4M3 weights per tensor, E4M3 activations per tensor, static calibrated (ModelOpt FP8)"},
+    {"mxfp8", QFORMAT_MXFP8, RECIPE_ACT_DYNAMIC, QFORMAT_MXFP8, RECIPE_FAMILY_FP8,
+     "MXFP8 weights and activations, blocks of 32, E8M0 scales, dynamic (OCP MX)"},
+    {"nvfp4", QFORMAT_NVFP4, RECIPE_ACT_DYNAMIC, QFORMAT_NVFP4, RECIPE_FAMILY_FP4,
+     "NVFP4 weights and activations (W4A4), blocks of 16, E4M3 block + FP32 tensor scales, dynamic"},
+    {"mxfp4", QFORMAT_MXFP4, RECIPE_ACT_DYNAMIC, QFORMAT_MXFP4, RECIPE_FAMILY_FP4,
+     "MXFP4 weights and activations (W4A4), blocks of 32, E8M0 scales, dynamic (OCP MX)"},
+    {"nvfp4-w4a16", QFORMAT_NVFP4, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_FP4,
+     "NVFP4 weights only, activations unquantized"},
+    {"mxfp4-w4a16", QFORMAT_MXFP4, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_FP4,
+     "MXFP4 weights only, activations unquantized"},
+};
+
+#define N_RECIPES ((int)(sizeof RECIPES / sizeof RECIPES[0]))
+
+int recipe_count(void) { return N_RECIPES; }
+
+const struct recipe *recipe_at(int i) {
+    CHECK(i >= 0 && i < N_RECIPES, "recipe index %d out of range [0, %d)", i, N_RECIPES);
+    return &RECIPES[i];
+}
+
+const struct recipe *recipe_by_name(const char *name) {
+    for (int i = 0; i < N_RECIPES; i++)
+        if (!strcmp(RECIPES[i].name, name)) return &RECIPES[i];
+    return NULL;
+}
+
+char *recipe_list_names(char *buf, size_t n) {
+    CHECK(n > 0, "empty buffer");
+    buf[0] = 0;
+    size_t used = 0;
+    for (int i = 0; i < N_RECIPES; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? "," : "", RECIPES[i].name);
+        if (w < 0 || (size_t)w >= n - used) break;   /* truncated: keep what fits */
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+const struct recipe *recipe_by_name_or_die(const char *name, const char *what) {
+    const struct recipe *r = recipe_by_name(name);
+    if (!r) {
+        char names[256];
+        die("%s: unknown recipe '%s' (known: %s)", what, name, recipe_list_names(names, sizeof names));
+    }
+    return r;
+}
+
+int recipe_is_baseline(const struct recipe *r) { return r->family == RECIPE_FAMILY_BASELINE; }
+
+int recipe_parse_list(const char *list, const struct recipe **out, const char *what) {
+    if (!strcmp(list, "all")) {
+        for (int i = 0; i < N_RECIPES; i++) out[i] = &RECIPES[i];
+        return N_RECIPES;
+    }
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char name[64];
+        if (len == 0 || len >= sizeof name) die_usage("%s: bad recipe list '%s'", what, list);
+        memcpy(name, p, len);
+        name[len] = 0;
+        const struct recipe *r = recipe_by_name_or_die(name, what);
+        /* A recipe named twice runs once: the list is a set, kept in the order given. */
+        int dup = 0;
+        for (int i = 0; i < n; i++) dup |= out[i] == r;
+        if (!dup) {
+            CHECK(n < N_RECIPES, "too many recipes");
+            out[n++] = r;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    if (n == 0) die_usage("%s: empty recipe list", what);
+    return n;
+}
