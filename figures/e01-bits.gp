@@ -8,7 +8,8 @@
 #% col recipe [name, str] quantization scheme (the results file name)
 #% col bits_per_element [bit, f64] storage bits per element, scales included
 #% col sqnr_db_gaussian [dB, f64] signal-to-quantization-noise ratio, Gaussian N(0,1) data
-#% col sqnr_db_outlier_rows [dB, f64] SQNR, Gaussian data with a few large-magnitude rows
+#% col sqnr_db_outlier_rows [dB, f64] SQNR, Gaussian data with a few large-magnitude channels in every row
+#% col sqnr_db_weights [dB, f64] SQNR, every decoder Linear of the embedded model (qwen3-tiny)
 
 fig = 'e01-bits'
 load 'figures/style.gp'
@@ -37,9 +38,11 @@ anchor_l(x) = (p2 = 2 ** floor(log(x) / log(2) + 0.5), x < p2 ? x : p2)
 label_l(x, y) = (int($0) == 0 ? (lx = 1e-9, ly = -1e9) : 0, \
                  int($0) % 2 != 1 ? NaN : (ny = (near(x, lx) && y < ly + gap) ? ly + gap : y, lx = x, ly = ny, ny))
 
+# 999 dB marks an exact reconstruction (BF16 weights stored as BF16): not a point on this axis.
 eval svg_begin
 plot datafile using 2:3 with points lt 1 title lab_gaussian, \
      ''       using 2:4 with points lt 2 title lab_outlier_rows, \
+     ''       using 2:($5 >= 999 ? NaN : $5) with points lt 3 title lab_weights, \
      ''       using 2:(label_r($2, $3)):1 with labels left offset char 0.8,0 font ',8' textcolor rgb '#333333' notitle, \
      ''       using (anchor_l($2)):(label_l($2, $3)):1 with labels right offset char -0.8,0 font ',8' textcolor rgb '#333333' notitle
 eval png_begin

@@ -7,5 +7,6 @@ lab_gaussian = 'Gaussian'
 lab_laplace = 'Laplace'
 lab_student_t = "Student's t"
 lab_outlier_rows = 'Gaussian + outlier rows'
+lab_weights = 'qwen3-tiny weights (all decoder Linears)'
 title_e01_sqnr = 'Quantization error by format and distribution'
 title_e01_bits = 'Error against storage cost'
