@@ -24,22 +24,45 @@ void qwen3_cpu_embed(const struct qwen3_model *m, const int32_t *ids, int64_t T,
     }
 }
 
-/* One Qwen3DecoderLayer on the residual stream. Scratch buffers are allocated per call: at T = 2048 the
- * largest is T x F floats (25 MB for Qwen3-0.6B), negligible next to the GEMMs, and it keeps the function
- * reentrant (no model-owned scratch that two threads could share by mistake). */
-void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
-                     struct kv_cache *kv) {
-    // x: T x D; n: T x D; q: T x H x D_h; k, v: T x H_kv x D_h; att: T x H x D_h; g, u: T x F
+// ---- per-thread scratch ----
+
+/* Scratch memory is kept per thread and reused across calls. Allocating it per layer (the first version)
+ * cost more than the elementwise ops themselves at small sizes: glibc returns blocks of this size to the
+ * kernel on free (mmap, or a trimmed heap top), so every layer paid a page fault per 4 KiB touched, about
+ * 40% of a T = 256 prefill of the D 128 fixture. Thread-local storage keeps the functions reentrant across
+ * threads (no model-owned buffer two threads could share by mistake); the price is that each thread keeps
+ * the largest scratch it ever needed (T x (3 D + 2 H D_h + 2 H_kv D_h + 2 F) floats, 126 MB for Qwen3-0.6B
+ * at T = 2048) until it exits. Nothing here recurses into a layer, so one buffer per slot suffices. */
+enum { SCRATCH_FORWARD, SCRATCH_LAYER, SCRATCH_N };
+
+static _Thread_local struct {
+    float *buf;
+    size_t n;
+} scratch[SCRATCH_N];
+
+/* A buffer of at least n floats for slot; its contents are undefined (it is grown, never copied). */
+static float *scratch_get(int slot, size_t n) {
+    if (scratch[slot].n < n) {
+        free(scratch[slot].buf);
+        scratch[slot].buf = xmalloc(n * sizeof(float));
+        scratch[slot].n = n;
+    }
+    return scratch[slot].buf;
+}
+
+/* One Qwen3DecoderLayer on the residual stream; kv NULL means a one-shot pass whose keys and values are read
+ * straight from this layer's projections (exactly what an FP32 cache would hand back, without the copy). */
+static void layer_forward(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
+                          struct kv_cache *kv) {
+    // x: T x D; n, h: T x D; q, att: T x H x D_h; k, v: T x H_kv x D_h; g, u: T x F
     const struct qwen3_config *c = &m->cfg;
     const struct qwen3_layer *L = &m->layers[layer];
-    const int64_t D = c->D, H = c->H, Hkv = c->H_kv, Dh = c->D_h;
+    const int64_t D = c->D, H = c->H, Hkv = c->H_kv, Dh = c->D_h, F = L->is_moe ? 0 : c->F;
     const float eps = (float)c->rms_norm_eps;
-    CHECK(kv && pos0 + T <= kv->cap, "kv cache missing or too small");
-    float *n = xmalloc((size_t)(T * D) * sizeof(float));
-    float *q = xmalloc((size_t)(T * H * Dh) * sizeof(float));
-    float *k = xmalloc((size_t)(T * Hkv * Dh) * sizeof(float));
-    float *v = xmalloc((size_t)(T * Hkv * Dh) * sizeof(float));
-    float *att = xmalloc((size_t)(T * H * Dh) * sizeof(float));
+    // One block, carved in the order below; every piece is fully written before it is read.
+    float *n = scratch_get(SCRATCH_LAYER, (size_t)(T * (2 * D + 2 * H * Dh + 2 * Hkv * Dh + 2 * F)));
+    float *h = n + T * D, *q = h + T * D, *att = q + T * H * Dh, *k = att + T * H * Dh, *v = k + T * Hkv * Dh;
+    float *g = v + T * Hkv * Dh, *u = g + T * F;
 
     // ---- attention ----
     // n = input_layernorm(x); q, k, v projections of the normed stream.
@@ -52,39 +75,38 @@ void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64
     rmsnorm_ref(k, k, L->k_norm, T * Hkv, Dh, eps);
     rope_apply_ref(q, T, H, Dh, pos0, m->inv_freq);
     rope_apply_ref(k, T, Hkv, Dh, pos0, m->inv_freq);
-    // Keys and values go into the cache first and attention reads them back from there, so a BF16 cache
-    // affects the current tokens exactly as it affects later ones (as in a real BF16 KV cache).
-    kv_cache_store(kv, layer, pos0, T, k, v);
-    attention_ref(att, q, kv_cache_k(kv, layer), kv_cache_v(kv, layer), T, pos0, H, Hkv, Dh, Hkv * Dh);
+    if (kv) {
+        // Keys and values go into the cache first and attention reads them back from there, so a BF16 cache
+        // affects the current tokens exactly as it affects later ones (as in a real BF16 KV cache).
+        kv_cache_store(kv, layer, pos0, T, k, v);
+        attention_ref(att, q, kv_cache_k(kv, layer), kv_cache_v(kv, layer), T, pos0, H, Hkv, Dh, Hkv * Dh);
+    } else {
+        attention_ref(att, q, k, v, T, 0, H, Hkv, Dh, Hkv * Dh);
+    }
     linear_forward(&L->o, att, n, T);
     // Residual add: x = x + o_proj(attention).
     for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
-    free(q);
-    free(k);
-    free(v);
-    free(att);
 
     // ---- MLP ----
-    float *h = xmalloc((size_t)(T * D) * sizeof(float));
     // h = post_attention_layernorm(x); then the dense SwiGLU MLP or the MoE block, into n.
     rmsnorm_ref(h, x, L->mlp_norm, T, D, eps);
     if (L->is_moe) {
         moe_forward_ref(n, h, T, D, L->router, c->E, c->top_k, c->norm_topk_prob, L->exp_gate, L->exp_up,
                         L->exp_down, NULL);
     } else {
-        const int64_t F = c->F;
-        float *g = xmalloc((size_t)(T * F) * sizeof(float));
-        float *u = xmalloc((size_t)(T * F) * sizeof(float));
         linear_forward(&L->gate, h, g, T);
         linear_forward(&L->up, h, u, T);
         swiglu_ref(g, g, u, T * F);
         linear_forward(&L->down, g, n, T);
-        free(g);
-        free(u);
     }
     for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
-    free(h);
-    free(n);
+}
+
+/* One Qwen3DecoderLayer on the residual stream, through the cache (the exported, layer-by-layer entry). */
+void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
+                     struct kv_cache *kv) {
+    CHECK(kv && pos0 + T <= kv->cap, "kv cache missing or too small");
+    layer_forward(m, layer, x, T, pos0, kv);
 }
 
 /* lm_head as one sgemm: with a tied model this reads the embedding matrix (V x D) in place. */
@@ -112,25 +134,23 @@ void qwen3_cpu_forward(const struct qwen3_model *m, const int32_t *ids, int64_t 
                        struct kv_cache *kv, float *logits, float *hidden) {
     const struct qwen3_config *c = &m->cfg;
     CHECK(T > 0, "T=%lld", (long long)T);
-    struct kv_cache tmp;
-    if (!kv) {
+    if (kv) {
+        CHECK(kv->n_layers == c->n_layers && kv->H_kv == c->H_kv && kv->D_h == c->D_h, "kv cache shape");
+        CHECK(pos0 >= 0 && pos0 <= kv->len, "pos0 %lld beyond the %lld cached positions", (long long)pos0,
+              (long long)kv->len);
+        if (pos0 + T > kv->cap)
+            die("context of %lld tokens exceeds the KV cache capacity of %lld", (long long)(pos0 + T),
+                (long long)kv->cap);
+    } else {
+        // One-shot: no cache at all; each layer's attention reads its own FP32 keys and values.
         CHECK(pos0 == 0, "a one-shot forward (no cache) starts at position 0, got %lld", (long long)pos0);
-        kv_cache_init(&tmp, c->n_layers, c->H_kv, c->D_h, T, KV_CACHE_F32);
-        kv = &tmp;
     }
-    CHECK(kv->n_layers == c->n_layers && kv->H_kv == c->H_kv && kv->D_h == c->D_h, "kv cache shape");
-    CHECK(pos0 >= 0 && pos0 <= kv->len, "pos0 %lld beyond the %lld cached positions", (long long)pos0,
-          (long long)kv->len);
-    if (pos0 + T > kv->cap)
-        die("context of %lld tokens exceeds the KV cache capacity of %lld", (long long)(pos0 + T), (long long)kv->cap);
-    float *x = xmalloc((size_t)(T * c->D) * sizeof(float));
+    float *x = scratch_get(SCRATCH_FORWARD, (size_t)(T * c->D));
     qwen3_cpu_embed(m, ids, T, x);
-    for (int64_t l = 0; l < c->n_layers; l++) qwen3_cpu_layer(m, l, x, T, pos0, kv);
-    kv->len = pos0 + T;
+    for (int64_t l = 0; l < c->n_layers; l++) layer_forward(m, l, x, T, pos0, kv);
+    if (kv) kv->len = pos0 + T;
     qwen3_cpu_final(m, x, T, logits);
     if (hidden) memcpy(hidden, x, (size_t)(T * c->D) * sizeof(float));
-    free(x);
-    if (kv == &tmp) kv_cache_free(&tmp);
 }
 
 /* FLOP model for throughput reports: 2 N K T per Linear, 2 E D T for the router, top_k experts per token,
