@@ -40,7 +40,7 @@ export QL_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/nu
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
-.PHONY: all deps test test-cpu test-gpu bench run figures report paper check-report data verify clean help
+.PHONY: all deps test bench run figures report paper check-report check-tiny data clean help
 
 # ---- sources ----
 LIB_SRC    := $(sort $(wildcard src/*/*.c))
@@ -132,6 +132,10 @@ test: build/bin/run_tests $(TEST_BIN) $(CHECK_BIN) build/bin/ql $(EXP_BIN) ## al
 	build/bin/run_tests $(TEST_BIN) $(CHECK_BIN)
 	@if command -v chromium >/dev/null; then $(MAKE) --no-print-directory check-report; \
 	 else echo "SKIP check-report: chromium not installed" >&2; fi
+
+# The embedded model against its training run (needs ../shared/corpus; ~5 minutes, so not part of `test`).
+check-tiny: build/bin/ql ## qwen3-tiny: our validation ids and perplexity against the training script's (within 0.5%)
+	tools/check-tiny-val.sh
 
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its

@@ -8,6 +8,7 @@
 
 #include "core/check.h"          // defines: die, die_usage, xmalloc
 #include "core/json_io.h"        // defines: json_read_file, json_get
+#include "ops/linear.h"          // defines: linear_backend_desc
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
 #include "eval/dataset.h"        // defines: dataset_tokens_load, dataset_tokens_sample, dataset_find
 #include "eval/perplexity.h"     // defines: perplexity_run, perplexity_n_windows
@@ -134,6 +135,7 @@ static void e02_manifest(struct manifest *m, const struct plan *pl, const struct
         const struct dataset_file *f = dataset_corpus_file(DATASET_C4_CALIB);
         manifest_input(m, "calib:" "c4/c4_validation_2k.jsonl", pl->calib_path, f->sha256);
     }
+    manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
     manifest_seal(m);
 }
 

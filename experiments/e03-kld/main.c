@@ -11,6 +11,7 @@
 
 #include "core/check.h"          // defines: die, die_usage, xmalloc
 #include "core/json_io.h"        // defines: json_read_file, json_get
+#include "ops/linear.h"          // defines: linear_backend_desc
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
 #include "core/sha256.h"         // defines: sha256_file_cached
 #include "eval/dataset.h"        // defines: dataset_tokens_load, dataset_tokens_sample, dataset_find
@@ -132,6 +133,7 @@ static void ref_identity(struct plan *pl) {
     manifest_tokens(&rm, pl);
     manifest_param_str(&rm, "reference_recipe", "bf16");
     manifest_data(&rm, pl);
+    manifest_device(&rm, linear_backend_desc());
     manifest_seal(&rm);
     memcpy(pl->ref_key, rm.cache_key, SHA256_HEX_LEN);
     snprintf(pl->ref_path, sizeof pl->ref_path, "%s/%s-%s-%.16s.bin", pl->p.cache, pl->model, pl->corpus_name,
@@ -162,6 +164,7 @@ static void e03_manifest(struct manifest *m, const struct plan *pl, const struct
         manifest_input(m, "calib:c4/c4_validation_2k.jsonl", pl->calib_path, f->sha256);
     }
     manifest_input_hash(m, "e03-reference", pl->ref_key);
+    manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
     manifest_seal(m);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/sha256.h"
 #include "eval/dataset.h"
 #include "eval/perplexity.h"
 #include "model/qwen3.h"
@@ -25,6 +26,8 @@ static void usage(FILE *f) {
             "  -m, --model DIR      HF checkpoint directory\n"
             "  -r, --recipe NAME    default bf16; one of: %s\n"
             "      --data NAME      wikitext2 (default) or c4\n"
+            "      --text FILE      score this UTF-8 file instead (tokenized in one piece, no special tokens)\n"
+            "      --text-offset N  start at byte N of FILE (e.g. a held-out tail); default 0\n"
             "      --windows N      windows to score (default 0 = all)\n"
             "      --ctx N          window length (default 2048, capped by max_position_embeddings)\n"
             "      --data-dir D     data folder (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
@@ -44,8 +47,8 @@ static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL;
-    int64_t windows = 0, ctx = 2048;
+    const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL, *text = NULL;
+    int64_t windows = 0, ctx = 2048, text_offset = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
@@ -54,6 +57,8 @@ int cmd_eval(int argc, char **argv) {
         else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
         else if (!strcmp(a, "--data") && v) data = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
+        else if (!strcmp(a, "--text") && v) text = argv[++i];
+        else if (!strcmp(a, "--text-offset") && v) text_offset = parse_int(a, argv[++i], 0);
         else if (!strcmp(a, "--windows") && v) windows = parse_int(a, argv[++i], 0);
         else if (!strcmp(a, "--ctx") && v) ctx = parse_int(a, argv[++i], 2);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
@@ -65,11 +70,26 @@ int cmd_eval(int argc, char **argv) {
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
     int c = dataset_corpus_by_name(data);
-    if (c != DATASET_WIKITEXT2 && c != DATASET_C4) die_usage("--data: expected wikitext2 or c4, got '%s'", data);
+    if (!text && c != DATASET_WIKITEXT2 && c != DATASET_C4) die_usage("--data: expected wikitext2 or c4, got '%s'", data);
 
     struct tokenizer *tok = tokenizer_load(model);
     struct dataset_tokens et;
-    if (dataset_tokens_load(&et, (enum dataset_corpus)c, data_dir, tok) != 0)
+    if (text) {
+        /* A raw file: its bytes from text_offset, tokenized in one piece (the qwen3-tiny validation protocol of
+         * tools/train-tiny/train.py). The SHA-256 of the ids (int32 little-endian) identifies the token stream. */
+        size_t len;
+        char *buf = file_read_all(text, &len);
+        if ((size_t)text_offset > len) die("%s: --text-offset %lld is past the end (%zu bytes)", text, (long long)text_offset, len);
+        size_t n;
+        memset(&et, 0, sizeof et);
+        et.ids = tokenizer_encode(tok, buf + text_offset, len - (size_t)text_offset, &n);
+        et.n = (int64_t)n;
+        free(buf);
+        char hex[SHA256_HEX_LEN];
+        sha256_buf(et.ids, n * sizeof *et.ids, hex);  /* x86-64 is little-endian: the bytes are int32le */
+        fprintf(stderr, "ql eval: %s from byte %lld: %zu tokens, ids sha256 %s\n", text, (long long)text_offset, n, hex);
+        data = text;
+    } else if (dataset_tokens_load(&et, (enum dataset_corpus)c, data_dir, tok) != 0)
         die("%s not found (searched --data-dir, $QL_DATA_DIR, ./data, ../shared/data)\n"
             "hint: make data, or point --data-dir at a folder holding it",
             dataset_corpus_file((enum dataset_corpus)c)->name);

@@ -2,6 +2,7 @@
 #include "ops/linear.h"
 
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,3 +75,9 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
 
 /* 2 T N K: one multiply and one add per weight and row. */
 double linear_flops(const struct linear *l, int64_t T) { return 2.0 * (double)T * (double)l->N * (double)l->K; }
+
+const char *linear_backend_desc(void) {
+    static char desc[128];
+    snprintf(desc, sizeof desc, "cpu openblas %s %d threads", openblas_get_corename(), openblas_get_num_threads());
+    return desc;
+}

@@ -52,6 +52,13 @@ void linear_set_weights(struct linear *l, float *w, const char *format);
  * format's forward or cblas_sgemm (FP32, OpenBLAS threads). T may be 1 (decode). x and y must not alias. */
 void linear_forward(const struct linear *l, const float *x, float *y, int64_t T);
 
+/* Describes the CPU compute backend for manifests: "cpu openblas <core> <n> threads". OpenBLAS picks its
+ * kernels by CPU type and splits work by thread count, and both change the last bits of a GEMM (checked: 1 and
+ * 2 threads give different logits). So accuracy results are bit-reproducible for one backend description,
+ * and drivers put it in the manifest's device field: another CPU type or thread count is a cache miss, not a
+ * silently different file. Returns a static string. */
+const char *linear_backend_desc(void);
+
 /* Multiply-add count times two for T rows: 2 T N K (the FLOP convention of GEMM benchmarks). */
 double linear_flops(const struct linear *l, int64_t T);
 
