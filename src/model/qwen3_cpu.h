@@ -21,7 +21,7 @@ extern "C" {
 
 /* Runs T tokens ids (positions pos0 .. pos0+T-1) through the model. kv: a cache with at least pos0 + T
  * positions and len >= pos0 (rows from pos0 on are overwritten; len becomes pos0 + T), or NULL for a one-shot
- * pass (then pos0 must be 0 and a temporary FP32 cache is used). logits (T x V) and hidden (T x D, the final
+ * pass (then pos0 must be 0 and attention reads each layer's K and V straight from its scratch buffers). logits (T x V) and hidden (T x D, the final
  * normed hidden states) are written when non-NULL. A token id outside [0, V) dies naming it. Example, scoring
  * 2048-token windows: kv_cache_init(&kv, L, H_kv, D_h, 2048, KV_CACHE_F32); for each window:
  * kv_cache_reset(&kv); qwen3_cpu_forward(m, ids + w, 2048, 0, &kv, logits, NULL). */
