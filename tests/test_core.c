@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/cli.h"
 #include "core/fileio.h"
 #include "core/json_io.h"
 #include "core/manifest.h"
@@ -112,6 +113,9 @@ static void test_manifest(void) {
     TEST(manifest_cache_hit(&b), "manifest hit after writing");
     TEST(!manifest_cache_hit(&c), "manifest miss for other params");
     TEST(file_exists(a.run_path), "timing sidecar written");
+    TEST(manifest_existing_param_is(&b, "dist", "gaussian") && !manifest_existing_param_is(&b, "dist", "laplace") &&
+             !manifest_existing_param_is(&b, "missing", "gaussian"),
+         "manifest_existing_param_is reads the stored parameters");
     manifest_free(&a);
     manifest_free(&b);
     manifest_free(&c);
@@ -130,7 +134,27 @@ static void test_die_exit_code(void) {
     TEST(WIFEXITED(st) && WEXITSTATUS(st) == 1, "die on missing file exits 1");
 }
 
+static void test_cli(void) {
+    TEST(cli_int("--n", "42", 1) == 42 && cli_int("--n", "0", 0) == 0, "cli_int accepts integers in range");
+    /* Each bad value must be a usage error: exit status 2, in a child. */
+    const char *bad[] = {"", "4x", "0", "-3", "99999999999999999999"};
+    int all_usage = 1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            freopen("/dev/null", "w", stderr);
+            cli_int("--n", bad[i], 1);
+            _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        all_usage &= WIFEXITED(st) && WEXITSTATUS(st) == EXIT_USAGE;
+    }
+    TEST(all_usage, "cli_int rejects empty, trailing junk, below min and overflow with exit 2");
+}
+
 int main(void) {
+    test_cli();
     test_sha256();
     test_rng();
     test_atomic_and_json();

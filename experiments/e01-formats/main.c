@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/check.h"     // defines: die, die_usage, xmalloc
+#include "core/cli.h"       // defines: cli_int
 #include "core/manifest.h"  // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
 #include "eval/qerror.h"    // defines: qerror_compute
 #include "eval/synthetic.h" // defines: synthetic_matrix, synthetic_dist_name
@@ -41,22 +42,15 @@ static void usage(FILE *f) {
                "results/synthetic/e01-formats/<scheme>.json. --backend is accepted and ignored (CPU only).\n");
 }
 
-static int64_t parse_int(const char *flag, const char *s) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v <= 0) die_usage("%s: expected a positive integer, got '%s'", flag, s);
-    return v;
-}
-
 static void e01_parse_args(struct e01_params *p, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(a, "--force")) p->force = 1;
-        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)parse_int(a, argv[++i]);
-        else if (!strcmp(a, "--rows") && has_val) p->rows = parse_int(a, argv[++i]);
-        else if (!strcmp(a, "--cols") && has_val) p->cols = parse_int(a, argv[++i]);
+        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--rows") && has_val) p->rows = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--cols") && has_val) p->cols = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--results") && has_val) p->results = argv[++i];
         else if (!strcmp(a, "--model") && has_val) p->model = argv[++i];
         else if (!strcmp(a, "--backend") && has_val) i++;

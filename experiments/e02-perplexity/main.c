@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"          // defines: die, die_usage, xmalloc
+#include "core/cli.h"            // defines: cli_int, cli_backend_cpu_only
 #include "core/json_io.h"        // defines: json_read_file, json_get
 #include "ops/linear.h"          // defines: linear_backend_desc
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
@@ -15,12 +16,12 @@
 #include "model/qwen3_cpu.h"     // defines: qwen3_load, qwen3_cpu_forward
 #include "model/tokenizer.h"     // defines: tokenizer_load, tokenizer_token_id
 #include "quant/calib.h"         // defines: calib_run, calib_free
+#include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_count
 #include "quant/rtn.h"           // defines: rtn_apply
 
 #define E02_NAME "e02-perplexity"
 #define E02_MAX_CORPORA 2
-#define E02_SAMPLE_CALIB_SEED_OFFSET 1000000   /* calibration samples never share a stream with eval samples */
 
 struct e02_params {
     const char *model, *results, *data_dir, *recipes;
@@ -48,13 +49,6 @@ static void usage(FILE *f) {
             "from the BF16 model (seed --seed) is scored instead, and the results say so.\n");
 }
 
-static int64_t parse_int(const char *flag, const char *s, int64_t min) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < min) die_usage("%s: expected an integer >= %lld, got '%s'", flag, (long long)min, s);
-    return v;
-}
-
 static void e02_parse_args(struct e02_params *p, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -65,17 +59,13 @@ static void e02_parse_args(struct e02_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--results") && has_val) p->results = argv[++i];
         else if (!strcmp(a, "--data-dir") && has_val) p->data_dir = argv[++i];
         else if (!strcmp(a, "--recipes") && has_val) p->recipes = argv[++i];
-        else if (!strcmp(a, "--windows") && has_val) p->windows = parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--ctx") && has_val) p->ctx = parse_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = parse_int(a, argv[++i], 1);
-        else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = parse_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--backend") && has_val) {
-            const char *b = argv[++i];
-            if (!strcmp(b, "cuda")) die("--backend cuda: the accuracy drivers run the CPU engine only for now "
-                                        "(simulated quantization gives the formats' exact numbers); use cpu");
-            if (strcmp(b, "cpu") != 0) die_usage("--backend: expected cpu or cuda, got '%s'", b);
-        } else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
+        else if (!strcmp(a, "--windows") && has_val) p->windows = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--ctx") && has_val) p->ctx = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--backend") && has_val) cli_backend_cpu_only(argv[++i]);
+        else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
 }
 
@@ -95,7 +85,7 @@ struct plan {
     int64_t ctx;                       /* window length actually used */
     int n_corpora, sampled;
     struct corpus corpora[E02_MAX_CORPORA];
-    char *calib_path;                  /* c4 file for calibration, or NULL: sampled calibration */
+    struct calib_set calib;            /* the calibration tokens of static-activation recipes */
     int64_t sample_windows;            /* windows sampled when no data file exists */
 };
 
@@ -118,23 +108,10 @@ static void e02_manifest(struct manifest *m, const struct plan *pl, const struct
         manifest_param_int(m, "sample_seed", (int64_t)pl->p.seed);
         manifest_param_int(m, "sample_windows", pl->sample_windows);
     }
-    manifest_param_str(m, "weight_format", qformat_name(r->weight));
-    manifest_param_str(m, "act_format", r->act_mode == RECIPE_ACT_NONE ? "none" : qformat_name(r->act));
-    manifest_param_str(m, "act_scheme", r->act_mode == RECIPE_ACT_NONE      ? "none"
-                                        : r->act_mode == RECIPE_ACT_DYNAMIC ? "dynamic"
-                                                                            : "static");
-    if (r->act_mode == RECIPE_ACT_STATIC) {
-        manifest_param_str(m, "calib_data", pl->calib_path ? "c4-calib" : "sampled-calib");
-        manifest_param_int(m, "calib_seqs", pl->p.calib_seqs);
-        manifest_param_int(m, "calib_len", pl->p.calib_len);
-        if (!pl->calib_path) manifest_param_int(m, "calib_seed", (int64_t)pl->p.seed + E02_SAMPLE_CALIB_SEED_OFFSET);
-    }
+    recipe_manifest(m, r);
+    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &pl->calib);
     manifest_input_checkpoint(m, pl->p.model);
     manifest_corpora(m, pl);
-    if (r->act_mode == RECIPE_ACT_STATIC && pl->calib_path) {
-        const struct dataset_file *f = dataset_corpus_file(DATASET_C4_CALIB);
-        manifest_input(m, "calib:" "c4/c4_validation_2k.jsonl", pl->calib_path, f->sha256);
-    }
     manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
     manifest_seal(m);
 }
@@ -164,19 +141,7 @@ static void load_tokens(struct plan *pl, struct dataset_tokens *calib_tok, int n
         }
         fprintf(stderr, "%s: %s: %lld tokens\n", check_progname(), c->name, (long long)c->tok.n);
     }
-    if (need_calib) {
-        if (pl->calib_path) {
-            if (dataset_tokens_load(calib_tok, DATASET_C4_CALIB, pl->p.data_dir, tok) != 0)
-                die("%s: vanished", pl->calib_path);
-            if (calib_tok->n < pl->p.calib_seqs * pl->p.calib_len)
-                die("%s: calibration documents hold %lld tokens, %lld x %lld needed", pl->calib_path,
-                    (long long)calib_tok->n, (long long)pl->p.calib_seqs, (long long)pl->p.calib_len);
-        } else {
-            if (!m0) m0 = qwen3_load(pl->p.model);
-            dataset_tokens_sample(calib_tok, m0, first, pl->p.calib_seqs, pl->p.calib_len,
-                                  pl->p.seed + E02_SAMPLE_CALIB_SEED_OFFSET, "sampled-calib");
-        }
-    }
+    if (need_calib) calib_set_tokens(&pl->calib, tok, pl->p.model, calib_tok);
     qwen3_free(m0);
     tokenizer_free(tok);
 }
@@ -285,7 +250,7 @@ int main(int argc, char **argv) {
         pl.corpora[pl.n_corpora++] = (struct corpus){DATASET_WIKITEXT2, "sampled", NULL, {0}};
         warn("no evaluation data: scoring text sampled from the BF16 model instead (results say data=sampled-bf16)");
     }
-    pl.calib_path = dataset_find(dataset_corpus_file(DATASET_C4_CALIB)->name, pl.p.data_dir);
+    calib_set_init(&pl.calib, pl.p.data_dir, pl.p.calib_seqs, pl.p.calib_len, pl.p.seed + CALIB_SET_SEED_OFFSET);
 
     const struct recipe **recipes = xmalloc((size_t)recipe_count() * sizeof *recipes);
     int n_rec = recipe_parse_list(pl.p.recipes, recipes, "--recipes");
@@ -296,6 +261,11 @@ int main(int argc, char **argv) {
         e02_manifest(&mans[i], &pl, recipes[i]);
         if (!pl.p.force && manifest_cache_hit(&mans[i])) {
             fprintf(stderr, "%s: %-12s cache hit (%s)\n", check_progname(), recipes[i]->name, mans[i].result_path);
+            continue;
+        }
+        if (!pl.p.force && pl.sampled && manifest_existing_param_is(&mans[i], "data", "files")) {
+            warn("%s: keeping results computed from the pinned data files; without the data this run would "
+                 "score sampled text instead (--force replaces them)", mans[i].result_path);
             continue;
         }
         manifest_print(&mans[i], stderr);
@@ -322,7 +292,7 @@ int main(int argc, char **argv) {
         free(pl.corpora[i].path);
         dataset_tokens_free(&pl.corpora[i].tok);
     }
-    free(pl.calib_path);
+    calib_set_free(&pl.calib);
     free(mans);
     free(todo);
     free(recipes);

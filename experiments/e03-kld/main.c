@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/check.h"          // defines: die, die_usage, xmalloc
+#include "core/cli.h"            // defines: cli_int, cli_backend_cpu_only
 #include "core/json_io.h"        // defines: json_read_file, json_get
 #include "ops/linear.h"          // defines: linear_backend_desc
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
@@ -21,11 +22,11 @@
 #include "model/qwen3_cpu.h"     // defines: qwen3_load, qwen3_cpu_forward, qwen3_cpu_logits
 #include "model/tokenizer.h"     // defines: tokenizer_load, tokenizer_token_id
 #include "quant/calib.h"         // defines: calib_run, calib_free
+#include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_count
 #include "quant/rtn.h"           // defines: rtn_apply
 
 #define E03_NAME "e03-kld"
-#define E03_SAMPLE_CALIB_SEED_OFFSET 1000000   /* as e02: calibration samples never share the eval stream */
 
 struct e03_params {
     const char *model, *results, *data_dir, *recipes, *corpus, *cache;
@@ -53,13 +54,6 @@ static void usage(FILE *f) {
             "under --cache (default build/cache/e03-ref) and its hash is in every manifest.\n");
 }
 
-static int64_t parse_int(const char *flag, const char *s, int64_t min) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < min) die_usage("%s: expected an integer >= %lld, got '%s'", flag, (long long)min, s);
-    return v;
-}
-
 static void e03_parse_args(struct e03_params *p, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -72,19 +66,15 @@ static void e03_parse_args(struct e03_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--recipes") && has_val) p->recipes = argv[++i];
         else if (!strcmp(a, "--corpus") && has_val) p->corpus = argv[++i];
         else if (!strcmp(a, "--cache") && has_val) p->cache = argv[++i];
-        else if (!strcmp(a, "--windows") && has_val) p->windows = parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--ctx") && has_val) p->ctx = parse_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = parse_int(a, argv[++i], 1);
-        else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = parse_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--boot") && has_val) p->boot = parse_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--block") && has_val) p->block = parse_int(a, argv[++i], 1);
-        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--backend") && has_val) {
-            const char *b = argv[++i];
-            if (!strcmp(b, "cuda")) die("--backend cuda: the accuracy drivers run the CPU engine only for now "
-                                        "(simulated quantization gives the formats' exact numbers); use cpu");
-            if (strcmp(b, "cpu") != 0) die_usage("--backend: expected cpu or cuda, got '%s'", b);
-        } else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
+        else if (!strcmp(a, "--windows") && has_val) p->windows = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--ctx") && has_val) p->ctx = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--boot") && has_val) p->boot = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--block") && has_val) p->block = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--backend") && has_val) cli_backend_cpu_only(argv[++i]);
+        else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     int c = dataset_corpus_by_name(p->corpus);
     if (c != DATASET_WIKITEXT2 && c != DATASET_C4) die_usage("--corpus: expected wikitext2 or c4, got '%s'", p->corpus);
@@ -101,7 +91,7 @@ struct plan {
     char *data_path;                   /* NULL when sampled */
     int sampled;
     int64_t sample_windows;
-    char *calib_path;                  /* c4 file for calibration, or NULL: sampled calibration */
+    struct calib_set calib;            /* the calibration tokens of static-activation recipes */
     char ref_key[SHA256_HEX_LEN];      /* identity of the BF16 reference */
     char ref_path[4096];
 };
@@ -147,22 +137,9 @@ static void e03_manifest(struct manifest *m, const struct plan *pl, const struct
     manifest_param_int(m, "boot", pl->p.boot);
     manifest_param_int(m, "block", pl->p.block);
     manifest_param_int(m, "seed", (int64_t)pl->p.seed);
-    manifest_param_str(m, "weight_format", qformat_name(r->weight));
-    manifest_param_str(m, "act_format", r->act_mode == RECIPE_ACT_NONE ? "none" : qformat_name(r->act));
-    manifest_param_str(m, "act_scheme", r->act_mode == RECIPE_ACT_NONE      ? "none"
-                                        : r->act_mode == RECIPE_ACT_DYNAMIC ? "dynamic"
-                                                                            : "static");
-    if (r->act_mode == RECIPE_ACT_STATIC) {
-        manifest_param_str(m, "calib_data", pl->calib_path ? "c4-calib" : "sampled-calib");
-        manifest_param_int(m, "calib_seqs", pl->p.calib_seqs);
-        manifest_param_int(m, "calib_len", pl->p.calib_len);
-        if (!pl->calib_path) manifest_param_int(m, "calib_seed", (int64_t)pl->p.seed + E03_SAMPLE_CALIB_SEED_OFFSET);
-    }
+    recipe_manifest(m, r);
+    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &pl->calib);
     manifest_data(m, pl);
-    if (r->act_mode == RECIPE_ACT_STATIC && pl->calib_path) {
-        const struct dataset_file *f = dataset_corpus_file(DATASET_C4_CALIB);
-        manifest_input(m, "calib:c4/c4_validation_2k.jsonl", pl->calib_path, f->sha256);
-    }
     manifest_input_hash(m, "e03-reference", pl->ref_key);
     manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
     manifest_seal(m);
@@ -184,19 +161,7 @@ static void load_tokens(const struct plan *pl, struct dataset_tokens *eval_tok, 
                 check_progname(), (long long)pl->sample_windows, (long long)pl->ctx, (unsigned long long)pl->p.seed);
         dataset_tokens_sample(eval_tok, m0, first, pl->sample_windows, pl->ctx, pl->p.seed, "sampled");
     }
-    if (need_calib) {
-        if (pl->calib_path) {
-            if (dataset_tokens_load(calib_tok, DATASET_C4_CALIB, pl->p.data_dir, tok) != 0)
-                die("%s: vanished", pl->calib_path);
-            if (calib_tok->n < pl->p.calib_seqs * pl->p.calib_len)
-                die("%s: calibration documents hold %lld tokens, %lld x %lld needed", pl->calib_path,
-                    (long long)calib_tok->n, (long long)pl->p.calib_seqs, (long long)pl->p.calib_len);
-        } else {
-            if (!m0) m0 = qwen3_load(pl->p.model);
-            dataset_tokens_sample(calib_tok, m0, first, pl->p.calib_seqs, pl->p.calib_len,
-                                  pl->p.seed + E03_SAMPLE_CALIB_SEED_OFFSET, "sampled-calib");
-        }
-    }
+    if (need_calib) calib_set_tokens(&pl->calib, tok, pl->p.model, calib_tok);
     qwen3_free(m0);
     tokenizer_free(tok);
 }
@@ -312,7 +277,7 @@ int main(int argc, char **argv) {
         warn("%s not found: scoring text sampled from the BF16 model instead (results say data=sampled-bf16)",
              dataset_corpus_file(pl.corpus)->name);
     }
-    pl.calib_path = dataset_find(dataset_corpus_file(DATASET_C4_CALIB)->name, pl.p.data_dir);
+    calib_set_init(&pl.calib, pl.p.data_dir, pl.p.calib_seqs, pl.p.calib_len, pl.p.seed + CALIB_SET_SEED_OFFSET);
     ref_identity(&pl);
 
     const struct recipe **recipes = xmalloc((size_t)recipe_count() * sizeof *recipes);
@@ -324,6 +289,11 @@ int main(int argc, char **argv) {
         e03_manifest(&mans[i], &pl, recipes[i]);
         if (!pl.p.force && manifest_cache_hit(&mans[i])) {
             fprintf(stderr, "%s: %-12s cache hit (%s)\n", check_progname(), recipes[i]->name, mans[i].result_path);
+            continue;
+        }
+        if (!pl.p.force && pl.sampled && manifest_existing_param_is(&mans[i], "data", "files")) {
+            warn("%s: keeping results computed from the pinned data files; without the data this run would "
+                 "score sampled text instead (--force replaces them)", mans[i].result_path);
             continue;
         }
         manifest_print(&mans[i], stderr);
@@ -355,7 +325,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < n_rec; i++) manifest_free(&mans[i]);
     free(pl.data_path);
-    free(pl.calib_path);
+    calib_set_free(&pl.calib);
     free(mans);
     free(todo);
     free(recipes);

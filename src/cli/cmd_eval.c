@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/cli.h"
 #include "core/sha256.h"
 #include "eval/dataset.h"
 #include "eval/perplexity.h"
@@ -13,6 +14,7 @@
 #include "model/qwen3_cpu.h"
 #include "model/tokenizer.h"
 #include "quant/calib.h"
+#include "quant/calib_set.h"
 #include "quant/recipe.h"
 #include "quant/rtn.h"
 
@@ -35,13 +37,6 @@ static void usage(FILE *f) {
             recipe_list_names(names, sizeof names));
 }
 
-static long long parse_int(const char *flag, const char *s, long long min) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < min) die_usage("%s: expected an integer >= %lld, got '%s'", flag, min, s);
-    return v;
-}
-
 static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
     qwen3_cpu_forward(ctx, ids, T, 0, NULL, logits, NULL);
 }
@@ -58,9 +53,9 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--data") && v) data = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
         else if (!strcmp(a, "--text") && v) text = argv[++i];
-        else if (!strcmp(a, "--text-offset") && v) text_offset = parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--windows") && v) windows = parse_int(a, argv[++i], 0);
-        else if (!strcmp(a, "--ctx") && v) ctx = parse_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--text-offset") && v) text_offset = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--windows") && v) windows = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--ctx") && v) ctx = cli_int(a, argv[++i], 2);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model) { usage(stderr); die_usage("-m is required"); }
@@ -97,10 +92,12 @@ int cmd_eval(int argc, char **argv) {
     if (ctx > m->cfg.max_pos) ctx = m->cfg.max_pos;
     struct calib cal = {0};
     if (r->act_mode == RECIPE_ACT_STATIC) {
-        /* The e02 calibration set: 16 x 512 tokens of the C4 calibration documents. */
+        /* The e02 calibration set and its defaults: 16 x 512 tokens, seed 1 for the sampled fallback. */
+        struct calib_set cs;
         struct dataset_tokens ct;
-        if (dataset_tokens_load(&ct, DATASET_C4_CALIB, data_dir, tok) != 0 || ct.n < 16 * 512)
-            die("recipe %s needs the C4 slice for calibration (run e02-perplexity for the sampled fallback)", r->name);
+        calib_set_init(&cs, data_dir, 16, 512, 1 + CALIB_SET_SEED_OFFSET);
+        calib_set_tokens(&cs, tok, model, &ct);
+        calib_set_free(&cs);
         calib_run(&cal, m, ct.ids, 16, 512);
         dataset_tokens_free(&ct);
     }

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "core/check.h"
+#include "core/timer.h"
+#include "core/cli.h"
 #include "model/kv_cache.h"
 #include "model/logits_file.h"
 #include "model/qwen3.h"
@@ -53,19 +55,6 @@ static int32_t *parse_ids(const char *s, int64_t *n) {
     return ids;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static long parse_long(const char *flag, const char *s, long lo) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || end == s || v < lo) die_usage("%s: expected an integer >= %ld, got '%s'", flag, lo, s);
-    return v;
-}
-
 int cmd_logits(int argc, char **argv) {
     const char *dir = NULL, *ids_s = NULL, *prompt = NULL, *tok_path = NULL, *out = NULL;
     long top = 5, chunk = 0;
@@ -79,8 +68,8 @@ int cmd_logits(int argc, char **argv) {
         else if ((!strcmp(a, "-p") || !strcmp(a, "--prompt")) && has) prompt = argv[++i];
         else if (!strcmp(a, "--tokenizer") && has) tok_path = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) out = argv[++i];
-        else if (!strcmp(a, "--top") && has) top = parse_long("--top", argv[++i], 1);
-        else if (!strcmp(a, "--chunk") && has) chunk = parse_long("--chunk", argv[++i], 1);
+        else if (!strcmp(a, "--top") && has) top = cli_int("--top", argv[++i], 1);
+        else if (!strcmp(a, "--chunk") && has) chunk = cli_int("--chunk", argv[++i], 1);
         else if (!strcmp(a, "--kv-bf16")) kv_bf16 = 1;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
@@ -100,9 +89,9 @@ int cmd_logits(int argc, char **argv) {
         if (T == 0) die("-p: the prompt encodes to no tokens");
     }
 
-    double t0 = now_s();
+    double t0 = monotonic_seconds();
     struct qwen3_model *m = qwen3_load(dir);
-    double t1 = now_s();
+    double t1 = monotonic_seconds();
     const int64_t V = m->cfg.V;
     float *logits = xmalloc((size_t)(T * V) * sizeof(float));
     struct kv_cache kv;
@@ -112,7 +101,7 @@ int cmd_logits(int argc, char **argv) {
         int64_t n = T - p < step ? T - p : step;
         qwen3_cpu_forward(m, ids + p, n, p, &kv, logits + p * V, NULL);
     }
-    double t2 = now_s();
+    double t2 = monotonic_seconds();
     fprintf(stderr, "ql logits: loaded %s in %.2f s; %lld tokens in %.3f s (%.1f tok/s, %.2f GFLOP/s)\n", dir,
             t1 - t0, (long long)T, t2 - t1, (double)T / (t2 - t1),
             qwen3_cpu_flops(m, T, 0, 1) / (t2 - t1) * 1e-9);

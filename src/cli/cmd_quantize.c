@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "core/manifest.h"
+#include "core/cli.h"
+#include "core/timer.h"
 #include "eval/dataset.h"
 #include "model/qwen3.h"
 #include "model/tokenizer.h"
 #include "quant/calib.h"
+#include "quant/calib_set.h"
 #include "quant/recipe.h"
 #include "quant/rtn.h"
 
@@ -32,13 +34,6 @@ static void usage(FILE *f) {
             recipe_list_names(names, sizeof names));
 }
 
-static long long parse_pos(const char *flag, const char *s) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < 1) die_usage("%s: expected a positive integer, got '%s'", flag, s);
-    return v;
-}
-
 int cmd_quantize(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
     int64_t calib_seqs = 16, calib_len = 512;
@@ -51,9 +46,9 @@ int cmd_quantize(int argc, char **argv) {
         else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
-        else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = parse_pos(a, argv[++i]);
-        else if (!strcmp(a, "--calib-len") && v) calib_len = parse_pos(a, argv[++i]);
-        else if (!strcmp(a, "--seed") && v) seed = (uint64_t)parse_pos(a, argv[++i]);
+        else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--calib-len") && v) calib_len = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--seed") && v) seed = (uint64_t)cli_int(a, argv[++i], 1);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model || !rname || !out) { usage(stderr); die_usage("-m, -r and -o are required"); }
@@ -68,17 +63,14 @@ int cmd_quantize(int argc, char **argv) {
     if (r->act_mode == RECIPE_ACT_STATIC) {
         /* The calibration set of the accuracy experiments (their specs): never an evaluation set. */
         struct tokenizer *tok = tokenizer_load(model);
+        struct calib_set cs;
         struct dataset_tokens ct;
-        if (dataset_tokens_load(&ct, DATASET_C4_CALIB, data_dir, tok) != 0) {
+        calib_set_init(&cs, data_dir, calib_seqs, calib_len, seed + CALIB_SET_SEED_OFFSET);
+        if (!cs.path)
             warn("no C4 slice found: calibrating on text sampled from the BF16 model (seed %llu)",
-                 (unsigned long long)seed + 1000000);
-            int32_t first = tokenizer_token_id(tok, "<|endoftext|>");
-            dataset_tokens_sample(&ct, m, first < 0 ? 0 : first, calib_seqs, calib_len, seed + 1000000,
-                                  "sampled-calib");
-        }
-        if (ct.n < calib_seqs * calib_len)
-            die("%s: %lld calibration tokens, %lld x %lld needed", ct.name, (long long)ct.n,
-                (long long)calib_seqs, (long long)calib_len);
+                 (unsigned long long)cs.sample_seed);
+        calib_set_tokens(&cs, tok, model, &ct);
+        calib_set_free(&cs);
         calib_run(&cal, m, ct.ids, calib_seqs, calib_len);
         fprintf(stderr, "%s: calibrated %lld Linears on %lld x %lld tokens of %s\n", check_progname(),
                 (long long)cal.n, (long long)calib_seqs, (long long)calib_len, ct.name);

@@ -29,7 +29,7 @@ void manifest_init(struct manifest *m, const char *results_root, const char *exp
     check_name("model", model);
     check_name("recipe", recipe);
     memset(m, 0, sizeof *m);
-    m->t_start = manifest_now();
+    m->t_start = wall_seconds();
     m->key_fields = cJSON_CreateObject();
     cJSON_AddStringToObject(m->key_fields, "experiment", experiment);
     cJSON_AddStringToObject(m->key_fields, "model", model);
@@ -164,6 +164,17 @@ int manifest_cache_hit(const struct manifest *m) {
     return hit;
 }
 
+int manifest_existing_param_is(const struct manifest *m, const char *key, const char *value) {
+    if (!file_exists(m->result_path)) return 0;
+    cJSON *old = json_read_file(m->result_path);
+    const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
+    const cJSON *params = man ? cJSON_GetObjectItemCaseSensitive(man, "params") : NULL;
+    const cJSON *v = params ? cJSON_GetObjectItemCaseSensitive(params, key) : NULL;
+    int is = cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+    cJSON_Delete(old);
+    return is;
+}
+
 void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     CHECK(m->cache_key[0], "manifest_write_result before manifest_seal");
     const char *rev = getenv("QL_GIT_REV");
@@ -184,7 +195,7 @@ void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     json_write_atomic(m->result_path, root);
     cJSON_Delete(root);
 
-    double t_end = manifest_now();
+    double t_end = wall_seconds();
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
     cJSON *run = cJSON_CreateObject();
@@ -197,14 +208,3 @@ void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     cJSON_Delete(run);
 }
 
-double manifest_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-double monotonic_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/sha256.h"
+#include "core/timer.h" /* monotonic_seconds, for the drivers that include only this */
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,13 +72,15 @@ void manifest_print(const struct manifest *m, FILE *f);
 /* 1 if the results file exists and carries this manifest's cache key. */
 int manifest_cache_hit(const struct manifest *m);
 
+/* 1 if the results file exists and its manifest's parameter `key` is the string `value`. Drivers use it to
+ * keep evidence: results computed from the pinned data files are not replaced by a run that has to fall back
+ * to sampled text because the data is missing on this machine (unless --force). */
+int manifest_existing_param_is(const struct manifest *m, const char *key, const char *value);
+
 /* Writes the results file atomically: {experiment, model, recipe, manifest, metrics, cases?}. Takes ownership
  * of metrics and cases (cases may be NULL). Also writes the timing sidecar. */
 void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases);
 
-/* Wall-clock seconds since the epoch (CLOCK_REALTIME), and a monotonic clock for durations. */
-double manifest_now(void);
-double monotonic_seconds(void);
 
 #ifdef __cplusplus
 }

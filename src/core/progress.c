@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "core/manifest.h"
+#include "core/timer.h"
 
 static void draw(struct progress *p) {
     double frac = p->total > 0 ? (double)p->done / (double)p->total : 1.0;

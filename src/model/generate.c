@@ -7,14 +7,9 @@
 #include <time.h>
 
 #include "core/check.h"
+#include "core/timer.h"
 #include "core/rng.h"
 #include "model/qwen3_cpu.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 struct generate_params generate_defaults(void) {
     struct generate_params g;
@@ -56,10 +51,10 @@ int64_t generate_run(const struct qwen3_model *m, const int32_t *prompt, int64_t
     struct rng r;
     rng_init(&r, gp->sampling.seed);
 
-    double t0 = now_s();
+    double t0 = monotonic_seconds();
     qwen3_cpu_forward(m, prompt, n_prompt, 0, &kv, NULL, h);
     qwen3_cpu_logits(m, h + (n_prompt - 1) * D, 1, logits);
-    double t1 = now_s();
+    double t1 = monotonic_seconds();
     st.prefill_s = t1 - t0;
     int64_t n = 0;
     while (n < gp->max_new) {
@@ -76,7 +71,7 @@ int64_t generate_run(const struct qwen3_model *m, const int32_t *prompt, int64_t
         if (n == gp->max_new) break;
         qwen3_cpu_forward(m, &id, 1, kv.len, &kv, logits, NULL);
     }
-    st.decode_s = now_s() - t1;
+    st.decode_s = monotonic_seconds() - t1;
     st.n_generated = n;
     if (stats) *stats = st;
     free(h);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/manifest.h"
 
 /* The one table. Each row is the DESIGN.md definition, in words in `desc`:
  * - bf16: the checkpoint's BF16 weights (rounding an FP32 checkpoint to BF16; exact for BF16 ones);
@@ -96,4 +97,12 @@ int recipe_parse_list(const char *list, const struct recipe **out, const char *w
     }
     if (n == 0) die_usage("%s: empty recipe list", what);
     return n;
+}
+
+void recipe_manifest(struct manifest *m, const struct recipe *r) {
+    static const char *const SCHEME[] = {[RECIPE_ACT_NONE] = "none", [RECIPE_ACT_DYNAMIC] = "dynamic",
+                                         [RECIPE_ACT_STATIC] = "static"};
+    manifest_param_str(m, "weight_format", qformat_name(r->weight));
+    manifest_param_str(m, "act_format", r->act_mode == RECIPE_ACT_NONE ? "none" : qformat_name(r->act));
+    manifest_param_str(m, "act_scheme", SCHEME[r->act_mode]);
 }

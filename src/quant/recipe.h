@@ -59,6 +59,11 @@ char *recipe_list_names(char *buf, size_t n);
  * count. Dies naming the unknown name. */
 int recipe_parse_list(const char *list, const struct recipe **out, const char *what);
 
+/* Adds the recipe's parameters to a manifest, in a fixed order: weight_format, act_format ("none" for
+ * weight-only recipes) and act_scheme ("none" | "dynamic" | "static"). */
+struct manifest;
+void recipe_manifest(struct manifest *m, const struct recipe *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,7 @@
 #include "core/check.h"
 #include "core/fileio.h"
 #include "core/json_io.h"
-#include "core/manifest.h"
+#include "core/timer.h"
 #include "formats/amax.h"
 #include "model/safetensors.h"
 
