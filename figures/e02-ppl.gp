@@ -11,6 +11,7 @@
 #% col ppl_stderr [1, f64] standard error of ppl (delta method)
 #% col ppl_c4 [1, f64] C4 slice perplexity
 #% col ppl_c4_stderr [1, f64] standard error of ppl_c4
+#% col data [name, str] evaluation text: files (the pinned data) or sampled-bf16 (no data found)
 
 fig = 'e02-ppl'
 load 'figures/style.gp'
@@ -26,8 +27,16 @@ if (!exists("lab_ppl_se")) lab_ppl_se = (lang eq 'zh') ? '困惑度 ± 标准误
 # The BF16 row is the first (the rows line above): its values draw the reference lines.
 stats datafile every ::0::0 using 2 nooutput
 bf16_wt = STATS_max
+# Without the C4 file (no data at all: sampled text) column 4 is all NaN: draw the first panel only.
+undefine STATS_*
 stats datafile every ::0::0 using 4 nooutput
-bf16_c4 = STATS_max
+have_c4 = exists("STATS_max")
+# With no data files the first panel scores text sampled from the BF16 model: its title says so.
+sampled = 0
+stats datafile every ::0::0 using (sampled = (strcol(6) eq 'sampled-bf16'), 0) nooutput
+if (!exists("lab_sampled")) lab_sampled = (lang eq 'zh') ? 'BF16 模型采样文本（无数据文件）' : 'Text sampled from BF16 (no data files)'
+title_first = sampled ? lab_sampled : lab_wikitext2
+bf16_c4 = have_c4 ? STATS_max : 0
 
 set xtics rotate by 35 right scale 0
 set grid ytics
@@ -37,13 +46,13 @@ set bmargin 6
 set xlabel lab_recipe
 
 # Two panels, drawn once per terminal (multiplot cannot be replotted).
-panels = "set multiplot layout 1,2 title title_e02_ppl; \
-  set ylabel lab_ppl; set title lab_wikitext2; \
+panels = "set multiplot layout 1,(have_c4 ? 2 : 1) title title_e02_ppl; \
+  set ylabel lab_ppl; set title title_first; \
   plot bf16_wt with lines lt 8 dt 2 lw 1 title lab_bf16_line, \
        datafile using 0:2:3:xtic(1) with yerrorbars lt 1 title lab_ppl_se; \
-  unset ylabel; set title lab_c4; \
-  plot bf16_c4 with lines lt 8 dt 2 lw 1 title lab_bf16_line, \
-       datafile using 0:4:5:xtic(1) with yerrorbars lt 2 title lab_ppl_se; \
+  if (have_c4) { unset ylabel; set title lab_c4; \
+    plot bf16_c4 with lines lt 8 dt 2 lw 1 title lab_bf16_line, \
+         datafile using 0:4:5:xtic(1) with yerrorbars lt 2 title lab_ppl_se }; \
   unset multiplot"
 
 eval svg_begin

@@ -114,7 +114,11 @@ static cJSON *judge(const struct recipe *r, const cJSON *p0, const cJSON *p1, co
     double worst = INFINITY;
     for (int i = 0; i < 2; i++) {
         double b = metric(p0, ppl_keys[i]), v = metric(p1, ppl_keys[i]);
-        if (isnan(b) || isnan(v)) continue;
+        if (isnan(b) || isnan(v)) {
+            /* A corpus that was not scored (no data file) keeps its column, as null: tables show it missing. */
+            cJSON_AddNullToObject(m, rec_keys[i]);
+            continue;
+        }
         double rec = b / v;
         int ok = rec >= target;
         pass &= ok;

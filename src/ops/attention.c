@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "ops/fastexp.h"
 
 /* Queries per block. A block ending at query t1 needs keys up to pos0 + t1 only, so the causal triangle costs
  * about half of the full T x n_ctx products during prefill; the diagonal blocks still compute their upper
@@ -50,23 +51,20 @@ static void softmax_causal_row(float *s, int64_t n_vis, int64_t n_keys) {
     m0 = m1 > m0 ? m1 : m0;
     m2 = m3 > m2 ? m3 : m2;
     const float mx = m2 > m0 ? m2 : m0;
-    // expf is correctly rounded to within 1 ulp in glibc, as torch's FP32 softmax. Unrolled by four so the
-    // independent calls overlap and each partial sum waits on one add in four.
+    // e^(s - mx) by fastexp, vectorized and within 1 ulp of the correctly rounded value (glibc's expf, used
+    // before, is also within 1 ulp; torch's FP32 softmax is another such exp, so neither is bit-exact with
+    // torch). The subtraction is the same FP32 operation as before. The sum is unrolled by four so each
+    // partial sum waits on one add in four.
+    for (j = 0; j < n_vis; j++) s[j] -= mx;
+    fastexp_array(s, s, n_vis);
     double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
     for (j = 0; j + 4 <= n_vis; j += 4) {
-        s[j] = expf(s[j] - mx);
-        s[j + 1] = expf(s[j + 1] - mx);
-        s[j + 2] = expf(s[j + 2] - mx);
-        s[j + 3] = expf(s[j + 3] - mx);
         a0 += s[j];
         a1 += s[j + 1];
         a2 += s[j + 2];
         a3 += s[j + 3];
     }
-    for (; j < n_vis; j++) {
-        s[j] = expf(s[j] - mx);
-        a0 += s[j];
-    }
+    for (; j < n_vis; j++) a0 += s[j];
     const float inv = (float)(1.0 / ((a0 + a1) + (a2 + a3)));
     for (j = 0; j < n_vis; j++) s[j] *= inv;
     memset(s + n_vis, 0, (size_t)(n_keys - n_vis) * sizeof(float));

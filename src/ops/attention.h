@@ -5,7 +5,7 @@
  * (pos0 = 0, T > 1), decode (T = 1) and chunked prefill are one function. The score and value products are
  * cblas_sgemm calls per kv head and block of 32 queries, the H/H_kv query heads of a kv head stacked into
  * one matrix (a block sees keys up to its last query, so prefill does a little over half the full T x n_ctx
- * work); decode uses GEMVs per head. The softmax is FP32 (expf) with the row maximum subtracted and a double
+ * work); decode uses GEMVs per head. The softmax is FP32 (fastexp: within 1 ulp, vectorizable; ops/fastexp.h) with the row maximum subtracted and a double
  * sum in a fixed order. Single-threaded outside BLAS: OpenMP threads spinning beside OpenBLAS's would halve
  * speed. Keeps a per-thread scratch buffer (the stacked queries, scores and outputs of one block). */
 #ifndef SRC_OPS_ATTENTION_H
