@@ -504,9 +504,9 @@ static void bench_add(struct bench_w *b, const char *name, int64_t d0, int64_t d
     b->d[n].data = b->bufs[n];
 }
 
-/* A random F32 checkpoint of a mid-size config (D 512, F 1536, 8 / 4 heads of 64, V 2048, 2 layers). */
-static void write_bench_model(const char *dir) {
-    const int64_t D = 512, F = 1536, H = 8, HKV = 4, DH = 64, V = 2048, L = 2;
+/* A random F32 checkpoint of a given config (heads of 64, 2 layers, tied embeddings) for the benchmark. */
+static void write_bench_model(const char *dir, int64_t D, int64_t F, int64_t H, int64_t HKV, int64_t V) {
+    const int64_t DH = 64, L = 2;
     mkdir(dir, 0755);
     char p[256];
     snprintf(p, sizeof p, "%s/config.json", dir);
@@ -601,11 +601,18 @@ int main(void) {
     check_generate();
     check_tiny();
     check_bad_inputs();
-    char bench[128];
-    snprintf(bench, sizeof bench, "%s/bench", TMP);
-    write_bench_model(bench);
+    /* The issue's example of a small config (D 256, GQA 2:1, V 512, 2 layers), the committed fixture (smaller
+     * still: D 128, F 256), a mid-size config, and the embedded model. */
+    char small[128], mid[128];
+    snprintf(small, sizeof small, "%s/bench-small", TMP);
+    snprintf(mid, sizeof mid, "%s/bench-mid", TMP);
+    write_bench_model(small, 256, 768, 4, 2, 512);
+    write_bench_model(mid, 512, 1536, 8, 4, 2048);
     bench_one("fixture dense (D 128)", FIXDIR "/dense-f32", 256);
-    bench_one("D 512, F 1536, 2 layers", bench, 256);
+    bench_one("small (D 256, F 768, 2 layers)", small, 256);
+    bench_one("D 512, F 1536, 2 layers", mid, 256);
+    struct stat st_tiny;
+    if (stat("models/qwen3-tiny/model.safetensors", &st_tiny) == 0) bench_one("qwen3-tiny (D 512, 5 layers)", "models/qwen3-tiny", 256);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", TMP);
     if (system(cmd) != 0) warn("could not remove %s", TMP);
