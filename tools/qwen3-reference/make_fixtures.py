@@ -4,7 +4,8 @@
 Run on the GPU machine (torch + transformers 5.x; the GPU is not used: the reference runs in FP32 on the CPU
 with eager attention, so TF32 or fused kernels cannot blur it):
     python3 tools/qwen3-reference/make_fixtures.py OUTDIR
-Writes OUTDIR/{dense-f32,dense-bf16,dense-fp8,moe-bf16}/{config.json,model.safetensors,logits.bin} and
+Writes OUTDIR/{dense-f32,dense-bf16,dense-fp8,moe-bf16}/{config.json,model.safetensors,logits.bin} (and
+dense-f16, the same model stored as F16, with --with-f16: a GPU-machine check, not a committed fixture) and
 OUTDIR/provenance.json. Every model is random (torch.manual_seed(0), norm weights perturbed so that each norm
 matters) and small (about 4.5 MB in all):
   dense-f32   Qwen3ForCausalLM, 2 layers, hidden 128, 4 heads / 2 kv heads (GQA 2:1), head_dim 64 (H*D_h = 256
@@ -97,7 +98,9 @@ def fp8_block_quantize(w, block=128):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "fixtures-qwen3"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out = args[0] if args else "fixtures-qwen3"
+    with_f16 = "--with-f16" in sys.argv[1:]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(min(16, os.cpu_count() or 1))
     seqs = sequences()
@@ -137,6 +140,19 @@ def main():
         tensors=tensors)
     reference(fp8, d, seqs)
     report["models"]["dense-fp8"] = {"note": "reference = FP32 model with the dequantized weights"}
+
+    # ---- dense, F16 (only with --with-f16: checked on the GPU machine by check_fixtures.py, not committed,
+    # since the committed fixtures are held under 5 MB) ----
+    if with_f16:
+        f16 = Qwen3ForCausalLM(make_config(Qwen3Config, DENSE)).float().eval()
+        f16.load_state_dict(dense.state_dict())
+        with torch.no_grad():
+            for prm in f16.parameters():
+                prm.copy_(prm.half().float())
+        d = os.path.join(out, "dense-f16")
+        qlref.save_checkpoint(f16, d, torch.float16)
+        rows = reference(f16, d, seqs)
+        report["models"]["dense-f16"] = {"reload_max_abs": reload_check(Qwen3ForCausalLM, d, rows)}
 
     # ---- dense, BF16 ----
     qlref.round_bf16_(dense)
