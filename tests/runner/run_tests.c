@@ -1,7 +1,8 @@
 /* run_tests -- the project's tiny test runner.
  * Usage: build/bin/run_tests PROGRAM...
  * Runs each test program in turn (from the current directory), reads its stdout+stderr, counts the
- * "ok <case>" and "FAILED <case>" lines that tests/test.h prints, echoes FAILED and SKIP lines, and appends the
+ * "ok <case>" and "FAILED <case>" lines that tests/test.h prints, echoes FAILED and SKIP lines (and "skip <part>"
+ * lines, a part of a program left out for want of data), and appends the
  * full output to build/test.log. Exit status 77 means the program skipped (no GPU, no ../shared); any other
  * non-zero status with no FAILED line counts as one failure (a crash or a die()). Ends with the summary line
  * "N passed, N failed" (plus skipped programs) and exits 1 if anything failed. */
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
             if (strncmp(line, "ok ", 3) == 0) ok++;
             else if (strncmp(line, "FAILED ", 7) == 0) { bad++; printf("  %s: %s", argv[i], line); }
             else if (strncmp(line, "SKIP", 4) == 0) snprintf(skip_line, sizeof skip_line, "%s", line);
+            else if (strncmp(line, "skip ", 5) == 0) printf("  %s: %s", argv[i], line); /* a part left out */
         }
         int st = pclose(p);
         clock_gettime(CLOCK_MONOTONIC, &t1);
