@@ -183,7 +183,6 @@ void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     cJSON_AddItemToObject(root, "model", cJSON_Duplicate(json_get(m->key_fields, "model", "manifest"), 1));
     cJSON_AddItemToObject(root, "recipe", cJSON_Duplicate(json_get(m->key_fields, "recipe", "manifest"), 1));
     cJSON *man = cJSON_Duplicate(m->key_fields, 1);
-    cJSON_AddStringToObject(man, "code_version", rev && *rev ? rev : "unknown");
     cJSON_AddStringToObject(man, "cache_key", m->cache_key);
     cJSON_AddItemToObject(root, "manifest", man);
     cJSON_AddItemToObject(root, "metrics", metrics);
@@ -200,6 +199,7 @@ void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     gethostname(host, sizeof host - 1);
     cJSON *run = cJSON_CreateObject();
     cJSON_AddStringToObject(run, "cache_key", m->cache_key);
+    cJSON_AddStringToObject(run, "code_version", rev && *rev ? rev : "unknown");
     cJSON_AddNumberToObject(run, "start_unix_s", m->t_start);
     cJSON_AddNumberToObject(run, "end_unix_s", t_end);
     cJSON_AddNumberToObject(run, "wall_s", t_end - m->t_start);

@@ -1,12 +1,12 @@
 /* manifest -- what identifies a run, and the results file it produces (DESIGN.md "Results files").
  * A manifest holds the experiment, model and recipe names, the parameters (including the seed), the SHA-256 of
  * every input, the SHA-256 of the running binary, and the device. Its cache key is the SHA-256 of the
- * canonical (fixed key order, cJSON-printed) JSON of exactly those fields. `code_version` (git describe, taken
- * from the environment variable QL_GIT_REV that the Makefile exports) is recorded but is not part of the key:
- * the binary hash already identifies the code, and a commit that does not change it keeps the cache.
- * Determinism (decision): the results file holds nothing that varies between identical runs, so a rerun writes
- * the same bytes. Wall-clock start/end times and the host go to a sidecar file runs/<recipe>.json beside the
- * results, which readers of results ignore. For speed runs the device string (GPU name, driver, CUDA version)
+ * canonical (fixed key order, cJSON-printed) JSON of exactly those fields. The code version in the results is
+ * the binary hash: builds are deterministic, so it names the code exactly, and a commit that does not change
+ * the binary keeps the cache. Determinism (decision): the results file holds nothing that varies between
+ * identical runs, so a rerun writes the same bytes at any commit that builds the same binary. The git commit
+ * a run was made from (QL_GIT_REV, exported by the Makefile), its wall-clock start and end and the host go to
+ * a sidecar file runs/<recipe>.json beside the results, which readers of results ignore. For speed runs the device string (GPU name, driver, CUDA version)
  * is part of the key; accuracy runs on the CPU use the backend name only, so results do not depend on which
  * CPU model computed them. */
 #ifndef SRC_CORE_MANIFEST_H
