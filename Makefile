@@ -91,6 +91,9 @@ build/obj/kernels/%.o: kernels/%.cu | build/.deps-ok
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
+# Codec kernels must round exactly as their CPU twins: no FMA contraction anywhere in them (STYLE.md section 6).
+build/obj/kernels/quantize_%.o: NVCCFLAGS += -fmad=false
+
 build/lib/libql_cuda.a: $(CU_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
