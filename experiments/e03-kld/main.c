@@ -22,7 +22,7 @@
 #include "model/qwen3_cpu.h"     // defines: qwen3_load, qwen3_cpu_forward, qwen3_cpu_logits
 #include "model/tokenizer.h"     // defines: tokenizer_load, tokenizer_token_id
 #include "quant/calib.h"         // defines: calib_run, calib_free
-#include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens
+#include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens, calib_set_calibrate
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_count
 #include "quant/rtn.h"           // defines: rtn_apply
 
@@ -206,12 +206,7 @@ static void run_recipe(const struct plan *pl, const struct recipe *r, struct man
                        const struct dataset_tokens *calib_tok, struct calib *cal) {
     double t0 = monotonic_seconds();
     struct qwen3_model *m = qwen3_load(pl->p.model);
-    if (r->act_mode == RECIPE_ACT_STATIC && cal->n == 0) {
-        calib_run(cal, m, calib_tok->ids, pl->p.calib_seqs, pl->p.calib_len);
-        fprintf(stderr, "%s: calibrated %lld linears on %lld x %lld tokens of %s (%.1f s)\n", check_progname(),
-                (long long)cal->n, (long long)pl->p.calib_seqs, (long long)pl->p.calib_len, calib_tok->name,
-                monotonic_seconds() - t0);
-    }
+    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
     struct rtn_stats st;
     rtn_apply(m, r, cal, &st);
     // Per window: T = ctx positions, T - 1 scored; V logits each for the recipe and the reference.

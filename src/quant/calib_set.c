@@ -1,10 +1,12 @@
 /* calib_set -- see calib_set.h. */
 #include "quant/calib_set.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/check.h"
+#include "core/timer.h"
 #include "model/qwen3.h"
 
 void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, int64_t seq_len,
@@ -44,6 +46,16 @@ void calib_set_tokens(const struct calib_set *cs, const struct tokenizer *tok, c
     dataset_tokens_sample(out, m0, first < 0 ? 0 : first, cs->n_seqs, cs->seq_len, cs->sample_seed,
                           "sampled-calib");
     qwen3_free(m0);
+}
+
+void calib_set_calibrate(const struct calib_set *cs, struct calib *cal, struct qwen3_model *m,
+                         const struct dataset_tokens *tok) {
+    if (cal->n > 0) return;
+    double t0 = monotonic_seconds();
+    calib_run(cal, m, tok->ids, cs->n_seqs, cs->seq_len);
+    fprintf(stderr, "%s: calibrated %lld linears on %lld x %lld tokens of %s (%.1f s)\n", check_progname(),
+            (long long)cal->n, (long long)cs->n_seqs, (long long)cs->seq_len, tok->name,
+            monotonic_seconds() - t0);
 }
 
 void calib_set_free(struct calib_set *cs) {

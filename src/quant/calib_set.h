@@ -12,6 +12,7 @@
 #include "core/manifest.h"
 #include "eval/dataset.h"
 #include "model/tokenizer.h"
+#include "quant/calib.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,11 @@ void calib_set_manifest(struct manifest *m, const struct calib_set *cs);
  * tokens), or n_seqs x seq_len tokens sampled from the BF16 checkpoint model_dir, started from <|endoftext|>. */
 void calib_set_tokens(const struct calib_set *cs, const struct tokenizer *tok, const char *model_dir,
                       struct dataset_tokens *out);
+
+/* Calibrates cal on m from the tokens calib_set_tokens gave, once per run: a no-op when cal already holds
+ * entries. Call it on the BF16 model, before its weights are quantized. Logs the pass on stderr. */
+void calib_set_calibrate(const struct calib_set *cs, struct calib *cal, struct qwen3_model *m,
+                         const struct dataset_tokens *tok);
 
 void calib_set_free(struct calib_set *cs);
 
