@@ -6,7 +6,15 @@
 CC ?= cc
 # empty NVCC -> CPU-only build (no trailing comments on assignments: make keeps the spaces before '#')
 NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-CUDA_HOME := $(if $(NVCC),$(patsubst %/bin/nvcc,%,$(NVCC)),)
+# The CUDA runtime's library folder, asked of nvcc itself (its --dryrun prints the -L it would link with), so a
+# wrapper script on PATH (/usr/local/bin/nvcc -> /usr/local/cuda-13.0/bin/nvcc) finds the same libraries as the real
+# binary; realpath makes the rpath, and so the binary's hash, the same whichever of the two was found.
+CUDA_LIBDIR := $(if $(NVCC),$(lastword $(subst ",,$(shell $(NVCC) --dryrun -c -x cu /dev/null -o /dev/null 2>&1 \
+               | sed -n 's/^\#\$$ LIBRARIES=//p'))),)
+CUDA_LIBDIR := $(realpath $(patsubst -L%,%,$(CUDA_LIBDIR)))
+ifneq ($(NVCC),)
+  $(if $(CUDA_LIBDIR),,$(error nvcc found at $(NVCC), but its --dryrun named no library folder (expected a -L with libcudart.so)))
+endif
 CFLAGS := -std=c11 -O2 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
           -ffile-prefix-map=$(CURDIR)=. -fno-omit-frame-pointer
 LIBS_COMMON := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread
@@ -99,7 +107,7 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 comma := ,
-CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_HOME)/lib64 -Wl$(comma)-rpath$(comma)$(CUDA_HOME)/lib64 -lcudart -lcublasLt -lcublas -lstdc++,)
+CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_LIBDIR) -Wl$(comma)-rpath$(comma)$(CUDA_LIBDIR) -lcudart -lcublasLt -lcublas -lstdc++,)
 CUDA_DEPS := $(if $(NVCC),build/lib/libql_cuda.a,)
 CFLAGS    += $(if $(NVCC),-DQL_HAVE_CUDA=1,)
 
