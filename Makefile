@@ -6,15 +6,6 @@
 CC ?= cc
 # empty NVCC -> CPU-only build (no trailing comments on assignments: make keeps the spaces before '#')
 NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-# The CUDA runtime's library folder, asked of nvcc itself (its --dryrun prints the -L it would link with), so a
-# wrapper script on PATH (/usr/local/bin/nvcc -> /usr/local/cuda-13.0/bin/nvcc) finds the same libraries as the real
-# binary; realpath makes the rpath, and so the binary's hash, the same whichever of the two was found.
-CUDA_LIBDIR := $(if $(NVCC),$(lastword $(subst ",,$(shell $(NVCC) --dryrun -c -x cu /dev/null -o /dev/null 2>&1 \
-               | sed -n 's/^\#\$$ LIBRARIES=//p'))),)
-CUDA_LIBDIR := $(realpath $(patsubst -L%,%,$(CUDA_LIBDIR)))
-ifneq ($(NVCC),)
-  $(if $(CUDA_LIBDIR),,$(error nvcc found at $(NVCC), but its --dryrun named no library folder (expected a -L with libcudart.so)))
-endif
 CFLAGS := -std=c11 -O2 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
           -ffile-prefix-map=$(CURDIR)=. -fno-omit-frame-pointer
 LIBS_COMMON := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread
@@ -106,20 +97,20 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-comma := ,
-CUDA_LIBS := $(if $(NVCC),build/lib/libql_cuda.a -L$(CUDA_LIBDIR) -Wl$(comma)-rpath$(comma)$(CUDA_LIBDIR) -lcudart -lcublasLt -lcublas -lstdc++,)
-CUDA_DEPS := $(if $(NVCC),build/lib/libql_cuda.a,)
-CFLAGS    += $(if $(NVCC),-DQL_HAVE_CUDA=1,)
+# No C program links CUDA: no C code calls a kernel yet, so ql, the tests and the drivers are the same binaries
+# with or without nvcc, and a results cache made on a CPU-only machine stays valid on a CUDA one (the driver's
+# hash is part of the cache key). The check programs link through nvcc, which knows its own library folder
+# (CI's nvcc is a wrapper in /usr/local/bin, so <nvcc>/../lib64 is not a path to rely on).
 
-build/bin/ql: $(CLI_OBJ) build/lib/libql.a $(CUDA_DEPS)
+build/bin/ql: $(CLI_OBJ) build/lib/libql.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CLI_OBJ) build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(CLI_OBJ) build/lib/libql.a $(LDLIBS) -o $@
 
-build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a $(CUDA_DEPS)
+build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 
-build/bin/check_%: tests/check_%.cu build/lib/libql.a $(CUDA_DEPS)
+build/bin/check_%: tests/check_%.cu build/lib/libql.a build/lib/libql_cuda.a
 	@mkdir -p $(@D)
 	@mkdir -p build/obj/tests
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF build/obj/tests/check_$*.d $< -o $@ build/lib/libql.a build/lib/libql_cuda.a -lcublasLt -lcublas $(LIBS_COMMON) -lgomp
@@ -128,9 +119,9 @@ build/obj/experiments/%.o: experiments/%/main.c | build/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-build/bin/%: build/obj/experiments/%.o build/lib/libql.a $(CUDA_DEPS)
+build/bin/%: build/obj/experiments/%.o build/lib/libql.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< build/lib/libql.a $(CUDA_LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 
 build/bin/run_tests: tests/runner/run_tests.c | build/.deps-ok
 	@mkdir -p $(@D)
