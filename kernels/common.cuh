@@ -42,13 +42,14 @@ static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // ---- device element codecs ----
 
 /* E2M1 by thresholds on |x|: the midpoints 0.25 0.75 1.25 1.75 2.5 3.5 5 between the magnitudes
- * 0 0.5 1 1.5 2 3 4 6, with `<=` where the lower code is even (ties go down) and `<` where it is odd (ties
- * go up). NaN fails every comparison and lands on 7 with sign 0 (+6), as src/formats/e2m1.h states. */
+ * 0 0.5 1 1.5 2 3 4 6, with `>` where the lower code is even (ties go down) and `>=` where it is odd (ties
+ * go up); the code is the number of thresholds passed, a sum of comparisons with no branch to diverge on.
+ * NaN passes none and is sent to 7 with sign 0 (+6), as src/formats/e2m1.h states. */
 static __device__ __forceinline__ uint8_t dev_e2m1(float x) {
     float a = fabsf(x);
-    uint8_t c = a <= 0.25f ? 0 : a < 0.75f ? 1 : a <= 1.25f ? 2 : a < 1.75f ? 3
-              : a <= 2.5f ? 4 : a < 3.5f ? 5 : a <= 5.0f ? 6 : 7;
-    return (uint8_t)(c | ((!isnan(x) && signbit(x)) ? 0x8 : 0));
+    int c = (a > 0.25f) + (a >= 0.75f) + (a > 1.25f) + (a >= 1.75f) + (a > 2.5f) + (a >= 3.5f) + (a > 5.0f);
+    if (isnan(x)) return 7;
+    return (uint8_t)(c | (signbit(x) ? 0x8 : 0));
 }
 
 static __device__ __forceinline__ float dev_e2m1_value(uint8_t c) {
@@ -100,6 +101,13 @@ static __device__ __forceinline__ float dev_e8m0_value(uint8_t c) {
     return c == 0xFF ? __int_as_float(0x7FC00000) : ldexpf(1.0f, (int)c - 127);
 }
 
+/* 1 / 2^(c-127) = 2^(127-c), exact for every finite code (2^-127 .. 2^127 are all representable), so
+ * x * dev_e8m0_recip(c) is the exact quotient x / 2^(c-127) rounded once: bit-identical to __fdiv_rn,
+ * subnormal results included, at the cost of one multiply. 0xFF: NaN. */
+static __device__ __forceinline__ float dev_e8m0_recip(uint8_t c) {
+    return c == 0xFF ? __int_as_float(0x7FC00000) : ldexpf(1.0f, 127 - (int)c);
+}
+
 /* max |x| over n values, NaN if any is NaN or infinite (the poison rule of src/formats/amax.h). fmaxf is
  * exact and order-free, so any reduction order gives the same bits. */
 static __device__ __forceinline__ float dev_amax(const float *x, int n) {
@@ -111,6 +119,63 @@ static __device__ __forceinline__ float dev_amax(const float *x, int n) {
         m = fmaxf(m, a);
     }
     return bad ? __int_as_float(0x7FC00000) : m;
+}
+
+// ---- tiles: the memory-bound layout of the block codecs ----
+/* A CTA of QTILE_THREADS threads quantizes one tile of QTILE_ELEMS consecutive elements in QTILE_UNROLL
+ * steps of QTILE_STEP; in each step thread t owns elements 4t .. 4t+3 (one 16-byte load), so a block of 16
+ * (NVFP4) spans 4 lanes and a block of 32 (MX) 8 lanes of one warp, and the block amax is a shuffle
+ * reduction inside that lane group. All QTILE_UNROLL loads are issued before any arithmetic, so each thread
+ * keeps 64 bytes in flight (what it takes to cover DRAM latency at full bandwidth). The packed blocks are
+ * built in shared memory and leave in 16-byte stores, because a block of 9, 17 or 33 bytes cannot be stored
+ * aligned by the thread that computes it. A step is a whole number of blocks for every block size here. */
+#define QTILE_THREADS 256
+#define QTILE_UNROLL 4
+#define QTILE_STEP (4 * QTILE_THREADS)
+#define QTILE_ELEMS (QTILE_UNROLL * QTILE_STEP)
+
+/* Loads x[i .. i+3] into v; elements at or past n read as 0 (the tail tile: a lane group lies wholly inside
+ * or wholly outside [0, n), since n is a multiple of the block size). vec: x is 16-byte aligned. */
+static __device__ __forceinline__ void dev_load4(const float *x, int64_t i, int64_t n, int vec, float v[4]) {
+    if (vec && i + 3 < n) {
+        float4 q = *reinterpret_cast<const float4 *>(x + i);
+        v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+        return;
+    }
+    for (int j = 0; j < 4; j++) v[j] = i + j < n ? x[i + j] : 0.0f;
+}
+
+/* max |v| over the 4 values of each of `lanes` consecutive lanes (lanes = 4 or 8, a power of two dividing
+ * 32): every lane of the group gets the block amax, NaN if any value is NaN or infinite -- the poison rule
+ * of dev_amax, reduced as a separate flag because fmaxf drops NaN. All 32 lanes must call it. */
+static __device__ __forceinline__ float dev_group_amax(const float v[4], int lanes) {
+    float m = 0.0f;
+    int bad = 0;
+    for (int j = 0; j < 4; j++) {
+        float a = fabsf(v[j]);
+        bad |= !isfinite(a);
+        m = fmaxf(m, a);
+    }
+    for (int off = lanes / 2; off > 0; off /= 2) {
+        m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, off));
+        bad |= __shfl_xor_sync(0xFFFFFFFFu, bad, off);
+    }
+    return bad ? __int_as_float(0x7FC00000) : m;
+}
+
+/* Copies the tile's n_bytes of packed blocks from shared memory to dst with the widest store (16, 4 or 1
+ * bytes) that both dst's alignment and n_bytes allow. Called by all threads after __syncthreads(). */
+static __device__ __forceinline__ void dev_store_tile(uint8_t *dst, const uint8_t *tile, int n_bytes) {
+    uintptr_t a = (uintptr_t)dst;
+    if (a % 16 == 0 && n_bytes % 16 == 0) {
+        for (int w = threadIdx.x; w < n_bytes / 16; w += blockDim.x)
+            reinterpret_cast<uint4 *>(dst)[w] = reinterpret_cast<const uint4 *>(tile)[w];
+    } else if (a % 4 == 0 && n_bytes % 4 == 0) {
+        for (int w = threadIdx.x; w < n_bytes / 4; w += blockDim.x)
+            reinterpret_cast<uint32_t *>(dst)[w] = reinterpret_cast<const uint32_t *>(tile)[w];
+    } else {
+        for (int w = threadIdx.x; w < n_bytes; w += blockDim.x) dst[w] = tile[w];
+    }
 }
 
 #endif

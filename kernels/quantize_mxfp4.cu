@@ -4,24 +4,32 @@
 #include "common.cuh"
 #include "core/check.h"
 
-/* One thread per 32-element block b = x[32b .. 32b+31]. */
-static __global__ void quantize_mxfp4_kernel(const float *x, struct mxfp4_block *y, int64_t n_blocks,
+/* One tile of QTILE_ELEMS elements per CTA (common.cuh): 8 lanes per 32-element block, 2 code bytes per lane
+ * and step. n = T * K elements; rows are whole numbers of blocks (K % 32 == 0). */
+static __global__ void quantize_mxfp4_kernel(const float *x, struct mxfp4_block *y, int64_t n, int vec,
                                              int ceil_rule) {
-    int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (b >= n_blocks) return;
-    const float *xb = x + b * MXFP4_BLOCK_SIZE;
-    /* E2M1: emax_elem 2, largest value 6 (src/formats/mxfp4.h). */
-    uint8_t e = dev_mx_scale(dev_amax(xb, MXFP4_BLOCK_SIZE), 2, 6.0f, ceil_rule);
-    /* x / X is exact for a power-of-two X (the quotient stays below 8), so this is the only rounding. */
-    float X = dev_e8m0_value(e);
-    struct mxfp4_block out;
-    out.e = e;
-    for (int i = 0; i < MXFP4_BLOCK_SIZE / 2; i++) {
-        uint8_t lo = e == 0xFF ? 0 : dev_e2m1(__fdiv_rn(xb[2 * i], X));
-        uint8_t hi = e == 0xFF ? 0 : dev_e2m1(__fdiv_rn(xb[2 * i + 1], X));
-        out.qs[i] = (uint8_t)(lo | (hi << 4));
+    __shared__ __align__(16) uint8_t tile[QTILE_ELEMS / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block)];
+    int64_t i0 = (int64_t)blockIdx.x * QTILE_ELEMS;
+    float v[QTILE_UNROLL][4];
+    for (int u = 0; u < QTILE_UNROLL; u++) dev_load4(x, i0 + u * QTILE_STEP + 4 * threadIdx.x, n, vec, v[u]);
+    for (int u = 0; u < QTILE_UNROLL; u++) {
+        int local = u * QTILE_STEP + 4 * threadIdx.x, part = local % MXFP4_BLOCK_SIZE / 4;
+        /* E2M1: emax_elem 2, largest value 6 (src/formats/mxfp4.h). */
+        uint8_t e = dev_mx_scale(dev_group_amax(v[u], 8), 2, 6.0f, ceil_rule);
+        /* x * 2^-k is the exact quotient x / X (dev_e8m0_recip), so E2M1 rounding is the only rounding. */
+        float rX = dev_e8m0_recip(e);
+        uint8_t *out = tile + local / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block);
+        if (part == 0) out[0] = e;
+        for (int j = 0; j < 2; j++) {
+            uint8_t lo = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[u][2 * j], rX));
+            uint8_t hi = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[u][2 * j + 1], rX));
+            out[1 + 2 * part + j] = (uint8_t)(lo | (hi << 4));
+        }
     }
-    y[b] = out;
+    __syncthreads();
+    int64_t n_tile = min((int64_t)QTILE_ELEMS, n - i0);
+    dev_store_tile((uint8_t *)(y + i0 / MXFP4_BLOCK_SIZE), tile,
+                   (int)(n_tile / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block)));
 }
 
 static __global__ void quantize_mxfp4_decode_kernel(const struct mxfp4_block *x, float *y, int64_t n_blocks) {
@@ -39,10 +47,11 @@ static __global__ void quantize_mxfp4_decode_kernel(const struct mxfp4_block *x,
 extern "C" void quantize_mxfp4_cuda(const float *x, struct mxfp4_block *y, int64_t T, int64_t K,
                                     enum e8m0_rule rule, void *stream) {
     CHECK(K % MXFP4_BLOCK_SIZE == 0, "mxfp4: K=%lld is not a multiple of %d", (long long)K, MXFP4_BLOCK_SIZE);
-    int64_t n = T * K / MXFP4_BLOCK_SIZE;
+    int64_t n = T * K;
     if (n == 0) return;
-    quantize_mxfp4_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(
-        x, y, n, rule == E8M0_RULE_CEIL);
+    int vec = (uintptr_t)x % 16 == 0; /* else the scalar loads of dev_load4 */
+    quantize_mxfp4_kernel<<<(unsigned)ceil_div(n, QTILE_ELEMS), QTILE_THREADS, 0, (cudaStream_t)stream>>>(
+        x, y, n, vec, rule == E8M0_RULE_CEIL);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -2,7 +2,8 @@
  * along K, E8M0 scale 2^(floor(log2 amax) - 2), or ModelOpt's ceil rule), and back. Bit-exact twin of
  * mxfp4_quantize_row_ref / mxfp4_dequantize_row_ref (src/formats/mxfp4.h: round-to-nearest-even, saturation
  * to +-6, zero block -> scale code 0, NaN/Inf block -> scale 0xFF); checked by tests/check_quantize.cu.
- * Device pointers; stream is a cudaStream_t (NULL = default). One thread per block of 32; deterministic. */
+ * Device pointers; stream is a cudaStream_t (NULL = default). Quantize: one CTA per tile of 4096 elements,
+ * 8 lanes per block (kernels/common.cuh); decode: one thread per block (not on a hot path). Deterministic. */
 #ifndef KERNELS_QUANTIZE_MXFP4_H
 #define KERNELS_QUANTIZE_MXFP4_H
 

@@ -2,7 +2,8 @@
  * along K, E8M0 scale 2^(floor(log2 amax) - 8), or the ceil rule), and back. Bit-exact twin of
  * mxfp8_quantize_row_ref / mxfp8_dequantize_row_ref (src/formats/mxfp8.h: round-to-nearest-even, saturation
  * to +-448, zero block -> code 0, NaN/Inf block -> 0xFF); checked by tests/check_quantize.cu. Device pointers;
- * stream is a cudaStream_t (NULL = default). One thread per block of 32; deterministic. */
+ * stream is a cudaStream_t (NULL = default). Quantize: one CTA per tile of 4096 elements, 8 lanes per
+ * block (kernels/common.cuh); decode: one thread per block (not on a hot path). Deterministic. */
 #ifndef KERNELS_QUANTIZE_MXFP8_H
 #define KERNELS_QUANTIZE_MXFP8_H
 

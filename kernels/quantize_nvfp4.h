@@ -3,7 +3,8 @@
  * nvfp4_dequantize_row_ref (src/formats/nvfp4.h, which states the arithmetic: s = ue4m3((amax_b/6) * g),
  * q = e2m1(x * (1 / (d / g))), y = (e2m1 * d) / g, round-to-nearest-even, NaN blocks poisoned); checked by
  * tests/check_quantize.cu. Pointers are device pointers; stream is a cudaStream_t (NULL = default stream).
- * One thread per block of 16; deterministic (no atomics). */
+ * Quantize: one CTA per tile of 4096 elements, 4 lanes per block (kernels/common.cuh); decode: one thread
+ * per block (not on a hot path). Deterministic (no atomics). */
 #ifndef KERNELS_QUANTIZE_NVFP4_H
 #define KERNELS_QUANTIZE_NVFP4_H
 

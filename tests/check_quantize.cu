@@ -215,9 +215,60 @@ static void check_fp8_group(const float *x, float *d_x, enum input_kind kind) {
     free(yg);
 }
 
-/* --bench, after the correctness pass: median of 20 timed launches per kernel on a 8192 x 8192 FP32 input
- * (cudaEvents, after 3 warm-ups; the 256 MiB input is larger than L2 so no flush is needed). Napkin math:
- * each quantize kernel reads 4 bytes and writes about 0.5-1.1 bytes per element, so GB/s = (4 + out) * n / t. */
+/* Awkward shapes and pointers for the tiled quantize kernels (kernels/common.cuh): element counts that end
+ * inside a tile (a tail CTA), one block, and input / output pointers off their 16-byte alignment (the
+ * scalar-load and narrow-store paths). Gaussian data with a few outliers; packed bytes memcmp-equal. */
+static void check_layouts(void) {
+    const int64_t shapes[][2] = {{1, 16}, {1, 32}, {3, 96}, {7, 160}, {5, 1056}, {33, 4128}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int fmt = 0; fmt < 3; fmt++)
+            for (int off = 0; off < 3; off++) {
+                int64_t t_n = shapes[si][0], k = shapes[si][1], n = t_n * k;
+                int bs = fmt == 0 ? NVFP4_BLOCK_SIZE : 32;
+                if (k % bs) continue;
+                size_t blk = fmt == 0 ? sizeof(struct nvfp4_block)
+                           : fmt == 1 ? sizeof(struct mxfp4_block) : sizeof(struct mxfp8_block);
+                size_t bytes = (size_t)(n / bs) * blk;
+                /* off 0: aligned; 1: input one float off 16-byte alignment; 2: output one block off. */
+                int x_off = off == 1, y_off = off == 2 ? (int)blk : 0;
+                float *x = (float *)xmalloc(sizeof(float) * n);
+                struct rng r;
+                rng_init(&r, 77 + (uint64_t)si);
+                for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_below(&r, 61) == 0 ? 50 : 1) * (float)rng_normal(&r);
+                uint8_t *c = (uint8_t *)xmalloc(bytes), *h = (uint8_t *)xmalloc(bytes), *d_q;
+                float *d_x;
+                float g = nvfp4_global_scale(50.0f * 6.0f);
+                for (int64_t t = 0; t < t_n; t++) {
+                    uint8_t *row = c + (size_t)(t * (k / bs)) * blk;
+                    if (fmt == 0) nvfp4_quantize_row_ref(x + t * k, (struct nvfp4_block *)row, k, g);
+                    if (fmt == 1) mxfp4_quantize_row_ref(x + t * k, (struct mxfp4_block *)row, k, E8M0_RULE_FLOOR);
+                    if (fmt == 2) mxfp8_quantize_row_ref(x + t * k, (struct mxfp8_block *)row, k, E8M0_RULE_FLOOR);
+                }
+                CUDA_CHECK(cudaMalloc(&d_x, sizeof(float) * (n + 1)));
+                CUDA_CHECK(cudaMalloc(&d_q, bytes + blk));
+                CUDA_CHECK(cudaMemcpy(d_x + x_off, x, sizeof(float) * n, cudaMemcpyHostToDevice));
+                if (fmt == 0) quantize_nvfp4_cuda(d_x + x_off, (struct nvfp4_block *)(d_q + y_off), t_n, k, g, NULL);
+                if (fmt == 1)
+                    quantize_mxfp4_cuda(d_x + x_off, (struct mxfp4_block *)(d_q + y_off), t_n, k, E8M0_RULE_FLOOR, NULL);
+                if (fmt == 2)
+                    quantize_mxfp8_cuda(d_x + x_off, (struct mxfp8_block *)(d_q + y_off), t_n, k, E8M0_RULE_FLOOR, NULL);
+                CUDA_CHECK(cudaMemcpy(h, d_q + y_off, bytes, cudaMemcpyDeviceToHost));
+                const char *name[3] = {"nvfp4", "mxfp4", "mxfp8"}, *off_name[3] = {"aligned", "x+1", "y+1"};
+                TEST(cmp_bytes(name[fmt], c, h, bytes), "%s %lldx%lld %s: packed blocks memcmp-equal", name[fmt],
+                     (long long)t_n, (long long)k, off_name[off]);
+                CUDA_CHECK(cudaFree(d_x));
+                CUDA_CHECK(cudaFree(d_q));
+                free(x);
+                free(c);
+                free(h);
+            }
+}
+
+/* --bench, after the correctness pass: median of 20 timed launches per kernel on a 8192 x 8192 FP32 Gaussian
+ * input (cudaEvents, after 3 warm-ups; the 256 MiB input is larger than the 50 MiB L2, so no flush is
+ * needed). Napkin math: each quantize kernel reads 4 bytes and writes 9/16 to 33/32 bytes per element, so
+ * GB/s = (4 + out) * n / t. The roofline is measured on the same GPU, not taken from a data sheet: a
+ * device-to-device cudaMemcpy of the input (reads and writes 4n bytes, so GB/s = 8n / t). */
 static int cmp_float_qsort(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
@@ -225,34 +276,44 @@ static int cmp_float_qsort(const void *a, const void *b) {
 
 static void bench(void) {
     const int64_t BT = 8192, BK = 8192, n = BT * BK;
-    float *d_x, times[20];
+    float *d_x, *d_copy, times[20];
     void *d_out, *d_s;
     CUDA_CHECK(cudaMalloc(&d_x, sizeof(float) * n));
+    CUDA_CHECK(cudaMalloc(&d_copy, sizeof(float) * n));
     CUDA_CHECK(cudaMalloc(&d_out, (size_t)n * 2));
     CUDA_CHECK(cudaMalloc(&d_s, sizeof(float) * n / 128));
-    CUDA_CHECK(cudaMemset(d_x, 0x3F, sizeof(float) * n)); /* 0x3F3F3F3F ~ 0.75: a finite, non-zero pattern */
+    float *x = (float *)xmalloc(sizeof(float) * n);
+    struct rng r;
+    rng_init(&r, 8192);
+    for (int64_t i = 0; i < n; i++) x[i] = (float)rng_normal(&r);
+    CUDA_CHECK(cudaMemcpy(d_x, x, sizeof(float) * n, cudaMemcpyHostToDevice));
+    free(x);
     cudaEvent_t e0, e1;
     CUDA_CHECK(cudaEventCreate(&e0));
     CUDA_CHECK(cudaEventCreate(&e1));
-    const char *names[4] = {"quantize_nvfp4", "quantize_mxfp4", "quantize_mxfp8", "quantize_fp8"};
-    const double out_bytes[4] = {9.0 / 16, 17.0 / 32, 33.0 / 32, 1.0 + 4.0 / 128};
-    for (int kk = 0; kk < 4; kk++) {
+    const char *names[5] = {"copy (roofline)", "quantize_nvfp4", "quantize_mxfp4", "quantize_mxfp8", "quantize_fp8"};
+    const double out_bytes[5] = {4.0, 9.0 / 16, 17.0 / 32, 33.0 / 32, 1.0 + 4.0 / 128};
+    double roof = 0;
+    for (int kk = 0; kk < 5; kk++) {
         for (int it = 0; it < 23; it++) {
             CUDA_CHECK(cudaEventRecord(e0));
-            if (kk == 0) quantize_nvfp4_cuda(d_x, (struct nvfp4_block *)d_out, BT, BK, 1.0f, NULL);
-            if (kk == 1) quantize_mxfp4_cuda(d_x, (struct mxfp4_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
-            if (kk == 2) quantize_mxfp8_cuda(d_x, (struct mxfp8_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
-            if (kk == 3) quantize_fp8_cuda(d_x, (uint8_t *)d_out, (float *)d_s, BT, BK, NULL);
+            if (kk == 0) CUDA_CHECK(cudaMemcpyAsync(d_copy, d_x, sizeof(float) * n, cudaMemcpyDeviceToDevice));
+            if (kk == 1) quantize_nvfp4_cuda(d_x, (struct nvfp4_block *)d_out, BT, BK, 1.0f, NULL);
+            if (kk == 2) quantize_mxfp4_cuda(d_x, (struct mxfp4_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
+            if (kk == 3) quantize_mxfp8_cuda(d_x, (struct mxfp8_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
+            if (kk == 4) quantize_fp8_cuda(d_x, (uint8_t *)d_out, (float *)d_s, BT, BK, NULL);
             CUDA_CHECK(cudaEventRecord(e1));
             CUDA_CHECK(cudaEventSynchronize(e1));
             if (it >= 3) CUDA_CHECK(cudaEventElapsedTime(&times[it - 3], e0, e1));
         }
         qsort(times, 20, sizeof(float), cmp_float_qsort);
-        double ms = times[10];
-        printf("bench %s 8192x8192: median %.3f ms (p10 %.3f, p90 %.3f), %.0f GB/s\n", names[kk], ms,
-               (double)times[2], (double)times[18], (4.0 + out_bytes[kk]) * (double)n / (ms * 1e-3) / 1e9);
+        double ms = times[10], gbps = (4.0 + out_bytes[kk]) * (double)n / (ms * 1e-3) / 1e9;
+        if (kk == 0) roof = gbps;
+        printf("bench %s 8192x8192: median %.3f ms (p10 %.3f, p90 %.3f), %.0f GB/s, %.2f of the copy roofline\n",
+               names[kk], ms, (double)times[2], (double)times[18], gbps, gbps / roof);
     }
     CUDA_CHECK(cudaFree(d_x));
+    CUDA_CHECK(cudaFree(d_copy));
     CUDA_CHECK(cudaFree(d_out));
     CUDA_CHECK(cudaFree(d_s));
 }
@@ -280,6 +341,7 @@ int main(int argc, char **argv) {
     }
     CUDA_CHECK(cudaFree(d_x));
     free(x);
+    check_layouts();
     int failed = test_failed_;
     int rc = TEST_REPORT();
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
