@@ -3,8 +3,9 @@
  * scale = amax / 448 (FP32), code = e4m3(x / scale), decode code * scale. Bit-exact twin of
  * fp8_group_quantize_row_ref / fp8_group_dequantize_row_ref (src/formats/fp8_group.h: round-to-nearest-even,
  * saturation, zero group -> scale 0 and zero codes, NaN/Inf group -> scale NaN); checked by
- * tests/check_quantize.cu. One warp per group (4 elements per lane, max by shuffles: order-free, so
- * deterministic). Device pointers; stream is a cudaStream_t (NULL = default). */
+ * tests/check_quantize.cu. One CTA per tile of 4096 elements, one warp per group and step (4 elements per
+ * lane, max by shuffles: order-free, so deterministic; kernels/common.cuh). Device pointers; stream is a
+ * cudaStream_t (NULL = default). */
 #ifndef KERNELS_QUANTIZE_FP8_H
 #define KERNELS_QUANTIZE_FP8_H
 

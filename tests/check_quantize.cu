@@ -219,7 +219,8 @@ static void check_fp8_group(const float *x, float *d_x, enum input_kind kind) {
  * inside a tile (a tail CTA), one block, and input / output pointers off their 16-byte alignment (the
  * scalar-load and narrow-store paths). Gaussian data with a few outliers; packed bytes memcmp-equal. */
 static void check_layouts(void) {
-    const int64_t shapes[][2] = {{1, 16}, {1, 32}, {3, 96}, {7, 160}, {5, 1056}, {33, 4128}};
+    const int64_t shapes[][2] = {{1, 16}, {1, 32}, {3, 96}, {7, 160}, {5, 1056}, {33, 4128}, {2, 128}, {9, 1152},
+                                 {17, 4224}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (int fmt = 0; fmt < 3; fmt++)
             for (int off = 0; off < 3; off++) {
@@ -262,6 +263,44 @@ static void check_layouts(void) {
                 free(c);
                 free(h);
             }
+}
+
+/* The same for fp8-group128 (codes and scales are separate arrays): shapes with K % 128 == 0, aligned, input
+ * one float off, codes one byte off (the scalar paths). */
+static void check_layouts_fp8(void) {
+    const int64_t shapes[][2] = {{1, 128}, {2, 128}, {9, 1152}, {17, 4224}, {3, 8320}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int off = 0; off < 3; off++) {
+            int64_t t_n = shapes[si][0], k = shapes[si][1], n = t_n * k, ng = n / FP8_GROUP_SIZE;
+            int x_off = off == 1, q_off = off == 2;
+            float *x = (float *)xmalloc(sizeof(float) * n), *sc = (float *)xmalloc(sizeof(float) * ng);
+            float *sg = (float *)xmalloc(sizeof(float) * ng), *d_x, *d_s;
+            struct rng r;
+            rng_init(&r, 99 + (uint64_t)si);
+            for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_below(&r, 61) == 0 ? 50 : 1) * (float)rng_normal(&r);
+            uint8_t *qc = (uint8_t *)xmalloc((size_t)n), *qg = (uint8_t *)xmalloc((size_t)n), *d_q;
+            for (int64_t t = 0; t < t_n; t++)
+                fp8_group_quantize_row_ref(x + t * k, qc + t * k, sc + t * (k / FP8_GROUP_SIZE), k);
+            CUDA_CHECK(cudaMalloc(&d_x, sizeof(float) * (n + 1)));
+            CUDA_CHECK(cudaMalloc(&d_q, (size_t)n + 1));
+            CUDA_CHECK(cudaMalloc(&d_s, sizeof(float) * ng));
+            CUDA_CHECK(cudaMemcpy(d_x + x_off, x, sizeof(float) * n, cudaMemcpyHostToDevice));
+            quantize_fp8_cuda(d_x + x_off, d_q + q_off, d_s, t_n, k, NULL);
+            CUDA_CHECK(cudaMemcpy(qg, d_q + q_off, (size_t)n, cudaMemcpyDeviceToHost));
+            CUDA_CHECK(cudaMemcpy(sg, d_s, sizeof(float) * ng, cudaMemcpyDeviceToHost));
+            const char *off_name[3] = {"aligned", "x+1", "q+1"};
+            TEST(cmp_bytes("fp8 codes", qc, qg, (size_t)n) && cmp_floats("fp8 scales", sc, sg, ng),
+                 "fp8-group128 %lldx%lld %s: codes memcmp-equal, scales bit-equal", (long long)t_n, (long long)k,
+                 off_name[off]);
+            CUDA_CHECK(cudaFree(d_x));
+            CUDA_CHECK(cudaFree(d_q));
+            CUDA_CHECK(cudaFree(d_s));
+            free(x);
+            free(sc);
+            free(sg);
+            free(qc);
+            free(qg);
+        }
 }
 
 /* --bench, after the correctness pass: median of 20 timed launches per kernel on a 8192 x 8192 FP32 Gaussian
@@ -342,6 +381,7 @@ int main(int argc, char **argv) {
     CUDA_CHECK(cudaFree(d_x));
     free(x);
     check_layouts();
+    check_layouts_fp8();
     int failed = test_failed_;
     int rc = TEST_REPORT();
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
