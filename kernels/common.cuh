@@ -41,15 +41,20 @@ static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // ---- device element codecs ----
 
-/* E2M1 by thresholds on |x|: the midpoints 0.25 0.75 1.25 1.75 2.5 3.5 5 between the magnitudes
- * 0 0.5 1 1.5 2 3 4 6, with `>` where the lower code is even (ties go down) and `>=` where it is odd (ties
- * go up); the code is the number of thresholds passed, a sum of comparisons with no branch to diverge on.
- * NaN passes none and is sent to 7 with sign 0 (+6), as src/formats/e2m1.h states. */
+/* E2M1 by rounding the FP32 bits, independently of the threshold table of src/formats/e2m1.c. Below 1 the
+ * grid is 0, 0.5, 1 (codes 0, 1, 2): round 2|x| to an integer, nearest-even (0.25 -> 0, 0.75 -> 1.0). From 1
+ * up the grid is FP32 with one mantissa bit: add 0x1FFFFF plus the kept bit to the bits (round-to-nearest-
+ * even at bit 22; a carry moves into the exponent), after clamping |x| to 6 so larger values saturate. Then
+ * bits >> 22 = 2 * biased exponent + mantissa bit, and the code is that minus 252 (1.0 -> 2, 6.0 -> 7).
+ * NaN is sent to 7 with sign 0 (+6), as src/formats/e2m1.h states. */
 static __device__ __forceinline__ uint8_t dev_e2m1(float x) {
     float a = fabsf(x);
-    int c = (a > 0.25f) + (a >= 0.75f) + (a > 1.25f) + (a >= 1.75f) + (a > 2.5f) + (a >= 3.5f) + (a > 5.0f);
+    int lo = __float2int_rn(__fmul_rn(a, 2.0f));
+    uint32_t u = __float_as_uint(fminf(a, 6.0f));
+    u += 0x1FFFFFu + ((u >> 22) & 1u);
+    int hi = (int)(u >> 22) - 252;
     if (isnan(x)) return 7;
-    return (uint8_t)(c | (signbit(x) ? 0x8 : 0));
+    return (uint8_t)((a < 1.0f ? lo : hi) | (signbit(x) ? 0x8 : 0));
 }
 
 static __device__ __forceinline__ float dev_e2m1_value(uint8_t c) {
