@@ -6,6 +6,7 @@
  * "SKIP: no CUDA device" when there is no GPU. */
 #include <cuda_runtime.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "common.cuh"
 #include "core/check.h"
+#include "core/fileio.h"
 #include "core/rng.h"
 #include "formats/fp8_group.h"
 #include "formats/mxfp4.h"
@@ -313,7 +315,7 @@ static int cmp_float_qsort(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void bench(void) {
+static void bench(const cudaDeviceProp *prop) {
     const int64_t BT = 8192, BK = 8192, n = BT * BK;
     float *d_x, *d_copy, times[20];
     void *d_out, *d_s;
@@ -330,6 +332,17 @@ static void bench(void) {
     cudaEvent_t e0, e1;
     CUDA_CHECK(cudaEventCreate(&e0));
     CUDA_CHECK(cudaEventCreate(&e1));
+    /* STYLE.md section 8: JSON lines in build/bench/check_quantize.<gpu>.jsonl with the GPU, driver, CUDA
+     * runtime and git commit (QL_GIT_REV from the Makefile), written whole at the end. */
+    int drv = 0, rt = 0;
+    CUDA_CHECK(cudaDriverGetVersion(&drv));
+    CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+    const char *rev = getenv("QL_GIT_REV") ? getenv("QL_GIT_REV") : "unknown";
+    char gpu[256], path[512], *jl = (char *)xmalloc(8192);
+    size_t jn = 0;
+    snprintf(gpu, sizeof gpu, "%s", prop->name);
+    for (char *c = gpu; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '-')) *c = '_';
     const char *names[5] = {"copy (roofline)", "quantize_nvfp4", "quantize_mxfp4", "quantize_mxfp8", "quantize_fp8"};
     const double out_bytes[5] = {4.0, 9.0 / 16, 17.0 / 32, 33.0 / 32, 1.0 + 4.0 / 128};
     double roof = 0;
@@ -350,7 +363,19 @@ static void bench(void) {
         if (kk == 0) roof = gbps;
         printf("bench %s 8192x8192: median %.3f ms (p10 %.3f, p90 %.3f), %.0f GB/s, %.2f of the copy roofline\n",
                names[kk], ms, (double)times[2], (double)times[18], gbps, gbps / roof);
+        jn += (size_t)snprintf(jl + jn, 8192 - jn,
+                               "{\"kernel\": \"%s\", \"shape\": [8192, 8192], \"median_ms\": %.4f, \"p10_ms\": %.4f, "
+                               "\"p90_ms\": %.4f, \"gbps\": %.1f, \"roofline_frac\": %.3f, \"gpu\": \"%s\", "
+                               "\"driver\": %d, \"cuda_runtime\": %d, \"git\": \"%s\"}\n",
+                               names[kk], ms, (double)times[2], (double)times[18], gbps, gbps / roof, prop->name, drv,
+                               rt, rev);
+        CHECK(jn < 8192, "bench line buffer");
     }
+    snprintf(path, sizeof path, "build/bench/check_quantize.%s.jsonl", gpu);
+    mkdir_p("build/bench");
+    file_write_atomic(path, jl, jn);
+    printf("bench lines written to %s\n", path);
+    free(jl);
     CUDA_CHECK(cudaFree(d_x));
     CUDA_CHECK(cudaFree(d_copy));
     CUDA_CHECK(cudaFree(d_out));
@@ -388,7 +413,7 @@ int main(int argc, char **argv) {
         if (failed) printf("not benchmarking: the correctness pass failed\n");
         else {
             printf("All results match. Starting benchmarks.\n");
-            bench();
+            bench(&prop);
         }
     }
     return rc;
