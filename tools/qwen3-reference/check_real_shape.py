@@ -12,7 +12,6 @@ prints max |delta logit|, the logit scale and the argmax agreement. Exit status 
 (max |delta| > 1e-3 or a differing argmax where the HF top-2 gap exceeds the observed error).
 """
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -21,7 +20,6 @@ import time
 
 import torch
 import transformers
-from transformers import AutoConfig, AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qlref  # noqa: E402
@@ -37,35 +35,8 @@ def main():
     ap.add_argument("--name", default=None)
     a = ap.parse_args()
     torch.set_num_threads(min(16, os.cpu_count() or 1))
-    with open(a.config) as f:
-        cj = json.load(f)
-    cj.pop("quantization_config", None)
-    if a.layers:
-        cj["num_hidden_layers"] = a.layers
-        if "max_window_layers" in cj:
-            cj["max_window_layers"] = a.layers
-    name = a.name or os.path.basename(a.config).replace(".json", "")
-    d = os.path.join(a.workdir, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(cj, f, indent=2)
-
-    t0 = time.time()
-    cfg = AutoConfig.from_pretrained(d)
-    qlref.set_eager(cfg)
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
-    qlref.perturb_norms_(model, torch.Generator().manual_seed(7), scale=0.1)
-    qlref.round_bf16_(model)
-    n_params = sum(p.numel() for p in model.parameters())
-    print("%s: %s, %.3g params, rope theta in use %.6g, built in %.1f s" % (
-        name, cj["architectures"][0], n_params, qlref.rope_theta_of(model), time.time() - t0), flush=True)
-    # config.json: the one given (the published key set, as a real checkpoint has), not a re-serialisation.
-    from safetensors.torch import save_file
-    sd = {k: v.to(torch.bfloat16) for k, v in qlref.legacy_state_dict(model).items()}
-    save_file(sd, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
-    del sd
-    print("%s: checkpoint written in %.1f s" % (name, time.time() - t0), flush=True)
+    d, cj, model = qlref.build_random(a.config, a.workdir, a.layers, a.name)
+    name = os.path.basename(d)
 
     V = cj["vocab_size"]
     g = torch.Generator().manual_seed(1234)

@@ -135,3 +135,40 @@ def rope_theta_of(model):
     inv = model.model.rotary_emb.inv_freq.double()
     d = 2 * inv.numel()
     return float(inv[1] ** (-d / 2.0))
+
+
+def build_random(config_path, workdir, layers=0, name=None):
+    """The random-weight checkpoint of a published config (check_real_shape, check_e02_real_shape): config.json
+    as given (the published key set; quantization_config dropped, num_hidden_layers overridden by layers),
+    torch.manual_seed(0) init, norm weights perturbed, every weight rounded to BF16 (real checkpoints are BF16)
+    and written as BF16 model.safetensors. Returns (dir, config dict, the FP32 model holding the same values)."""
+    import time
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from safetensors.torch import save_file
+    with open(config_path) as f:
+        cj = json.load(f)
+    cj.pop("quantization_config", None)
+    if layers:
+        cj["num_hidden_layers"] = layers
+        if "max_window_layers" in cj:
+            cj["max_window_layers"] = layers
+    name = name or os.path.basename(config_path).replace(".json", "")
+    d = os.path.join(workdir, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+    t0 = time.time()
+    cfg = AutoConfig.from_pretrained(d)
+    set_eager(cfg)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
+    perturb_norms_(model, torch.Generator().manual_seed(7), scale=0.1)
+    round_bf16_(model)
+    n_params = sum(p.numel() for p in model.parameters())
+    print("%s: %s, %.3g params, rope theta in use %.6g, built in %.1f s" % (
+        name, cj["architectures"][0], n_params, rope_theta_of(model), time.time() - t0), flush=True)
+    sd = {k: v.to(torch.bfloat16) for k, v in legacy_state_dict(model).items()}
+    save_file(sd, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    del sd
+    print("%s: checkpoint written in %.1f s" % (name, time.time() - t0), flush=True)
+    return d, cj, model
