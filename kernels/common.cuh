@@ -157,7 +157,7 @@ static __device__ __forceinline__ void dev_load4(const float *x, int64_t i, int6
 /* max |v| over the 4 values of each of `lanes` consecutive lanes (lanes = 4 or 8, a power of two dividing
  * 32): every lane of the group gets the block amax, NaN if any value is NaN or infinite -- the poison rule
  * of dev_amax, reduced as a separate flag because fmaxf drops NaN. All 32 lanes must call it. */
-static __device__ __forceinline__ float dev_group_amax(const float v[4], int lanes) {
+static __device__ __forceinline__ float dev_group_amax(const float *v, int lanes) {
     float m = 0.0f;
     int bad = 0;
     for (int j = 0; j < 4; j++) {
@@ -185,6 +185,27 @@ static __device__ __forceinline__ void dev_store_tile(uint8_t *dst, const uint8_
     } else {
         for (int w = threadIdx.x; w < n_bytes; w += blockDim.x) dst[w] = tile[w];
     }
+}
+
+/* The tile loop of the block codecs (quantize_nvfp4, _mxfp4, _mxfp8): loads the CTA's tile (all QTILE_UNROLL
+ * loads issued first), calls enc(v, part, out) once per step -- v the thread's 4 elements, part its lane's
+ * index inside its block (0 .. BS/4 - 1), out that block's BLOCK_BYTES bytes in shared memory; enc writes
+ * codes for its 4 elements, and part 0 the scale -- then stores the tile's whole blocks to y. Every lane of
+ * the warp calls enc, so enc may shuffle within its lane group (dev_group_amax). */
+template <int BS, int BLOCK_BYTES, class Enc>
+static __device__ __forceinline__ void dev_quantize_tile(const float *x, uint8_t *y, int64_t n, int vec, Enc enc) {
+    static_assert(QTILE_STEP % BS == 0 && (QTILE_ELEMS / BS * BLOCK_BYTES) % 16 == 0, "tile of whole blocks");
+    __shared__ __align__(16) uint8_t tile[QTILE_ELEMS / BS * BLOCK_BYTES];
+    int64_t i0 = (int64_t)blockIdx.x * QTILE_ELEMS;
+    float v[QTILE_UNROLL][4];
+    for (int u = 0; u < QTILE_UNROLL; u++) dev_load4(x, i0 + u * QTILE_STEP + 4 * threadIdx.x, n, vec, v[u]);
+    for (int u = 0; u < QTILE_UNROLL; u++) {
+        int local = u * QTILE_STEP + 4 * threadIdx.x;
+        enc(v[u], local % BS / 4, tile + local / BS * BLOCK_BYTES);
+    }
+    __syncthreads();
+    int64_t n_tile = min((int64_t)QTILE_ELEMS, n - i0);
+    dev_store_tile(y + i0 / BS * BLOCK_BYTES, tile, (int)(n_tile / BS * BLOCK_BYTES));
 }
 
 #endif

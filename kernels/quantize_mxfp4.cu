@@ -4,32 +4,23 @@
 #include "common.cuh"
 #include "core/check.h"
 
-/* One tile of QTILE_ELEMS elements per CTA (common.cuh): 8 lanes per 32-element block, 2 code bytes per lane
- * and step. n = T * K elements; rows are whole numbers of blocks (K % 32 == 0). */
+/* One tile per CTA (dev_quantize_tile, common.cuh): 8 lanes per 32-element block, 2 code bytes per lane and
+ * step. n = T * K elements; rows are whole numbers of blocks (K % 32 == 0). */
 static __global__ void quantize_mxfp4_kernel(const float *x, struct mxfp4_block *y, int64_t n, int vec,
                                              int ceil_rule) {
-    __shared__ __align__(16) uint8_t tile[QTILE_ELEMS / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block)];
-    int64_t i0 = (int64_t)blockIdx.x * QTILE_ELEMS;
-    float v[QTILE_UNROLL][4];
-    for (int u = 0; u < QTILE_UNROLL; u++) dev_load4(x, i0 + u * QTILE_STEP + 4 * threadIdx.x, n, vec, v[u]);
-    for (int u = 0; u < QTILE_UNROLL; u++) {
-        int local = u * QTILE_STEP + 4 * threadIdx.x, part = local % MXFP4_BLOCK_SIZE / 4;
-        /* E2M1: emax_elem 2, largest value 6 (src/formats/mxfp4.h). */
-        uint8_t e = dev_mx_scale(dev_group_amax(v[u], 8), 2, 6.0f, ceil_rule);
-        /* x * 2^-k is the exact quotient x / X (dev_e8m0_recip), so E2M1 rounding is the only rounding. */
-        float rX = dev_e8m0_recip(e);
-        uint8_t *out = tile + local / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block);
-        if (part == 0) out[0] = e;
-        for (int j = 0; j < 2; j++) {
-            uint8_t lo = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[u][2 * j], rX));
-            uint8_t hi = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[u][2 * j + 1], rX));
-            out[1 + 2 * part + j] = (uint8_t)(lo | (hi << 4));
-        }
-    }
-    __syncthreads();
-    int64_t n_tile = min((int64_t)QTILE_ELEMS, n - i0);
-    dev_store_tile((uint8_t *)(y + i0 / MXFP4_BLOCK_SIZE), tile,
-                   (int)(n_tile / MXFP4_BLOCK_SIZE * sizeof(struct mxfp4_block)));
+    dev_quantize_tile<MXFP4_BLOCK_SIZE, sizeof(struct mxfp4_block)>(
+        x, (uint8_t *)y, n, vec, [=](const float *v, int part, uint8_t *out) {
+            /* E2M1: emax_elem 2, largest value 6 (src/formats/mxfp4.h). */
+            uint8_t e = dev_mx_scale(dev_group_amax(v, 8), 2, 6.0f, ceil_rule);
+            /* x * 2^-k is the exact quotient x / X (dev_e8m0_recip), so E2M1 rounding is the only rounding. */
+            float rX = dev_e8m0_recip(e);
+            if (part == 0) out[0] = e;
+            for (int j = 0; j < 2; j++) {
+                uint8_t lo = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[2 * j], rX));
+                uint8_t hi = e == 0xFF ? 0 : dev_e2m1(__fmul_rn(v[2 * j + 1], rX));
+                out[1 + 2 * part + j] = (uint8_t)(lo | (hi << 4));
+            }
+        });
 }
 
 static __global__ void quantize_mxfp4_decode_kernel(const struct mxfp4_block *x, float *y, int64_t n_blocks) {

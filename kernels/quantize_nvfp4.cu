@@ -4,33 +4,24 @@
 #include "common.cuh"
 #include "core/check.h"
 
-/* One tile of QTILE_ELEMS elements per CTA (common.cuh): 4 lanes per 16-element block, 2 code bytes per lane
- * and step. n = T * K elements; rows are whole numbers of blocks (K % 16 == 0), so the row structure does
- * not matter here. */
+/* One tile per CTA (dev_quantize_tile, common.cuh): 4 lanes per 16-element block, 2 code bytes per lane and
+ * step. n = T * K elements; rows are whole numbers of blocks (K % 16 == 0), so the row structure does not
+ * matter here. */
 static __global__ void quantize_nvfp4_kernel(const float *x, struct nvfp4_block *y, int64_t n, int vec, float g) {
-    __shared__ __align__(16) uint8_t tile[QTILE_ELEMS / NVFP4_BLOCK_SIZE * sizeof(struct nvfp4_block)];
-    int64_t i0 = (int64_t)blockIdx.x * QTILE_ELEMS;
-    float v[QTILE_UNROLL][4];
-    for (int u = 0; u < QTILE_UNROLL; u++) dev_load4(x, i0 + u * QTILE_STEP + 4 * threadIdx.x, n, vec, v[u]);
-    for (int u = 0; u < QTILE_UNROLL; u++) {
-        int local = u * QTILE_STEP + 4 * threadIdx.x, part = local % NVFP4_BLOCK_SIZE / 4;
-        /* The same three FP32 operations as the twin, in the same order, each correctly rounded. */
-        uint8_t s = dev_ue4m3(__fmul_rn(__fdiv_rn(dev_group_amax(v[u], 4), 6.0f), g));
-        float d = dev_e4m3_value(s); /* 0x7F decodes to NaN */
-        int live = d > 0.0f;         /* zero or NaN scale: zero codes */
-        float rs = live ? __fdiv_rn(1.0f, __fdiv_rn(d, g)) : 0.0f;
-        uint8_t *out = tile + local / NVFP4_BLOCK_SIZE * sizeof(struct nvfp4_block);
-        if (part == 0) out[0] = s;
-        for (int j = 0; j < 2; j++) {
-            uint8_t lo = live ? dev_e2m1(__fmul_rn(v[u][2 * j], rs)) : 0;
-            uint8_t hi = live ? dev_e2m1(__fmul_rn(v[u][2 * j + 1], rs)) : 0;
-            out[1 + 2 * part + j] = (uint8_t)(lo | (hi << 4));
-        }
-    }
-    __syncthreads();
-    int64_t n_tile = min((int64_t)QTILE_ELEMS, n - i0);
-    dev_store_tile((uint8_t *)(y + i0 / NVFP4_BLOCK_SIZE), tile,
-                   (int)(n_tile / NVFP4_BLOCK_SIZE * sizeof(struct nvfp4_block)));
+    dev_quantize_tile<NVFP4_BLOCK_SIZE, sizeof(struct nvfp4_block)>(
+        x, (uint8_t *)y, n, vec, [=](const float *v, int part, uint8_t *out) {
+            /* The same three FP32 operations as the twin, in the same order, each correctly rounded. */
+            uint8_t s = dev_ue4m3(__fmul_rn(__fdiv_rn(dev_group_amax(v, 4), 6.0f), g));
+            float d = dev_e4m3_value(s); /* 0x7F decodes to NaN */
+            int live = d > 0.0f;         /* zero or NaN scale: zero codes */
+            float rs = live ? __fdiv_rn(1.0f, __fdiv_rn(d, g)) : 0.0f;
+            if (part == 0) out[0] = s;
+            for (int j = 0; j < 2; j++) {
+                uint8_t lo = live ? dev_e2m1(__fmul_rn(v[2 * j], rs)) : 0;
+                uint8_t hi = live ? dev_e2m1(__fmul_rn(v[2 * j + 1], rs)) : 0;
+                out[1 + 2 * part + j] = (uint8_t)(lo | (hi << 4));
+            }
+        });
 }
 
 static __global__ void quantize_nvfp4_decode_kernel(const struct nvfp4_block *x, float *y, int64_t n_blocks,
