@@ -78,7 +78,13 @@ build/.deps-ok:
 deps: build/.deps-ok ## install the missing Debian packages (apt-get when root, else print the command)
 
 # ---- compile ----
-build/obj/%.o: %.c | build/.deps-ok
+# make does not see a flag change, and a stale object builds a driver whose hash (part of every cache key) no
+# clean build reproduces. build/.flags holds the flags and is rewritten only when they change; every object and
+# program depends on it.
+FLAGS_LINE := $(CC) $(CFLAGS) $(LDLIBS) | $(NVCC) $(NVCCFLAGS)
+$(shell mkdir -p build && (printf '%s\n' '$(FLAGS_LINE)' | cmp -s - build/.flags || printf '%s\n' '$(FLAGS_LINE)' > build/.flags))
+
+build/obj/%.o: %.c build/.flags | build/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -86,7 +92,7 @@ build/lib/libql.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-build/obj/kernels/%.o: kernels/%.cu | build/.deps-ok
+build/obj/kernels/%.o: kernels/%.cu build/.flags | build/.deps-ok
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
@@ -102,28 +108,28 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 # hash is part of the cache key). The check programs link through nvcc, which knows its own library folder
 # (CI's nvcc is a wrapper in /usr/local/bin, so <nvcc>/../lib64 is not a path to rely on).
 
-build/bin/ql: $(CLI_OBJ) build/lib/libql.a
+build/bin/ql: $(CLI_OBJ) build/lib/libql.a build/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CLI_OBJ) build/lib/libql.a $(LDLIBS) -o $@
 
-build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a
+build/bin/test_%: build/obj/tests/test_%.o build/lib/libql.a build/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 
-build/bin/check_%: tests/check_%.cu build/lib/libql.a build/lib/libql_cuda.a
+build/bin/check_%: tests/check_%.cu build/lib/libql.a build/lib/libql_cuda.a build/.flags
 	@mkdir -p $(@D)
 	@mkdir -p build/obj/tests
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF build/obj/tests/check_$*.d $< -o $@ build/lib/libql.a build/lib/libql_cuda.a -lcublasLt -lcublas $(LIBS_COMMON) -lgomp
 
-build/obj/experiments/%.o: experiments/%/main.c | build/.deps-ok
+build/obj/experiments/%.o: experiments/%/main.c build/.flags | build/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-build/bin/%: build/obj/experiments/%.o build/lib/libql.a
+build/bin/%: build/obj/experiments/%.o build/lib/libql.a build/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 
-build/bin/run_tests: tests/runner/run_tests.c | build/.deps-ok
+build/bin/run_tests: tests/runner/run_tests.c build/.flags | build/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@
 
