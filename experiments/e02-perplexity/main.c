@@ -18,7 +18,7 @@
 #include "quant/calib.h"         // defines: calib_run, calib_free
 #include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens, calib_set_calibrate
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_count
-#include "quant/rtn.h"           // defines: rtn_apply
+#include "quant/quantize.h"      // defines: quant_apply
 
 #define E02_NAME "e02-perplexity"
 #define E02_MAX_CORPORA 2
@@ -168,8 +168,9 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     struct qwen3_model *m = qwen3_load(pl->p.model);
     /* Once per run, on the BF16 model (this one, before its weights change). */
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
-    struct rtn_stats st;
-    rtn_apply(m, r, cal, &st);
+    struct quant_stats st;
+    struct quant_calib qc = {cal, NULL, 0, 0};
+    quant_apply(m, r, &qc, &st);
     cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
     for (int i = 0; i < pl->n_corpora; i++) {
         const struct corpus *c = &pl->corpora[i];

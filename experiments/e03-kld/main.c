@@ -24,7 +24,7 @@
 #include "quant/calib.h"         // defines: calib_run, calib_free
 #include "quant/calib_set.h"     // defines: calib_set_init, calib_set_manifest, calib_set_tokens, calib_set_calibrate
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_count
-#include "quant/rtn.h"           // defines: rtn_apply
+#include "quant/quantize.h"      // defines: quant_apply
 
 #define E03_NAME "e03-kld"
 
@@ -177,7 +177,7 @@ static void reference(const struct plan *pl, const struct dataset_tokens *tok, i
     struct qwen3_model *m = qwen3_load(pl->p.model);
     /* The reference is the bf16 recipe itself (an identity on BF16 checkpoints, a rounding on FP32 or
      * dequantized FP8 ones), so that the bf16 row compares a model with itself. */
-    rtn_apply(m, recipe_by_name_or_die("bf16", "e03 reference"), NULL, NULL);
+    quant_apply(m, recipe_by_name_or_die("bf16", "e03 reference"), NULL, NULL);
     float *h = xmalloc((size_t)(pl->ctx * D) * sizeof *h);
     kld_ref_create(ref, pl->ref_path, nw, pl->ctx, D);
     for (int64_t w = 0; w < nw; w++) {
@@ -207,8 +207,9 @@ static void run_recipe(const struct plan *pl, const struct recipe *r, struct man
     double t0 = monotonic_seconds();
     struct qwen3_model *m = qwen3_load(pl->p.model);
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
-    struct rtn_stats st;
-    rtn_apply(m, r, cal, &st);
+    struct quant_stats st;
+    struct quant_calib qc = {cal, NULL, 0, 0};
+    quant_apply(m, r, &qc, &st);
     // Per window: T = ctx positions, T - 1 scored; V logits each for the recipe and the reference.
     const int64_t T = pl->ctx, V = m->cfg.V, D = m->cfg.D, per = T - 1, n = nw * per;
     float *lq = xmalloc((size_t)(T * V) * sizeof *lq), *lp = xmalloc((size_t)(T * V) * sizeof *lp);

@@ -16,7 +16,7 @@
 #include "quant/calib.h"
 #include "quant/calib_set.h"
 #include "quant/recipe.h"
-#include "quant/rtn.h"
+#include "quant/quantize.h"
 
 static void usage(FILE *f) {
     char names[256];
@@ -101,7 +101,8 @@ int cmd_eval(int argc, char **argv) {
         calib_run(&cal, m, ct.ids, 16, 512);
         dataset_tokens_free(&ct);
     }
-    rtn_apply(m, r, &cal, NULL);
+    struct quant_calib qc = {&cal, NULL, 0, 0};
+    quant_apply(m, r, &qc, NULL);
     int64_t nw = perplexity_n_windows(et.n, ctx, windows);
     if (nw < 1) die("%s: %lld tokens hold no window of %lld", data, (long long)et.n, (long long)ctx);
     struct perplexity_result res;

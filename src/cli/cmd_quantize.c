@@ -14,7 +14,8 @@
 #include "quant/calib.h"
 #include "quant/calib_set.h"
 #include "quant/recipe.h"
-#include "quant/rtn.h"
+#include "quant/qcheckpoint.h"
+#include "quant/quantize.h"
 
 static void usage(FILE *f) {
     char names[256];
@@ -77,9 +78,10 @@ int cmd_quantize(int argc, char **argv) {
         dataset_tokens_free(&ct);
         tokenizer_free(tok);
     }
-    struct rtn_stats st;
-    rtn_apply(m, r, &cal, &st);
-    size_t bytes = rtn_save(m, r, model, out);
+    struct quant_stats st;
+    struct quant_calib qc = {&cal, NULL, 0, 0};
+    quant_apply(m, r, &qc, &st);
+    size_t bytes = qcheckpoint_write(m, r, out);
     fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
                     "(%zu bytes) in %.1f s\n",
             check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, bytes,
