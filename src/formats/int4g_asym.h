@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,6 +24,10 @@ void int4g_asym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, u
 /* Decodes one row: y[k] = (code(k) - zero(k/G)) * scale(k/G). */
 void int4g_asym_dequantize_row_ref(const uint8_t *q, const uint16_t *scales, const uint8_t *zeros, float *y,
                                    int64_t K, int G);
+
+/* The registry row of "int4-gG-asym" (qformat.h): nibbles[N*K], scales bf16[N][K/G], zero points as
+ * nibbles over the flattened [N][K/G] index. */
+extern const struct qformat_ops int4g_asym_ops;
 
 #ifdef __cplusplus
 }

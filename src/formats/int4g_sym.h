@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,6 +23,9 @@ void int4g_sym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, in
 
 /* Decodes one row: y[k] = code(k) * scale(k / G). */
 void int4g_sym_dequantize_row_ref(const uint8_t *q, const uint16_t *scales, float *y, int64_t K, int G);
+
+/* The registry row of "int4-gG-sym" (qformat.h): nibbles[N*K], scales bf16[N][K/G]. */
+extern const struct qformat_ops int4g_sym_ops;
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,6 +37,9 @@ void nvfp4_quantize_row_ref(const float *x, struct nvfp4_block *y, int64_t K, fl
 
 /* Decodes K/16 blocks into K floats with the tensor's global scale. */
 void nvfp4_dequantize_row_ref(const struct nvfp4_block *x, float *y, int64_t K, float global);
+
+/* The registry row of "nvfp4" (qformat.h): data struct nvfp4_block[N][K/16], g in qtensor.global_scale. */
+extern const struct qformat_ops nvfp4_ops;
 
 #ifdef __cplusplus
 }
