@@ -1,4 +1,4 @@
-/* e02-perplexity -- WikiText-2 and C4 perplexity of every RTN recipe; spec: spec.en.md (spec.zh.md)
+/* e02-perplexity -- WikiText-2 and C4 perplexity of every recipe; spec: spec.en.md (spec.zh.md)
  * Usage: build/bin/e02-perplexity [--force] [--model DIR] [--backend cpu] [--results DIR] [--data-dir DIR]
  *        [--recipes LIST|all] [--windows N] [--ctx N] [--calib-seqs N] [--calib-len N] [--seed S]
  * Writes: results/<model>/e02-perplexity/<recipe>.json (atomically), one per recipe. */
@@ -25,7 +25,7 @@
 
 struct e02_params {
     const char *model, *results, *data_dir, *recipes;
-    int64_t windows, ctx, calib_seqs, calib_len;
+    int64_t windows, ctx, calib_seqs, calib_len, algo_calib_seqs, algo_calib_len;
     uint64_t seed;
     int force;
 };
@@ -34,6 +34,7 @@ static struct e02_params e02_defaults(void) {
     /* Defaults live here and in the spec only; windows = 0 means every window of the corpus. */
     struct e02_params p = {.model = "models/qwen3-tiny", .results = "results", .data_dir = NULL,
                            .recipes = "all", .windows = 3, .ctx = 2048, .calib_seqs = 16, .calib_len = 512,
+                           .algo_calib_seqs = 0, .algo_calib_len = 0,
                            .seed = 1, .force = 0};
     return p;
 }
@@ -42,11 +43,12 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: e02-perplexity [--force] [--model DIR] [--backend cpu] [--results DIR] [--data-dir DIR]\n"
             "                      [--recipes LIST|all] [--windows N] [--ctx N] [--calib-seqs N] [--calib-len N]\n"
-            "                      [--seed S]\n"
+            "                      [--algo-calib-seqs N] [--algo-calib-len N] [--seed S]\n"
             "Perplexity of each recipe on WikiText-2 test and the C4 slice (non-overlapping windows of --ctx\n"
             "tokens, capped by the model's max_position_embeddings; --windows 0 = all windows, the published\n"
             "protocol). Writes results/<model>/e02-perplexity/<recipe>.json. Without data files, text sampled\n"
-            "from the BF16 model (seed --seed) is scored instead, and the results say so.\n");
+            "from the BF16 model (seed --seed) is scored instead, and the results say so. --calib-* size the\n"
+            "static-activation calibration; --algo-calib-* the GPTQ / AWQ pass (0 = the recipe's own size).\n");
 }
 
 static void e02_parse_args(struct e02_params *p, int argc, char **argv) {
@@ -63,6 +65,8 @@ static void e02_parse_args(struct e02_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--ctx") && has_val) p->ctx = cli_int(a, argv[++i], 2);
         else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--algo-calib-seqs") && has_val) p->algo_calib_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && has_val) p->algo_calib_len = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--backend") && has_val) cli_backend_cpu_only(argv[++i]);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
@@ -83,6 +87,7 @@ struct plan {
     struct e02_params p;
     const char *model;                 /* results name */
     int64_t ctx;                       /* window length actually used */
+    int64_t ctx_model;                 /* the model's max_position_embeddings */
     int n_corpora, sampled;
     struct corpus corpora[E02_MAX_CORPORA];
     struct calib_set calib;            /* the calibration tokens of static-activation recipes */
@@ -99,6 +104,12 @@ static void manifest_corpora(struct manifest *m, const struct plan *pl) {
     }
 }
 
+/* The calibration set of a GPTQ / AWQ recipe (its own size unless --algo-calib-* say otherwise). */
+static void algo_calib_init(struct calib_set *cs, const struct plan *pl, const struct recipe *r) {
+    calib_set_init_algo(cs, r, pl->p.data_dir, pl->ctx_model, pl->p.algo_calib_seqs, pl->p.algo_calib_len,
+                        pl->p.seed + CALIB_SET_SEED_OFFSET);
+}
+
 static void e02_manifest(struct manifest *m, const struct plan *pl, const struct recipe *r) {
     manifest_init(m, pl->p.results, E02_NAME, pl->model, r->name);
     manifest_param_int(m, "ctx", pl->ctx);
@@ -110,6 +121,12 @@ static void e02_manifest(struct manifest *m, const struct plan *pl, const struct
     }
     recipe_manifest(m, r);
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &pl->calib);
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs;
+        algo_calib_init(&cs, pl, r);
+        calib_set_manifest(m, &cs);
+        calib_set_free(&cs);
+    }
     manifest_input_checkpoint(m, pl->p.model);
     manifest_corpora(m, pl);
     manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
@@ -170,7 +187,19 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
     struct quant_stats st;
     struct quant_calib qc = {cal, NULL, 0, 0};
+    struct dataset_tokens algo_tok = {0};
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs;
+        algo_calib_init(&cs, pl, r);
+        struct tokenizer *tok = tokenizer_load(pl->p.model);
+        calib_set_tokens(&cs, tok, pl->p.model, &algo_tok);
+        tokenizer_free(tok);
+        qc.ids = algo_tok.ids, qc.n_seqs = cs.n_seqs, qc.seq_len = cs.seq_len;
+        calib_set_free(&cs);
+    }
     quant_apply(m, r, &qc, &st);
+    dataset_tokens_free(&algo_tok);
+    fprintf(stderr, "%s: %-12s quantized in %.1f s\n", check_progname(), r->name, st.seconds);
     cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
     for (int i = 0; i < pl->n_corpora; i++) {
         const struct corpus *c = &pl->corpora[i];
@@ -208,6 +237,10 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     cJSON_AddNumberToObject(metrics, "bits_per_weight", st.bits_per_weight);
     cJSON_AddNumberToObject(metrics, "weight_bytes", (double)st.weight_bytes);
     cJSON_AddNumberToObject(metrics, "n_linears", (double)st.n_linears);
+    if (r->algo != RECIPE_ALGO_RTN) {
+        cJSON_AddNumberToObject(metrics, "quantize_seconds", st.seconds);
+        cJSON_AddNumberToObject(metrics, "n_damp_raised", (double)st.n_damp_raised);
+    }
     cJSON_AddStringToObject(metrics, "data", pl->sampled ? "sampled-bf16" : "files");
     manifest_write_result(man, metrics, cases);
     fprintf(stderr, "%s: %-12s wrote %s (%.1f s)\n", check_progname(), r->name, man->result_path,
@@ -228,6 +261,7 @@ int main(int argc, char **argv) {
     struct qwen3_config cfg;
     qwen3_config_load(&cfg, pl.p.model);
     pl.ctx = pl.p.ctx < cfg.max_pos ? pl.p.ctx : cfg.max_pos;
+    pl.ctx_model = cfg.max_pos;
 
     /* Corpora present on disk, in order; none at all -> one sampled corpus. */
     const enum dataset_corpus want[E02_MAX_CORPORA] = {DATASET_WIKITEXT2, DATASET_C4};

@@ -1,6 +1,8 @@
 /* calib_set -- see calib_set.h. */
 #include "quant/calib_set.h"
 
+#include "quant/quantize.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,15 @@ void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, 
     cs->n_seqs = n_seqs;
     cs->seq_len = seq_len;
     cs->sample_seed = sample_seed;
+}
+
+void calib_set_init_algo(struct calib_set *cs, const struct recipe *r, const char *data_dir, int64_t max_pos,
+                         int64_t n_override, int64_t len_override, uint64_t sample_seed) {
+    int64_t n, len;
+    quant_calib_size(r, max_pos, &n, &len);
+    if (n_override > 0) n = n_override;
+    if (len_override > 0) len = len_override;
+    calib_set_init(cs, data_dir, n, len, sample_seed);
 }
 
 void calib_set_manifest(struct manifest *m, const struct calib_set *cs) {

@@ -32,6 +32,13 @@ struct calib_set {
 void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, int64_t seq_len,
                     uint64_t sample_seed);
 
+/* calib_set_init for the GPTQ / AWQ pass of recipe r: the recipe's size (quant_calib_size: its own, or the
+ * algorithm's reference default, the length capped at max_pos), each replaced by n_override / len_override
+ * when > 0 (drivers' --calib-seqs / --calib-len; the manifest records what was used). */
+struct recipe;
+void calib_set_init_algo(struct calib_set *cs, const struct recipe *r, const char *data_dir, int64_t max_pos,
+                         int64_t n_override, int64_t len_override, uint64_t sample_seed);
+
 /* Adds the parameters calib_data ("c4-calib" | "sampled-calib"), calib_seqs, calib_len (and calib_seed when
  * sampled) and, for the file, the input "calib:<file>" with its pinned hash. */
 void calib_set_manifest(struct manifest *m, const struct calib_set *cs);

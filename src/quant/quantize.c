@@ -5,6 +5,9 @@
 
 #include "core/check.h"
 #include "core/timer.h"
+#include "ops/hadamard.h"
+#include "quant/awq.h"
+#include "quant/gptq_layers.h"
 #include "quant/rtn.h"
 
 void quant_set_act(struct linear *l, const char *name, const struct recipe *r, const struct calib *ranges) {
@@ -22,6 +25,12 @@ void quant_stats_add_linear(struct quant_stats *st, const struct linear *l) {
     if (l->packed) st->weight_bytes += qtensor_bytes(l->packed);
 }
 
+void quant_calib_size(const struct recipe *r, int64_t max_pos, int64_t *n_seqs, int64_t *seq_len) {
+    *n_seqs = r->calib_seqs > 0 ? r->calib_seqs : 128;
+    *seq_len = r->calib_len > 0 ? r->calib_len : r->algo == RECIPE_ALGO_AWQ ? 512 : 2048;
+    if (max_pos > 0 && *seq_len > max_pos) *seq_len = max_pos;
+}
+
 /* Every Linear must fit the recipe before any is changed, so a bad shape never leaves a half-quantized model. */
 static void check_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
                          struct linear *l) {
@@ -35,6 +44,22 @@ static void check_linear(void *ctx, const char *name, int layer, int expert, enu
         die("%s: recipe %s: activations with K=%lld: %s", name, r->name, (long long)l->K, err);
 }
 
+/* The transform of a Hadamard recipe, before any algorithm: W <- W H on the weights, H online on the inputs
+ * (linear.h), so every algorithm after this sees the rotated problem (GPTQ's Hessians included). */
+static int transform_block_of(const struct recipe *r) { return r->transform_block ? r->transform_block : 128; }
+
+static void transform_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                             struct linear *l) {
+    (void)layer, (void)expert, (void)kind;
+    const struct recipe *r = ctx;
+    const int B = transform_block_of(r);
+    if (l->K % B != 0) die("%s: recipe %s: K=%lld is not a multiple of the Hadamard block %d", name, r->name,
+                           (long long)l->K, B);
+    hadamard_rows_ref(l->w, l->N, l->K, B);
+    l->transform = LINEAR_TRANSFORM_HADAMARD;
+    l->transform_block = B;
+}
+
 void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
     if (r->act_mode == RECIPE_ACT_STATIC)
         CHECK(cal && cal->ranges && cal->ranges->n > 0, "recipe %s needs calibrated activation ranges", r->name);
@@ -44,11 +69,11 @@ void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct qua
     qwen3_for_each_linear(m, check_linear, (void *)r);
     struct quant_stats s;
     memset(&s, 0, sizeof s);
+    if (r->transform == RECIPE_TRANSFORM_HADAMARD) qwen3_for_each_linear(m, transform_linear, (void *)r);
     switch (r->algo) {
     case RECIPE_ALGO_RTN: rtn_apply(m, r, cal ? cal->ranges : NULL, &s); break;
-    case RECIPE_ALGO_GPTQ:
-    case RECIPE_ALGO_AWQ:
-        die("recipe %s: algorithm %s is not built in this version", r->name, recipe_algo_name(r->algo));
+    case RECIPE_ALGO_GPTQ: gptq_layers_apply(m, r, cal, &s); break;
+    case RECIPE_ALGO_AWQ: awq_apply(m, r, cal, &s); break;
     }
     s.bits_per_weight = s.n_weights ? 8.0 * (double)s.weight_bytes / (double)s.n_weights : 0;
     s.seconds = monotonic_seconds() - t0;

@@ -5,8 +5,8 @@
  * spec (format, dynamic / static with the calibrated amax), and for AWQ / Hadamard recipes the input-side
  * scale or transform. Any backend reads that; nothing here is CPU-specific except running calibration passes.
  * Algorithms plug in here, one file each: rtn.c (RECIPE_ALGO_RTN), gptq.c (RECIPE_ALGO_GPTQ), awq.c
- * (RECIPE_ALGO_AWQ); an algorithm that is not built yet dies with one line naming the recipe.
- * API: quant_apply, quant_stats_add_linear. */
+ * (RECIPE_ALGO_AWQ). A Hadamard recipe rotates every Linear (W <- W H, transform set) before its algorithm.
+ * API: quant_apply, quant_calib_size, quant_set_act, quant_stats_add_linear. */
 #ifndef SRC_QUANT_QUANTIZE_H
 #define SRC_QUANT_QUANTIZE_H
 
@@ -48,6 +48,11 @@ void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct qua
 /* Sets l's activation spec from r (static: amax from ranges, by module name). Used by every algorithm after it
  * installs the weights. */
 void quant_set_act(struct linear *l, const char *name, const struct recipe *r, const struct calib *ranges);
+
+/* The calibration size of a GPTQ / AWQ recipe: its calib_seqs x calib_len, or the algorithm's reference
+ * default when 0 (128 sequences; 2048 tokens for GPTQ as IST-DASLab, 512 for AWQ as AutoAWQ), the length
+ * capped at the model's max_pos. */
+void quant_calib_size(const struct recipe *r, int64_t max_pos, int64_t *n_seqs, int64_t *seq_len);
 
 /* Adds one quantized Linear to st. */
 void quant_stats_add_linear(struct quant_stats *st, const struct linear *l);

@@ -1,4 +1,4 @@
-/* recipe -- the table of RTN recipes (DESIGN.md "The variants (recipes), defined exactly"). */
+/* recipe -- the table of recipes (DESIGN.md "The variants (recipes), defined exactly"). */
 #include "quant/recipe.h"
 
 #include <stdio.h>
@@ -13,7 +13,16 @@
  * - nvfp8: ModelOpt FP8: per-tensor E4M3 weights and per-tensor static (calibrated) activations;
  * - mxfp8 / mxfp4: OCP MX both sides, dynamic E8M0 block scales along K;
  * - nvfp4: NVFP4 both sides (W4A4), activation global scale dynamic over the tensor of each call;
- * - *-w4a16: the weight-only twins, how FP4 runs on Hopper. */
+ * - *-w4a16: the weight-only twins, how FP4 runs on Hopper;
+ * - rtn-int4 / rtn-int4-asym: plain rounding on the INT4 grids GPTQ and AWQ target (their baselines);
+ * - gptq*, awq*: the algorithms (gptq.h, awq.h) on a grid; *-had: inputs rotated by a block Hadamard;
+ * - int8-w8a8, gptq-w4a8: INT8 dynamic per-token activations (int8-channel on the T x K rows: one amax/127
+ *   scale per row, i.e. per token). Calibration sizes: N = 128 sequences, L = 2048 (GPTQ, IST) or 512 (AWQ,
+ *   AutoAWQ); drivers may override them (recorded in the manifest). */
+/* IST-DASLab / llm-compressor GPTQ defaults, and AutoAWQ's (recipe.h). */
+#define GPTQ_DEFAULTS {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0}
+#define AWQ_DEFAULTS {.n_grid = 20, .duo_scaling = 1, .clip = 1}
+
 static const struct recipe RECIPES[] = {
     {.name = "bf16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_BF16, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
      .family = RECIPE_FAMILY_BASELINE, .desc = "BF16 weights, FP32 activations (the baseline)"},
@@ -31,6 +40,42 @@ static const struct recipe RECIPES[] = {
      .family = RECIPE_FAMILY_FP4, .desc = "NVFP4 weights only, activations unquantized"},
     {.name = "mxfp4-w4a16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_MXFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
      .family = RECIPE_FAMILY_FP4, .desc = "MXFP4 weights only, activations unquantized"},
+    /* ---- INT4 / INT8 grids, GPTQ, AWQ, Hadamard (issue 10); rows above are unchanged and come first ---- */
+    {.name = "rtn-int4", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_INT4_SYM, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .family = RECIPE_FAMILY_INT4, .desc = "INT4 symmetric weights, groups of 128, RTN (the baseline of gptq), activations unquantized"},
+    {.name = "rtn-int4-asym", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_INT4_ASYM, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .family = RECIPE_FAMILY_INT4, .desc = "INT4 asymmetric weights (zero point), groups of 128, RTN (the baseline of awq)"},
+    {.name = "gptq", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_SYM, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_INT4, .desc = "GPTQ, INT4 symmetric g128, W4A16, static act-order (llm-compressor W4A16 preset)"},
+    {.name = "gptq-asym", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_ASYM, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_INT4, .desc = "GPTQ, INT4 asymmetric g128, W4A16, static act-order"},
+    {.name = "awq", .algo = RECIPE_ALGO_AWQ, .weight = QFORMAT_INT4_ASYM, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .awq = AWQ_DEFAULTS, .calib_seqs = 128, .calib_len = 512,
+     .family = RECIPE_FAMILY_INT4, .desc = "AWQ, INT4 asymmetric g128, W4A16 (AutoAWQ defaults: duo scaling, clip search)"},
+    {.name = "gptq-nvfp4-w4a16", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_NVFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_FP4, .desc = "GPTQ on the NVFP4 grid, weights only"},
+    {.name = "gptq-mxfp4-w4a16", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_MXFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_FP4, .desc = "GPTQ on the MXFP4 grid, weights only"},
+    {.name = "awq-nvfp4-w4a16", .algo = RECIPE_ALGO_AWQ, .weight = QFORMAT_NVFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .awq = AWQ_DEFAULTS, .calib_seqs = 128, .calib_len = 512,
+     .family = RECIPE_FAMILY_FP4, .desc = "AWQ on the NVFP4 grid, weights only"},
+    {.name = "gptq-mxfp4-had", .algo = RECIPE_ALGO_GPTQ, .transform = RECIPE_TRANSFORM_HADAMARD, .transform_block = 128,
+     .weight = QFORMAT_MXFP4, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_MXFP4,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_FP4, .desc = "Hadamard-128 rotated inputs, GPTQ MXFP4 weights, MXFP4 dynamic activations (W4A4, MR-GPTQ)"},
+    {.name = "gptq-nvfp4-had", .algo = RECIPE_ALGO_GPTQ, .transform = RECIPE_TRANSFORM_HADAMARD, .transform_block = 128,
+     .weight = QFORMAT_NVFP4, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_NVFP4,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_FP4, .desc = "Hadamard-128 rotated inputs, GPTQ NVFP4 weights, NVFP4 dynamic activations (W4A4, MR-GPTQ)"},
+    {.name = "int8-w8a8", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_INT8_CHANNEL, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_INT8_CHANNEL,
+     .family = RECIPE_FAMILY_INT8, .desc = "INT8 per-channel weights, INT8 dynamic per-token activations (amax/127 per row), RTN"},
+    {.name = "gptq-w4a8", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_SYM, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_INT8_CHANNEL,
+     .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_INT4, .desc = "the gptq INT4 weights with INT8 dynamic per-token activations"},
 };
 
 #define N_RECIPES ((int)(sizeof RECIPES / sizeof RECIPES[0]))
@@ -118,9 +163,19 @@ void recipe_manifest(struct manifest *m, const struct recipe *r) {
     /* RTN recipes without a transform keep exactly the three parameters above (their cache identity predates
      * the algorithms); everything else names what it adds. */
     char label[64];
-    if (r->weight_params.group_size || r->weight_params.mx_rule)
+    if (r->weight_params.group_size || r->weight_params.mx_rule || r->weight_params.observer)
         manifest_param_str(m, "weight_grid", qformat_label(r->weight, &r->weight_params, label, sizeof label));
     if (r->algo != RECIPE_ALGO_RTN) manifest_param_str(m, "algorithm", recipe_algo_name(r->algo));
+    if (r->algo == RECIPE_ALGO_GPTQ) {
+        manifest_param_num(m, "gptq_damp", r->gptq.damp);
+        manifest_param_int(m, "gptq_block", r->gptq.block);
+        manifest_param_int(m, "gptq_act_order", r->gptq.act_order);
+        manifest_param_int(m, "gptq_dynamic_groups", r->gptq.dynamic_groups);
+    } else if (r->algo == RECIPE_ALGO_AWQ) {
+        manifest_param_int(m, "awq_n_grid", r->awq.n_grid);
+        manifest_param_int(m, "awq_duo_scaling", r->awq.duo_scaling);
+        manifest_param_int(m, "awq_clip", r->awq.clip);
+    }
     if (r->transform == RECIPE_TRANSFORM_HADAMARD)
         manifest_param_int(m, "hadamard_block", r->transform_block ? r->transform_block : 128);
 }

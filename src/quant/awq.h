@@ -1,0 +1,54 @@
+/* awq -- AWQ (Lin et al. 2023, arXiv:2306.00978) as AutoAWQ implements it (casper-hansen/AutoAWQ
+ * awq/quantize/quantizer.py: _search_best_scale, _compute_best_scale, _search_best_clip, apply_scale), on any
+ * weight grid of src/formats, layer by layer. Per decoder layer, with inputs taken from the UNQUANTIZED model
+ * (AutoAWQ, llm-compressor and the paper's code all feed every layer the BF16 model's activations; GPTQ does
+ * the opposite, gptq_layers.h):
+ *   1. one pass of the layer records, for every input group, x_mean = mean over tokens of |x| per input
+ *      channel, the block outputs to compare against, and the inputs the later steps need;
+ *   2. per input group (qgroups.h): w_mean = mean over the group's output rows of |w| / (max |w| of its
+ *      scale domain + 1e-6); for alpha = i / n_grid, i = 0 .. n_grid - 1: s = x_mean^alpha /
+ *      (w_mean^(1 - alpha) + 1e-4) (duo scaling; x_mean^alpha alone when duo_scaling = 0), clamped at 1e-4,
+ *      divided by sqrt(max s * min s) (non-finite entries set to 1); every member's W becomes Q(W s) / s (Q:
+ *      the grid's RTN) and the inspected block is run: the whole attention half for q,k,v
+ *      (qwen3_cpu_attn_block), the whole MLP half for gate,up (qwen3_cpu_mlp_block), the Linear itself for
+ *      down (and for o); the alpha with the smallest mean squared difference to the unquantized block output
+ *      wins (strict <, the first on ties; alpha = 0 is a candidate, so the result is never worse than it);
+ *   3. the winner is folded: W[:, c] *= s_c for every member, the producer divided by s_c: the RMSNorm weight
+ *      (input_layernorm, post_attention_layernorm) or the output rows of the producing Linear (up for down).
+ *      v -> o is searched only when prev_foldable (H == H_kv): under GQA (every Qwen3 model) one v row feeds
+ *      several heads' o columns, so no per-column scale of o folds into v, and o is left unscaled, as AutoAWQ
+ *      does when v and o shapes differ;
+ *   4. clip search (clip = 1) on every Linear but q and k (AutoAWQ's avoid_clipping): on 512 tokens of its
+ *      (scaled) input, for shrink = 1 - i / 20, i < 10, W clamped to +-shrink * max |w| of each (row, domain),
+ *      quantized by RTN, and each (row, domain) keeps the shrink with the smallest mean over tokens of the
+ *      squared error of its partial dot product; W is clamped at the winners;
+ *   5. every Linear of the layer is quantized by RTN (rtn_linear) at the grid's own scales.
+ * The domain of steps 2 and 4 is the grid's scale block along K (the INT4 group size, 16 for NVFP4, 32 for
+ * MXFP4). MoE layers are not supported yet (dies naming the layer): AutoAWQ scales all experts of a layer
+ * jointly and would have to undo the norm scale on the router; that is left open. API: awq_apply. */
+#ifndef SRC_QUANT_AWQ_H
+#define SRC_QUANT_AWQ_H
+
+#include "model/qwen3.h"
+#include "quant/quantize.h"
+#include "quant/recipe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Tokens of the clip search (AutoAWQ n_sample_token) and its grid (n_grid 20, max_shrink 0.5). */
+#define AWQ_CLIP_TOKENS 512
+#define AWQ_CLIP_GRID 20
+#define AWQ_CLIP_STEPS 10
+
+/* Applies AWQ recipe r to every decoder-block Linear of m with calibration tokens cal->ids; adds to st. */
+void awq_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st);
+
+/* The scale vector of one alpha (step 2): s (K) from x_mean (K) and w_mean (K). Exposed for the tests. */
+void awq_scales(float *s, const float *x_mean, const float *w_mean, int64_t K, double alpha, int duo_scaling);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

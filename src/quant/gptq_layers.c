@@ -1,0 +1,125 @@
+/* gptq_layers -- sequential GPTQ over the model; see gptq_layers.h. */
+#include "quant/gptq_layers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/timer.h"
+#include "quant/gptq.h"
+#include "quant/hessian.h"
+#include "quant/layer_inputs.h"
+#include "quant/qgroups.h"
+#include "quant/rtn.h"
+
+static void observe_hessian(void *ctx, const struct linear *l, const float *x, int64_t T) {
+    (void)l;
+    hessian_add(ctx, x, T);
+}
+
+static struct gptq_opts opts_of(const struct recipe *r) {
+    struct gptq_opts o = gptq_defaults();
+    if (r->gptq.damp > 0) o.damp = r->gptq.damp;
+    if (r->gptq.block > 0) o.block = r->gptq.block;
+    o.act_order = r->gptq.act_order;
+    o.dynamic_groups = r->gptq.dynamic_groups;
+    return o;
+}
+
+/* Quantizes the readers of one unit from its Hessian and installs them. */
+static void quantize_unit(const struct qgroup_unit *u, const struct hessian *hs, const struct qgroups *g,
+                          const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
+    const int64_t K = hs->K;
+    const struct gptq_opts o = opts_of(r);
+    double *H = xmalloc((size_t)(K * K) * sizeof *H);
+    for (int i = 0; i < u->n_readers; i++) {
+        struct linear *l = u->readers[i];
+        const char *name = qgroups_name(g, l);
+        if (hs->n_rows == 0) {
+            warn("%s: no calibration rows reached it: RTN instead of GPTQ", name);
+            rtn_linear(l, r);
+        } else {
+            hessian_finish(hs, H);
+            struct qtensor *q = xcalloc(1, sizeof *q);
+            struct gptq_info info;
+            gptq_quantize(q, r->weight, &r->weight_params, l->w, l->N, l->K, H, &o, &info);
+            if (info.damp_raised) {
+                st->n_damp_raised++;
+                warn("%s: Cholesky failed at damp %g: %s", name, o.damp,
+                     info.rtn_fallback ? "RTN fallback (no damping up to 1 factorized)" : "raised");
+                if (!info.rtn_fallback) fprintf(stderr, "%s: %s: damp raised to %g\n", check_progname(), name,
+                                                info.damp_used);
+            }
+            linear_set_packed(l, q, r->name);
+        }
+        quant_set_act(l, name, r, cal->ranges);
+        quant_stats_add_linear(st, l);
+    }
+    free(H);
+}
+
+/* One pass of group kind `kind` of layer `layer`: hook the first reader of every unit, run the half-layer
+ * over every sequence, unhook, then quantize every unit. */
+static void run_kind(struct qwen3_model *m, int layer, enum qwen3_group_kind kind, struct layer_inputs *li,
+                     const struct qgroups *g, const struct recipe *r, const struct quant_calib *cal,
+                     struct quant_stats *st) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < g->n; i++) n += g->u[i].layer == layer && g->u[i].kind == kind;
+    if (n == 0) return;
+    struct hessian *hs = xcalloc((size_t)n, sizeof *hs);
+    const struct qgroup_unit **us = xcalloc((size_t)n, sizeof *us);
+    int64_t j = 0;
+    for (int64_t i = 0; i < g->n; i++) {
+        const struct qgroup_unit *u = &g->u[i];
+        if (u->layer != layer || u->kind != kind) continue;
+        struct linear *l = u->readers[0];
+        hessian_init(&hs[j], l->K, GPTQ_LAYERS_HESSIAN_FP64,
+                     l->transform == LINEAR_TRANSFORM_HADAMARD ? l->transform_block : 0);
+        CHECK(!l->observe, "%s already has an observe hook", qgroups_name(g, l));
+        l->observe = observe_hessian;
+        l->observe_ctx = &hs[j];
+        us[j++] = u;
+    }
+    if (kind == QWEN3_GROUP_ATTN_IN || kind == QWEN3_GROUP_ATTN_OUT) layer_inputs_attn(m, layer, li, NULL);
+    else layer_inputs_mlp(m, layer, li, NULL);
+    for (j = 0; j < n; j++) {
+        us[j]->readers[0]->observe = NULL;
+        us[j]->readers[0]->observe_ctx = NULL;
+    }
+    for (j = 0; j < n; j++) {
+        quantize_unit(us[j], &hs[j], g, r, cal, st);
+        hessian_free(&hs[j]);
+    }
+    free(hs);
+    free(us);
+}
+
+void gptq_layers_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal,
+                       struct quant_stats *st) {
+    CHECK(cal && cal->ids && cal->n_seqs > 0 && cal->seq_len > 0, "gptq: recipe %s needs calibration tokens",
+          r->name);
+    struct qgroups g;
+    qgroups_collect(&g, m);
+    struct layer_inputs li;
+    layer_inputs_init(&li, m, cal->ids, cal->n_seqs, cal->seq_len);
+    float *d = xmalloc((size_t)(li.S * li.L * li.D) * sizeof *d);
+    for (int layer = 0; layer < m->cfg.n_layers; layer++) {
+        double t0 = monotonic_seconds();
+        run_kind(m, layer, QWEN3_GROUP_ATTN_IN, &li, &g, r, cal, st);
+        run_kind(m, layer, QWEN3_GROUP_ATTN_OUT, &li, &g, r, cal, st);
+        layer_inputs_attn(m, layer, &li, d);   /* x += attn(x), with the quantized attention */
+        layer_inputs_add(&li, d);
+        run_kind(m, layer, QWEN3_GROUP_MLP_IN, &li, &g, r, cal, st);
+        run_kind(m, layer, QWEN3_GROUP_MLP_OUT, &li, &g, r, cal, st);
+        if (layer + 1 < m->cfg.n_layers) {    /* the last layer's output feeds nothing */
+            layer_inputs_mlp(m, layer, &li, d);
+            layer_inputs_add(&li, d);
+        }
+        fprintf(stderr, "%s: gptq %s: layer %d/%d (%.1f s)\n", check_progname(), r->name, layer + 1,
+                (int)m->cfg.n_layers, monotonic_seconds() - t0);
+    }
+    free(d);
+    layer_inputs_free(&li);
+    qgroups_free(&g);
+}
