@@ -30,7 +30,7 @@
 
 struct e03_params {
     const char *model, *results, *data_dir, *recipes, *corpus, *cache;
-    int64_t windows, ctx, calib_seqs, calib_len, boot, block;
+    int64_t windows, ctx, calib_seqs, calib_len, algo_calib_seqs, algo_calib_len, boot, block;
     uint64_t seed;
     int force;
 };
@@ -39,7 +39,8 @@ static struct e03_params e03_defaults(void) {
     /* Defaults live here and in the spec only; windows = 0 means every window of the corpus. */
     struct e03_params p = {.model = "models/qwen3-tiny", .results = "results", .data_dir = NULL,
                            .recipes = "all", .corpus = "wikitext2", .cache = "build/cache/e03-ref",
-                           .windows = 3, .ctx = 2048, .calib_seqs = 16, .calib_len = 512, .boot = 1000,
+                           .windows = 3, .ctx = 2048, .calib_seqs = 16, .calib_len = 512, .algo_calib_seqs = 8,
+                           .algo_calib_len = 0, .boot = 1000,
                            .block = 128, .seed = 1, .force = 0};
     return p;
 }
@@ -48,10 +49,12 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: e03-kld [--force] [--model DIR] [--backend cpu] [--results DIR] [--data-dir DIR]\n"
             "               [--corpus wikitext2|c4] [--recipes LIST|all] [--windows N] [--ctx N]\n"
-            "               [--calib-seqs N] [--calib-len N] [--boot N] [--block N] [--seed S] [--cache DIR]\n"
+            "               [--calib-seqs N] [--calib-len N] [--algo-calib-seqs N] [--algo-calib-len N]\n"
+            "               [--boot N] [--block N] [--seed S] [--cache DIR]\n"
             "KL(BF16 || recipe), top-1 agreement and RMS delta-p per recipe on the windows e02 scores\n"
             "(--windows 0 = all). Writes results/<model>/e03-kld/<recipe>.json; the BF16 reference is cached\n"
-            "under --cache (default build/cache/e03-ref) and its hash is in every manifest.\n");
+            "under --cache (default build/cache/e03-ref) and its hash is in every manifest. --algo-calib-*: the\n"
+            "GPTQ / AWQ calibration size (default 8 sequences of the recipe's length; 0 = the recipe's 128).\n");
 }
 
 static void e03_parse_args(struct e03_params *p, int argc, char **argv) {
@@ -70,6 +73,8 @@ static void e03_parse_args(struct e03_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--ctx") && has_val) p->ctx = cli_int(a, argv[++i], 2);
         else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--algo-calib-seqs") && has_val) p->algo_calib_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && has_val) p->algo_calib_len = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--boot") && has_val) p->boot = cli_int(a, argv[++i], 2);
         else if (!strcmp(a, "--block") && has_val) p->block = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--seed") && has_val) p->seed = (uint64_t)cli_int(a, argv[++i], 0);
@@ -86,6 +91,7 @@ struct plan {
     struct e03_params p;
     const char *model;                 /* results name */
     int64_t ctx;
+    int64_t max_pos;                   /* the model's max_position_embeddings */
     enum dataset_corpus corpus;
     const char *corpus_name;           /* "wikitext2", "c4" or "sampled" */
     char *data_path;                   /* NULL when sampled */
@@ -131,6 +137,12 @@ static void ref_identity(struct plan *pl) {
     manifest_free(&rm);
 }
 
+/* The calibration set of a GPTQ / AWQ recipe (its own length; --algo-calib-* override). */
+static void algo_calib_init(struct calib_set *cs, const struct plan *pl, const struct recipe *r) {
+    calib_set_init_algo(cs, r, pl->p.data_dir, pl->max_pos, pl->p.algo_calib_seqs, pl->p.algo_calib_len,
+                        pl->p.seed + CALIB_SET_SEED_OFFSET);
+}
+
 static void e03_manifest(struct manifest *m, const struct plan *pl, const struct recipe *r) {
     manifest_init(m, pl->p.results, E03_NAME, pl->model, r->name);
     manifest_tokens(m, pl);
@@ -139,6 +151,12 @@ static void e03_manifest(struct manifest *m, const struct plan *pl, const struct
     manifest_param_int(m, "seed", (int64_t)pl->p.seed);
     recipe_manifest(m, r);
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &pl->calib);
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs;
+        algo_calib_init(&cs, pl, r);
+        calib_set_manifest(m, &cs);
+        calib_set_free(&cs);
+    }
     manifest_data(m, pl);
     manifest_input_hash(m, "e03-reference", pl->ref_key);
     manifest_device(m, linear_backend_desc());  /* the last bits of a GEMM depend on it: see linear.h */
@@ -209,7 +227,15 @@ static void run_recipe(const struct plan *pl, const struct recipe *r, struct man
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
     struct quant_stats st;
     struct quant_calib qc = {cal, NULL, 0, 0};
+    struct dataset_tokens algo_tok = {0};
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs;
+        algo_calib_init(&cs, pl, r);
+        calib_set_algo_tokens(&cs, pl->p.model, &algo_tok, &qc);
+        calib_set_free(&cs);
+    }
     quant_apply(m, r, &qc, &st);
+    dataset_tokens_free(&algo_tok);
     // Per window: T = ctx positions, T - 1 scored; V logits each for the recipe and the reference.
     const int64_t T = pl->ctx, V = m->cfg.V, D = m->cfg.D, per = T - 1, n = nw * per;
     float *lq = xmalloc((size_t)(T * V) * sizeof *lq), *lp = xmalloc((size_t)(T * V) * sizeof *lp);
@@ -262,6 +288,7 @@ int main(int argc, char **argv) {
     struct qwen3_config cfg;
     qwen3_config_load(&cfg, pl.p.model);
     pl.ctx = pl.p.ctx < cfg.max_pos ? pl.p.ctx : cfg.max_pos;
+    pl.max_pos = cfg.max_pos;
     pl.corpus = (enum dataset_corpus)dataset_corpus_by_name(pl.p.corpus);
     pl.data_path = dataset_find(dataset_corpus_file(pl.corpus)->name, pl.p.data_dir);
     pl.corpus_name = dataset_corpus_name(pl.corpus);

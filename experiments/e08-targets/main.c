@@ -51,12 +51,22 @@ static char *result_path(const struct e08_params *p, const char *model, const ch
     return s;
 }
 
+/* 8-bit families (FP8, INT8) keep >= 95 %, 4-bit families (FP4, INT4 weights) >= 90 %. */
 static double target_of(const struct recipe *r) {
-    return r->family == RECIPE_FAMILY_FP8 ? E08_TARGET_FP8 : r->family == RECIPE_FAMILY_FP4 ? E08_TARGET_FP4 : 1.0;
+    switch (r->family) {
+    case RECIPE_FAMILY_FP8:
+    case RECIPE_FAMILY_INT8: return E08_TARGET_FP8;
+    case RECIPE_FAMILY_FP4:
+    case RECIPE_FAMILY_INT4: return E08_TARGET_FP4;
+    default: return 1.0;
+    }
 }
 
 static const char *family_name(const struct recipe *r) {
-    return r->family == RECIPE_FAMILY_FP8 ? "fp8" : r->family == RECIPE_FAMILY_FP4 ? "fp4" : "baseline";
+    static const char *const NAMES[] = {[RECIPE_FAMILY_BASELINE] = "baseline", [RECIPE_FAMILY_FP8] = "fp8",
+                                        [RECIPE_FAMILY_FP4] = "fp4", [RECIPE_FAMILY_INT4] = "int4",
+                                        [RECIPE_FAMILY_INT8] = "int8"};
+    return NAMES[r->family];
 }
 
 /* A number from "metrics" of a results file, or NAN when absent. */

@@ -33,6 +33,8 @@ static void usage(FILE *f) {
             "      --windows N      windows to score (default 0 = all)\n"
             "      --ctx N          window length (default 2048, capped by max_position_embeddings)\n"
             "      --data-dir D     data folder (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
+            "      --algo-calib-seqs N, --algo-calib-len N  GPTQ / AWQ calibration size (default 8 sequences of\n"
+            "                       the recipe's length, as e02; 0 = the recipe's own 128)\n"
             "  -h, --help           this text\n",
             recipe_list_names(names, sizeof names));
 }
@@ -43,7 +45,7 @@ static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
 
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL, *text = NULL;
-    int64_t windows = 0, ctx = 2048, text_offset = 0;
+    int64_t windows = 0, ctx = 2048, text_offset = 0, algo_seqs = 8, algo_len = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
@@ -56,6 +58,8 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--text-offset") && v) text_offset = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--windows") && v) windows = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--ctx") && v) ctx = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && v) algo_len = cli_int(a, argv[++i], 0);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model) { usage(stderr); die_usage("-m is required"); }
@@ -102,7 +106,16 @@ int cmd_eval(int argc, char **argv) {
         dataset_tokens_free(&ct);
     }
     struct quant_calib qc = {&cal, NULL, 0, 0};
+    struct dataset_tokens algo_tok = {0};
+    if (r->algo != RECIPE_ALGO_RTN) {
+        /* The e02 calibration set for GPTQ / AWQ: seed 1 for the sampled fallback, e02's default size. */
+        struct calib_set cs;
+        calib_set_init_algo(&cs, r, data_dir, m->cfg.max_pos, algo_seqs, algo_len, 1 + CALIB_SET_SEED_OFFSET);
+        calib_set_algo_tokens(&cs, model, &algo_tok, &qc);
+        calib_set_free(&cs);
+    }
     quant_apply(m, r, &qc, NULL);
+    dataset_tokens_free(&algo_tok);
     int64_t nw = perplexity_n_windows(et.n, ctx, windows);
     if (nw < 1) die("%s: %lld tokens hold no window of %lld", data, (long long)et.n, (long long)ctx);
     struct perplexity_result res;

@@ -180,6 +180,21 @@ static void search_scale(float *best, double *losses, struct linear *const *mem,
     free(saved), free(w_mean), free(s), free(out);
 }
 
+void awq_search_linear(float *best, double *losses, struct linear *l, const float *x, int64_t rows,
+                       const struct recipe *r) {
+    const int64_t K = l->K;
+    float *xm = xmalloc((size_t)K * sizeof *xm), *org = xmalloc((size_t)(rows * l->N) * sizeof *org);
+    double *acc = xcalloc((size_t)K, sizeof *acc);
+    for (int64_t t = 0; t < rows; t++)
+        for (int64_t k = 0; k < K; k++) acc[k] += fabsf(x[t * K + k]);
+    for (int64_t k = 0; k < K; k++) xm[k] = (float)(acc[k] / (double)rows);
+    linear_forward(l, x, org, rows);
+    struct block b = {NULL, 0, 2, NULL, l, x, rows};
+    struct linear *mem[1] = {l};
+    search_scale(best, losses, mem, 1, xm, &b, org, rows * l->N, r);
+    free(xm), free(org), free(acc);
+}
+
 /* ---- step 3: folding ---- */
 
 static void scale_columns(struct linear *l, const float *s) {

@@ -48,6 +48,11 @@ void awq_apply(struct qwen3_model *m, const struct recipe *r, const struct quant
 /* The scale vector of one alpha (step 2): s (K) from x_mean (K) and w_mean (K). Exposed for the tests. */
 void awq_scales(float *s, const float *x_mean, const float *w_mean, int64_t K, double alpha, int duo_scaling);
 
+/* Step 2 for one Linear inspected by itself (the down_proj case) on inputs x (rows x K, read only): best (K)
+ * gets the winning scales, losses (n_grid, or NULL) the loss of every alpha; l's weights are unchanged. */
+void awq_search_linear(float *best, double *losses, struct linear *l, const float *x, int64_t rows,
+                       const struct recipe *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,6 @@
 /* calib_set -- see calib_set.h. */
 #include "quant/calib_set.h"
 
-#include "quant/quantize.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +8,7 @@
 #include "core/check.h"
 #include "core/timer.h"
 #include "model/qwen3.h"
+#include "quant/quantize.h"
 
 void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, int64_t seq_len,
                     uint64_t sample_seed) {
@@ -27,6 +26,16 @@ void calib_set_init_algo(struct calib_set *cs, const struct recipe *r, const cha
     if (n_override > 0) n = n_override;
     if (len_override > 0) len = len_override;
     calib_set_init(cs, data_dir, n, len, sample_seed);
+}
+
+void calib_set_algo_tokens(const struct calib_set *cs, const char *model_dir, struct dataset_tokens *out,
+                           struct quant_calib *qc) {
+    struct tokenizer *tok = tokenizer_load(model_dir);
+    calib_set_tokens(cs, tok, model_dir, out);
+    tokenizer_free(tok);
+    qc->ids = out->ids, qc->n_seqs = cs->n_seqs, qc->seq_len = cs->seq_len;
+    fprintf(stderr, "%s: GPTQ / AWQ calibration: %lld x %lld tokens of %s\n", check_progname(),
+            (long long)cs->n_seqs, (long long)cs->seq_len, out->name);
 }
 
 void calib_set_manifest(struct manifest *m, const struct calib_set *cs) {

@@ -39,6 +39,12 @@ struct recipe;
 void calib_set_init_algo(struct calib_set *cs, const struct recipe *r, const char *data_dir, int64_t max_pos,
                          int64_t n_override, int64_t len_override, uint64_t sample_seed);
 
+/* The tokens of cs (calib_set_tokens, with model_dir's tokenizer) into out, and qc's ids / n_seqs / seq_len
+ * pointing at them (qc->ranges untouched): what quant_apply needs for a GPTQ / AWQ recipe. */
+struct quant_calib;
+void calib_set_algo_tokens(const struct calib_set *cs, const char *model_dir, struct dataset_tokens *out,
+                           struct quant_calib *qc);
+
 /* Adds the parameters calib_data ("c4-calib" | "sampled-calib"), calib_seqs, calib_len (and calib_seed when
  * sampled) and, for the file, the input "calib:<file>" with its pinned hash. */
 void calib_set_manifest(struct manifest *m, const struct calib_set *cs);

@@ -11,6 +11,7 @@
 #include "quant/hessian.h"
 #include "quant/layer_inputs.h"
 #include "quant/qgroups.h"
+#include "ops/rmsnorm.h"
 #include "quant/rtn.h"
 
 static void observe_hessian(void *ctx, const struct linear *l, const float *x, int64_t T) {
@@ -81,11 +82,34 @@ static void run_kind(struct qwen3_model *m, int layer, enum qwen3_group_kind kin
         l->observe_ctx = &hs[j];
         us[j++] = u;
     }
-    if (kind == QWEN3_GROUP_ATTN_IN || kind == QWEN3_GROUP_ATTN_OUT) layer_inputs_attn(m, layer, li, NULL);
-    else layer_inputs_mlp(m, layer, li, NULL);
     for (j = 0; j < n; j++) {
         us[j]->readers[0]->observe = NULL;
         us[j]->readers[0]->observe_ctx = NULL;
+    }
+    const struct qwen3_layer *L = &m->layers[layer];
+    if (kind == QWEN3_GROUP_ATTN_IN || (kind == QWEN3_GROUP_MLP_IN && !L->is_moe)) {
+        /* A dense group fed by a norm sees rmsnorm(x): computed directly, the same rows the hook would get,
+         * without running the half-layer (two of the six half-layer passes saved). */
+        CHECK(n == 1, "one unit expected");
+        const int64_t D = li->D;
+        const float *w = kind == QWEN3_GROUP_ATTN_IN ? L->attn_norm : L->mlp_norm;
+        float *t = xmalloc((size_t)(li->L * D) * sizeof *t);
+        for (int64_t s = 0; s < li->S; s++) {
+            rmsnorm_ref(t, li->x + s * li->L * D, w, li->L, D, (float)m->cfg.rms_norm_eps);
+            hessian_add(&hs[0], t, li->L);
+        }
+        free(t);
+    } else {
+        for (j = 0; j < n; j++) {
+            us[j]->readers[0]->observe = observe_hessian;
+            us[j]->readers[0]->observe_ctx = &hs[j];
+        }
+        if (kind == QWEN3_GROUP_ATTN_OUT) layer_inputs_attn(m, layer, li, NULL);
+        else layer_inputs_mlp(m, layer, li, NULL);
+        for (j = 0; j < n; j++) {
+            us[j]->readers[0]->observe = NULL;
+            us[j]->readers[0]->observe_ctx = NULL;
+        }
     }
     for (j = 0; j < n; j++) {
         quantize_unit(us[j], &hs[j], g, r, cal, st);
