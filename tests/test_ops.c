@@ -9,7 +9,7 @@
 #include "core/rng.h"
 #include "model/kv_cache.h"
 #include "model/safetensors.h"
-#include "model/sampling.h"
+#include "engine/sampling.h"
 #include "ops/attention.h"
 #include "formats/bf16.h"
 #include "ops/act_quant.h"

@@ -1,4 +1,4 @@
-/* recipe -- the table of RTN recipes (DESIGN.md "The variants (recipes), defined exactly"). */
+/* recipe -- the table of recipes (DESIGN.md "The variants (recipes), defined exactly"): one row per recipe. */
 #include "quant/recipe.h"
 
 #include <stdio.h>
