@@ -105,6 +105,46 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# The kernels whose CPU twins they match bit for bit (STYLE.md section 6): no FMA contraction either.
+build/obj/kernels/act_quant.o build/obj/kernels/rmsnorm.o build/obj/kernels/rope.o build/obj/kernels/swiglu.o \
+build/obj/kernels/moe.o: NVCCFLAGS += -fmad=false
+
+# ---- CUDA engine: build/lib/libql_cuda_engine.so, dlopen'd by src/engine/engine.c (engine_create "cuda") ----
+# A shared library, so its code is position-independent: the kernels and the few libql rooms it calls (core for
+# die / CHECK, formats for the activation codecs' scales) are compiled a second time with -fPIC under
+# build/obj/pic/. No C program links it, so their bytes and the CPU results' cache keys never depend on nvcc;
+# CUDA results carry the library's sha256 (engine_code_sha256). cuBLAS is linked dynamically (libcublas.so.13
+# of the CUDA toolkit on the machine that runs it); the CUDA runtime statically (nvcc's default).
+ifneq ($(NVCC),)
+PIC_LIB_SRC := $(sort $(wildcard src/core/*.c src/formats/*.c))
+PIC_LIB_OBJ := $(PIC_LIB_SRC:%.c=build/obj/pic/%.o)
+PIC_CU_OBJ  := $(CU_SRC:%.cu=build/obj/pic/%.o)
+
+build/obj/pic/src/%.o: src/%.c build/.flags | build/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+build/obj/pic/kernels/%.o: kernels/%.cu build/.flags | build/.deps-ok
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -Xcompiler -fPIC -MMD -MP -c $< -o $@
+
+build/obj/pic/kernels/quantize_%.o: NVCCFLAGS += -fmad=false
+build/obj/pic/kernels/act_quant.o build/obj/pic/kernels/rmsnorm.o build/obj/pic/kernels/rope.o \
+build/obj/pic/kernels/swiglu.o build/obj/pic/kernels/moe.o: NVCCFLAGS += -fmad=false
+
+build/lib/libql_pic.a: $(PIC_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/lib/libql_cuda_engine.so: src/engine/qwen3_cuda.cu $(PIC_CU_OBJ) build/lib/libql_pic.a build/.flags
+	@mkdir -p $(@D) build/obj/pic/src/engine
+	$(NVCC) $(NVCCFLAGS) -shared -Xcompiler -fPIC -Xlinker --no-undefined -MMD -MP \
+	  -MF build/obj/pic/src/engine/qwen3_cuda.d $< $(PIC_CU_OBJ) build/lib/libql_pic.a -lcublas -lgomp -o $@
+
+all: build/lib/libql_cuda_engine.so
+build/bin/check_qwen3_cuda: build/lib/libql_cuda_engine.so
+endif
+
 # No C program links CUDA: no C code calls a kernel yet, so ql, the tests and the drivers are the same binaries
 # with or without nvcc, and a results cache made on a CPU-only machine stays valid on a CUDA one (the driver's
 # hash is part of the cache key). The check programs link through nvcc, which knows its own library folder
