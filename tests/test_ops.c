@@ -9,8 +9,11 @@
 #include "core/rng.h"
 #include "model/kv_cache.h"
 #include "model/safetensors.h"
-#include "model/sampling.h"
+#include "engine/sampling.h"
 #include "ops/attention.h"
+#include "formats/bf16.h"
+#include "ops/act_quant.h"
+#include "ops/hadamard.h"
 #include "ops/linear.h"
 #include "ops/moe.h"
 #include "ops/rmsnorm.h"
@@ -141,23 +144,10 @@ static void test_attention(void) {
 }
 
 // ---- linear ----
-static int n_observed, n_quant;
+static int n_observed;
 static void obs(void *ctx, const struct linear *l, const float *x, int64_t T) {
     (void)ctx, (void)l, (void)x;
     n_observed += (int)T;
-}
-static void zero_quant(void *qs, float *x, int64_t T, int64_t K) {
-    (void)qs;
-    n_quant++;
-    memset(x, 0, (size_t)(T * K) * sizeof(float));
-}
-static void twice_forward(const struct linear *l, const float *x, float *y, int64_t T) {
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t n = 0; n < l->N; n++) {
-            double s = 0;
-            for (int64_t k = 0; k < l->K; k++) s += (double)x[t * l->K + k] * l->w[n * l->K + k];
-            y[t * l->N + n] = (float)(2 * s);
-        }
 }
 
 static void test_linear(void) {
@@ -180,24 +170,35 @@ static void test_linear(void) {
         }
     TEST(max_abs_diff(y, ref, T * N) < 1e-5, "linear sgemm + bias vs double");
     TEST(linear_flops(&l, T) == 2.0 * T * N * K, "linear_flops");
+    // A zero input-channel scale zeroes the input: only the bias is left; the caller's x is untouched.
     l.observe = obs;
-    l.act_quant = zero_quant;
+    l.in_scale = calloc(K, sizeof(float));
     linear_forward(&l, x, y, T);
     int bias_only = 1;
     for (int t = 0; t < T; t++)
         for (int n = 0; n < N; n++) bias_only &= y[t * N + n] == b[n];
-    TEST(n_observed == T && n_quant == 1 && bias_only, "linear hooks: observe sees T rows, act_quant is applied");
-    TEST(!memcmp(x, x0, sizeof x), "linear act_quant works on a copy (input untouched)");
-    l.act_quant = NULL;
-    l.forward = twice_forward;
+    TEST(n_observed == T && bias_only, "linear: observe sees T rows, in_scale multiplies the input");
+    TEST(!memcmp(x, x0, sizeof x), "linear in_scale works on a copy (input untouched)");
+    // in_scale 2 doubles the product (bias still added once).
+    for (int k = 0; k < K; k++) l.in_scale[k] = 2.0f;
     linear_forward(&l, x, y, T);
     double e = 0;
     for (int t = 0; t < T; t++)
         for (int n = 0; n < N; n++) e = fmax(e, fabs(y[t * N + n] - (2 * (ref[t * N + n] - b[n]) + b[n])));
-    TEST(e < 1e-5, "linear format forward hook replaces sgemm (bias still added; max %.2e)", e);
+    TEST(e < 1e-5, "linear in_scale 2 doubles x W^T (bias added once; max %.2e)", e);
+    free(l.in_scale);
+    l.in_scale = NULL;
+    // BF16 activations: the act spec rounds the input rows to BF16 before the GEMM.
+    l.act = (struct linear_act){LINEAR_ACT_DYNAMIC, QFORMAT_BF16, qformat_resolve(QFORMAT_BF16, NULL)};
+    float xb[T * K];
+    for (int i = 0; i < T * K; i++) xb[i] = bf16_round(x[i]);
+    float yb[T * N];
+    linear_forward(&l, x, y, T);
+    l.act.mode = LINEAR_ACT_NONE;
+    linear_forward(&l, xb, yb, T);
+    TEST(!memcmp(y, yb, sizeof y), "linear act spec (bf16, dynamic) equals rounding the input first");
     float *w2 = calloc(N * K, sizeof(float));
     linear_set_weights(&l, w2, "zero");
-    l.forward = NULL;
     linear_forward(&l, x, y, T);
     int zeros = 1;
     for (int i = 0; i < T * N; i++) zeros &= y[i] == b[i % N];
@@ -343,6 +344,27 @@ static void test_sampling(void) {
     TEST(same, "sampling is deterministic for a seed");
 }
 
+// ---- hadamard ----
+static void test_hadamard(void) {
+    // Exact and invertible: H_B / sqrt(B) is orthogonal and symmetric, so applying it twice gives x back up to
+    // FP32 rounding (2 log2 B roundings of sums of B terms of O(1): bound 1e-5), and x W^T == (x H)(W H)^T.
+    enum { T = 3, K = 256 };
+    static float x[T * K], y[T * K];
+    for (int i = 0; i < T * K; i++) x[i] = (float)sin(0.37 * i) * (i % 13 == 0 ? 8.0f : 1.0f);
+    memcpy(y, x, sizeof x);
+    hadamard_rows_ref(y, T, K, 128);
+    double e1 = 0, n0 = 0, n1 = 0;
+    for (int i = 0; i < T * K; i++) n0 += (double)x[i] * x[i], n1 += (double)y[i] * y[i];
+    hadamard_rows_ref(y, T, K, 128);
+    for (int i = 0; i < T * K; i++) e1 = fmax(e1, fabs(y[i] - x[i]));
+    TEST(e1 < 1e-5, "hadamard 128 is its own inverse (max %.2e)", e1);
+    TEST(fabs(n1 - n0) < 1e-4 * n0, "hadamard preserves the norm (%.6g vs %.6g)", n1, n0);
+    // H_2 on [1, 0] is [1, 1] / sqrt(2): the Sylvester sign convention.
+    float h2[2] = {1, 0};
+    hadamard_rows_ref(h2, 1, 2, 2);
+    TEST(fabsf(h2[0] - 0.70710678f) < 1e-7 && fabsf(h2[1] - 0.70710678f) < 1e-7, "hadamard 2 of e0 = [1, 1]/sqrt 2");
+}
+
 int main(void) {
     rng_init(&R, 20250501);
     test_rmsnorm();
@@ -350,6 +372,7 @@ int main(void) {
     test_swiglu();
     test_attention();
     test_linear();
+    test_hadamard();
     test_moe();
     test_codecs();
     test_sampling();

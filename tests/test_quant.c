@@ -5,7 +5,7 @@
  * independent dequantize-then-matmul in double (within the FP32 rounding bound), the act_quant hook equals
  * qformat_fake_quant_rows bit for bit (serial and row-parallel paths, per-row and per-tensor schemes), bf16 on
  * a BF16 checkpoint changes nothing (identical logits), calibration finds every Linear's input amax, and the
- * checkpoint written by rtn_save decodes back to the same weights. */
+ * checkpoint written by qcheckpoint_write decodes back to the same weights. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -24,7 +24,9 @@
 #include "model/safetensors.h"
 #include "quant/calib.h"
 #include "quant/recipe.h"
-#include "quant/rtn.h"
+#include "ops/act_quant.h"
+#include "quant/qcheckpoint.h"
+#include "quant/quantize.h"
 #include "test.h"
 
 /* ---- a random BF16 checkpoint ---- */
@@ -166,16 +168,12 @@ static void test_act_quant(void) {
             for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_normal(&r) * (i % 97 == 0 ? 30.0 : 1.0));
             for (int stat = 0; stat < 2; stat++) {
                 if (stat && fs[fi] != QFORMAT_FP8_TENSOR) continue;
-                struct rtn_qstate s;
-                memset(&s, 0, sizeof s);
-                s.has_act = 1;
-                s.act = fs[fi];
-                s.act_params = qformat_resolve(fs[fi], NULL);
-                if (stat) s.act_params.amax = 5.0f;   /* static range below the outliers: they saturate */
+                struct qparams ap = qformat_resolve(fs[fi], NULL);
+                if (stat) ap.amax = 5.0f;   /* static range below the outliers: they saturate */
                 memcpy(a, x, (size_t)n * sizeof *a);
                 memcpy(b, x, (size_t)n * sizeof *b);
-                rtn_act_quant(&s, a, T, K);
-                qformat_fake_quant_rows(fs[fi], b, T, K, &s.act_params);
+                act_quant_rows(fs[fi], &ap, a, T, K);
+                qformat_fake_quant_rows(fs[fi], b, T, K, &ap);
                 TEST(memcmp(a, b, (size_t)n * sizeof *a) == 0, "act_quant %s%s T=%lld equals qformat_fake_quant_rows bit for bit",
                      qformat_name(fs[fi]), stat ? " (static amax)" : "", (long long)T);
             }
@@ -212,10 +210,9 @@ static int check_forward(const struct linear *l, const struct recipe *r, double 
     for (int64_t i = 0; i < T * K; i++) x[i] = (float)rng_normal(&g);
     memcpy(xq, x, (size_t)(T * K) * sizeof *xq);
     if (r->act_mode != RECIPE_ACT_NONE) {
-        const struct rtn_qstate *s = l->qstate;
-        qformat_fake_quant_rows(r->act, xq, T, K, &s->act_params);
+        qformat_fake_quant_rows(r->act, xq, T, K, &l->act.params);
     }
-    qtensor_dequantize(rtn_packed(l), wd);
+    qtensor_dequantize(l->packed, wd);
     linear_forward(l, x, y, T);
     int ok = 1;
     for (int64_t t = 0; t < T; t++)
@@ -254,7 +251,7 @@ static void test_rtn(void) {
     for (int64_t i = 0; i < cal.n; i++) all_pos &= cal.e[i].amax > 0 && cal.e[i].rows == 48;
     struct lin_list cl = {0};
     qwen3_for_each_linear(cm, collect, &cl);
-    for (int i = 0; i < cl.n; i++) hooks_clear &= !cl.l[i]->observe && !cl.l[i]->act_quant;
+    for (int i = 0; i < cl.n; i++) hooks_clear &= !cl.l[i]->observe && !linear_is_quantized(cl.l[i]);
     TEST(all_pos, "calibration: every Linear saw 48 rows and a positive amax");
     TEST(hooks_clear, "calibration leaves no hook behind");
     /* q, k and v read the same normed input, so they must agree on its amax. */
@@ -264,8 +261,9 @@ static void test_rtn(void) {
     for (int ri = 0; ri < recipe_count(); ri++) {
         const struct recipe *r = recipe_at(ri);
         struct qwen3_model *m = qwen3_load(FXDIR);
-        struct rtn_stats st;
-        rtn_apply(m, r, &cal, &st);
+        struct quant_stats st;
+        struct quant_calib qc = {&cal, NULL, 0, 0};
+        quant_apply(m, r, &qc, &st);
         struct lin_list ml = {0};
         qwen3_for_each_linear(m, collect, &ml);
         int exact = 1, fwd = 1, hooks = 1, nothing_else = 1;
@@ -273,7 +271,7 @@ static void test_rtn(void) {
         double worst = 0;
         for (int i = 0; i < ml.n; i++) {
             const struct linear *l = ml.l[i];
-            const struct qtensor *q = rtn_packed(l);
+            const struct qtensor *q = l->packed;
             if (!q) { exact = 0; continue; }
             /* The FP32 view is the exact decoding of quantize(original W). */
             struct qtensor q2;
@@ -284,9 +282,8 @@ static void test_rtn(void) {
             free(wd);
             qtensor_free(&q2);
             bytes += qtensor_bytes(q);
-            hooks &= (r->act_mode == RECIPE_ACT_NONE) == (l->act_quant == NULL);
-            if (r->act_mode == RECIPE_ACT_STATIC)
-                hooks &= ((const struct rtn_qstate *)l->qstate)->act_params.amax == calib_amax(&cal, ml.names[i]);
+            hooks &= l->act.mode == r->act_mode && (r->act_mode == RECIPE_ACT_NONE || l->act.format == r->act);
+            if (r->act_mode == RECIPE_ACT_STATIC) hooks &= l->act.params.amax == calib_amax(&cal, ml.names[i]);
             fwd &= check_forward(l, r, &worst);
         }
         /* Embeddings, lm_head and norms are untouched. */
@@ -294,7 +291,7 @@ static void test_rtn(void) {
         nothing_else &= memcmp(m->final_norm, ref->final_norm, FX_D * sizeof(float)) == 0;
         TEST(exact, "%s: every Linear holds dequantize(quantize(W)) bit for bit", r->name);
         TEST(fwd, "%s: quantized Linear forward equals dequantize-then-matmul (worst err/bound %.3f)", r->name, worst);
-        TEST(hooks, "%s: act_quant hook set exactly for W8A8/W4A4 (static amax from calibration)", r->name);
+        TEST(hooks, "%s: act spec set exactly for W8A8/W4A4 (static amax from calibration)", r->name);
         TEST(nothing_else, "%s: embeddings and norms unchanged", r->name);
         TEST(st.n_linears == rl.n && st.weight_bytes == bytes &&
                  fabs(st.bits_per_weight - 8.0 * (double)bytes / (double)st.n_weights) < 1e-12,
@@ -316,8 +313,8 @@ static void test_rtn(void) {
      * exactly 4.25 bits, with no per-tensor scale. */
     {
         struct qwen3_model *m = qwen3_load(FXDIR);
-        struct rtn_stats st;
-        rtn_apply(m, recipe_by_name("mxfp4-w4a16"), NULL, &st);
+        struct quant_stats st;
+        quant_apply(m, recipe_by_name("mxfp4-w4a16"), NULL, &st);
         TEST(fabs(st.bits_per_weight - 4.25) < 1e-12, "mxfp4 weights cost 4.25 bits (%.6f)", st.bits_per_weight);
         qwen3_free(m);
     }
@@ -331,10 +328,10 @@ static void test_rtn(void) {
 static void test_save(void) {
     const struct recipe *r = recipe_by_name("nvfp4");
     struct qwen3_model *m = qwen3_load(FXDIR);
-    rtn_apply(m, r, NULL, NULL);
+    quant_apply(m, r, NULL, NULL);
     char out[96];
     snprintf(out, sizeof out, "%s/out-nvfp4", FXDIR);
-    size_t bytes = rtn_save(m, r, FXDIR, out);
+    size_t bytes = qcheckpoint_write(m, r, out);
     struct safetensors st;
     char path[160];
     snprintf(path, sizeof path, "%s/model.safetensors", out);
@@ -343,7 +340,7 @@ static void test_save(void) {
     qwen3_for_each_linear(m, collect, &ml);
     int ok = 1, n_dec = 0;
     for (int i = 0; i < ml.n; i++) {
-        const struct qtensor *q = rtn_packed(ml.l[i]);
+        const struct qtensor *q = ml.l[i]->packed;
         char name[160];
         snprintf(name, sizeof name, "%s.weight", ml.names[i]);
         ok &= safetensors_find(&st, name) == NULL;   /* replaced, not duplicated */
@@ -367,15 +364,15 @@ static void test_save(void) {
         n_dec++;
         free(w);
     }
-    TEST(ok && n_dec == ml.n, "rtn_save: %d packed NVFP4 weights decode to the in-memory weights", n_dec);
+    TEST(ok && n_dec == ml.n, "qcheckpoint_write: %d packed NVFP4 weights decode to the in-memory weights", n_dec);
     TEST(safetensors_find(&st, "model.embed_tokens.weight") && safetensors_find(&st, "model.norm.weight"),
-         "rtn_save: unquantized tensors copied");
+         "qcheckpoint_write: unquantized tensors written");
     safetensors_close(&st);
     snprintf(path, sizeof path, "%s/config.json", out);
     cJSON *cfg = json_read_file(path);
     const cJSON *qc = cJSON_GetObjectItemCaseSensitive(cfg, "quantization_config");
     const cJSON *rec = qc ? cJSON_GetObjectItemCaseSensitive(qc, "recipe") : NULL;
-    TEST(cJSON_IsString(rec) && !strcmp(rec->valuestring, "nvfp4"), "rtn_save: config.json names the recipe");
+    TEST(cJSON_IsString(rec) && !strcmp(rec->valuestring, "nvfp4"), "qcheckpoint_write: config.json names the recipe");
     cJSON_Delete(cfg);
     /* NVFP4 at 4.5 bits is well under the BF16 source's 16 bits per Linear weight. */
     snprintf(path, sizeof path, "%s/model.safetensors", FXDIR);
@@ -383,7 +380,7 @@ static void test_save(void) {
     fseek(f, 0, SEEK_END);
     long src = ftell(f);
     xfclose(f, path);
-    TEST(bytes > 0 && (long)bytes < src, "rtn_save: %zu bytes < %ld source bytes", bytes, src);
+    TEST(bytes > 0 && (long)bytes < src, "qcheckpoint_write: %zu bytes < %ld source bytes", bytes, src);
     qwen3_free(m);
 }
 

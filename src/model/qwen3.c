@@ -262,3 +262,66 @@ int64_t qwen3_for_each_linear(struct qwen3_model *m, qwen3_linear_fn fn, void *c
     }
     return n;
 }
+
+/* ---- input groups ---- */
+
+/* The groups of one layer in the order of qwen3.h. MoE: the experts' gate and up projections all read the
+ * post_attention_layernorm output, so they form one group with the router as a further reader; each expert's
+ * down projection is its own group after that expert's up. */
+int64_t qwen3_for_each_input_group(struct qwen3_model *m, qwen3_group_fn fn, void *ctx) {
+    int64_t n = 0;
+    const struct qwen3_config *c = &m->cfg;
+    for (int64_t l = 0; l < c->n_layers; l++) {
+        struct qwen3_layer *L = &m->layers[l];
+        struct qwen3_input_group g;
+
+        memset(&g, 0, sizeof g);
+        g.layer = (int)l;
+        g.expert = -1;
+        g.kind = QWEN3_GROUP_ATTN_IN;
+        g.norm = L->attn_norm;
+        g.members[0] = &L->q, g.members[1] = &L->k, g.members[2] = &L->v;
+        g.n_members = 3;
+        fn(ctx, &g), n++;
+
+        memset(&g, 0, sizeof g);
+        g.layer = (int)l;
+        g.expert = -1;
+        g.kind = QWEN3_GROUP_ATTN_OUT;
+        g.prev = &L->v;
+        g.prev_foldable = c->H == c->H_kv;   /* v's output rows map one to one onto o's input columns */
+        g.members[0] = &L->o;
+        g.n_members = 1;
+        fn(ctx, &g), n++;
+
+        memset(&g, 0, sizeof g);
+        g.layer = (int)l;
+        g.expert = -1;
+        g.kind = QWEN3_GROUP_MLP_IN;
+        g.norm = L->mlp_norm;
+        if (!L->is_moe) {
+            g.members[0] = &L->gate, g.members[1] = &L->up;
+            g.n_members = 2;
+        } else {
+            g.experts_gate = L->exp_gate;
+            g.experts_up = L->exp_up;
+            g.n_experts = c->E;
+            g.router = L->router;
+        }
+        fn(ctx, &g), n++;
+
+        const int64_t n_down = L->is_moe ? c->E : 1;
+        for (int64_t e = 0; e < n_down; e++) {
+            memset(&g, 0, sizeof g);
+            g.layer = (int)l;
+            g.expert = L->is_moe ? (int)e : -1;
+            g.kind = QWEN3_GROUP_MLP_OUT;
+            g.prev = L->is_moe ? &L->exp_up[e] : &L->up;
+            g.prev_foldable = 1;
+            g.members[0] = L->is_moe ? &L->exp_down[e] : &L->down;
+            g.n_members = 1;
+            fn(ctx, &g), n++;
+        }
+    }
+    return n;
+}

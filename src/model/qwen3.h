@@ -70,6 +70,40 @@ typedef void (*qwen3_linear_fn)(void *ctx, const char *name, int layer, int expe
  * layers: expert by expert, gate, up, down each). Returns the number of linears visited. */
 int64_t qwen3_for_each_linear(struct qwen3_model *m, qwen3_linear_fn fn, void *ctx);
 
+/* The input groups of a layer: Linears that read the same input, with what produces that input (AWQ scales
+ * a group's input channels and folds the inverse into the producer; GPTQ shares one Hessian per group):
+ *   ATTN_IN   input_layernorm -> q, k, v
+ *   ATTN_OUT  v -> o (the attention output is a mix of v's rows: a per-channel scale folds into v only when
+ *             H == H_kv, i.e. never under GQA; prev_foldable says so)
+ *   MLP_IN    post_attention_layernorm -> gate, up (MoE: every expert's gate and up, plus the router, which
+ *             also reads this input and stays BF16: a scale folded into the norm must be undone on the router)
+ *   MLP_OUT   up -> down (MoE: one group per expert)
+ * Visited layer by layer in this order. */
+enum qwen3_group_kind {
+    QWEN3_GROUP_ATTN_IN,
+    QWEN3_GROUP_ATTN_OUT,
+    QWEN3_GROUP_MLP_IN,
+    QWEN3_GROUP_MLP_OUT,
+};
+
+struct qwen3_input_group {
+    int layer, expert;                 /* expert index for an MoE MLP_OUT group, else -1 */
+    enum qwen3_group_kind kind;
+    float *norm;                       /* D: the RMSNorm weight producing the input, or NULL */
+    struct linear *prev;               /* the Linear producing the input (v, up), or NULL */
+    int prev_foldable;                 /* 1 when a per-input-channel scale can fold into prev's output rows */
+    struct linear *members[3];         /* dense groups: the readers */
+    int n_members;
+    struct linear *experts_gate, *experts_up;   /* MoE MLP_IN: n_experts each; members unused */
+    int64_t n_experts;
+    float *router;                     /* MoE MLP_IN: E x D router (reads the same input), else NULL */
+};
+
+typedef void (*qwen3_group_fn)(void *ctx, const struct qwen3_input_group *g);
+
+/* Calls fn for every input group (see above); returns the number of groups visited. */
+int64_t qwen3_for_each_input_group(struct qwen3_model *m, qwen3_group_fn fn, void *ctx);
+
 /* Short name of a kind: "q_proj", ..., "down_proj". */
 const char *qwen3_linear_kind_name(enum qwen3_linear_kind kind);
 

@@ -33,7 +33,7 @@ void qwen3_cpu_embed(const struct qwen3_model *m, const int32_t *ids, int64_t T,
  * threads (no model-owned buffer two threads could share by mistake); the price is that each thread keeps
  * the largest scratch it ever needed (T x (3 D + 2 H D_h + 2 H_kv D_h + 2 F) floats, 126 MB for Qwen3-0.6B
  * at T = 2048) until it exits. Nothing here recurses into a layer, so one buffer per slot suffices. */
-enum { SCRATCH_FORWARD, SCRATCH_LAYER, SCRATCH_N };
+enum { SCRATCH_FORWARD, SCRATCH_OUT, SCRATCH_LAYER, SCRATCH_N };
 
 static _Thread_local struct {
     float *buf;
@@ -50,21 +50,20 @@ static float *scratch_get(int slot, size_t n) {
     return scratch[slot].buf;
 }
 
-/* One Qwen3DecoderLayer on the residual stream; kv NULL means a one-shot pass whose keys and values are read
- * straight from this layer's projections (exactly what an FP32 cache would hand back, without the copy). */
-static void layer_forward(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
-                          struct kv_cache *kv) {
-    // x: T x D; n, h: T x D; q, att: T x H x D_h; k, v: T x H_kv x D_h; g, u: T x F
+/* The attention half of a Qwen3DecoderLayer: out (T x D) = o_proj(attention(q, k, v of input_layernorm(x))),
+ * no residual. kv NULL means a one-shot pass whose keys and values are read straight from this layer's
+ * projections (exactly what an FP32 cache would hand back, without the copy). */
+static void attn_half(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, int64_t pos0,
+                      struct kv_cache *kv, float *out) {
+    // x, out: T x D; n: T x D; q, att: T x H x D_h; k, v: T x H_kv x D_h
     const struct qwen3_config *c = &m->cfg;
     const struct qwen3_layer *L = &m->layers[layer];
-    const int64_t D = c->D, H = c->H, Hkv = c->H_kv, Dh = c->D_h, F = L->is_moe ? 0 : c->F;
+    const int64_t D = c->D, H = c->H, Hkv = c->H_kv, Dh = c->D_h;
     const float eps = (float)c->rms_norm_eps;
     // One block, carved in the order below; every piece is fully written before it is read.
-    float *n = scratch_get(SCRATCH_LAYER, (size_t)(T * (2 * D + 2 * H * Dh + 2 * Hkv * Dh + 2 * F)));
-    float *h = n + T * D, *q = h + T * D, *att = q + T * H * Dh, *k = att + T * H * Dh, *v = k + T * Hkv * Dh;
-    float *g = v + T * Hkv * Dh, *u = g + T * F;
+    float *n = scratch_get(SCRATCH_LAYER, (size_t)(T * (D + 2 * H * Dh + 2 * Hkv * Dh)));
+    float *q = n + T * D, *att = q + T * H * Dh, *k = att + T * H * Dh, *v = k + T * Hkv * Dh;
 
-    // ---- attention ----
     // n = input_layernorm(x); q, k, v projections of the normed stream.
     rmsnorm_ref(n, x, L->attn_norm, T, D, eps);
     linear_forward(&L->q, n, q, T);
@@ -83,23 +82,49 @@ static void layer_forward(const struct qwen3_model *m, int64_t layer, float *x, 
     } else {
         attention_ref(att, q, k, v, T, 0, H, Hkv, Dh, Hkv * Dh);
     }
-    linear_forward(&L->o, att, n, T);
-    // Residual add: x = x + o_proj(attention).
-    for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
+    linear_forward(&L->o, att, out, T);
+}
 
-    // ---- MLP ----
-    // h = post_attention_layernorm(x); then the dense SwiGLU MLP or the MoE block, into n.
-    rmsnorm_ref(h, x, L->mlp_norm, T, D, eps);
+/* The MLP half: out (T x D) = mlp(post_attention_layernorm(x)), the dense SwiGLU MLP or the MoE block. */
+static void mlp_half(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, float *out) {
+    // x, out, h: T x D; g, u: T x F
+    const struct qwen3_config *c = &m->cfg;
+    const struct qwen3_layer *L = &m->layers[layer];
+    const int64_t D = c->D, F = L->is_moe ? 0 : c->F;
+    float *h = scratch_get(SCRATCH_LAYER, (size_t)(T * (D + 2 * F)));
+    float *g = h + T * D, *u = g + T * F;
+    rmsnorm_ref(h, x, L->mlp_norm, T, D, (float)c->rms_norm_eps);
     if (L->is_moe) {
-        moe_forward_ref(n, h, T, D, L->router, c->E, c->top_k, c->norm_topk_prob, L->exp_gate, L->exp_up,
+        moe_forward_ref(out, h, T, D, L->router, c->E, c->top_k, c->norm_topk_prob, L->exp_gate, L->exp_up,
                         L->exp_down, NULL);
     } else {
         linear_forward(&L->gate, h, g, T);
         linear_forward(&L->up, h, u, T);
         swiglu_ref(g, g, u, T * F);
-        linear_forward(&L->down, g, n, T);
+        linear_forward(&L->down, g, out, T);
     }
-    for (int64_t i = 0; i < T * D; i++) x[i] += n[i];
+}
+
+/* One Qwen3DecoderLayer on the residual stream: x += attn(x); x += mlp(x). */
+static void layer_forward(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
+                          struct kv_cache *kv) {
+    const int64_t D = m->cfg.D;
+    float *o = scratch_get(SCRATCH_OUT, (size_t)(T * D));
+    attn_half(m, layer, x, T, pos0, kv, o);
+    for (int64_t i = 0; i < T * D; i++) x[i] += o[i];
+    mlp_half(m, layer, x, T, o);
+    for (int64_t i = 0; i < T * D; i++) x[i] += o[i];
+}
+
+void qwen3_cpu_attn_block(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, int64_t pos0,
+                          struct kv_cache *kv, float *out) {
+    CHECK(!kv || pos0 + T <= kv->cap, "kv cache too small");
+    CHECK(kv || pos0 == 0, "a one-shot attention block starts at position 0");
+    attn_half(m, layer, x, T, pos0, kv, out);
+}
+
+void qwen3_cpu_mlp_block(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, float *out) {
+    mlp_half(m, layer, x, T, out);
 }
 
 /* One Qwen3DecoderLayer on the residual stream, through the cache (the exported, layer-by-layer entry). */

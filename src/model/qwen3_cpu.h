@@ -36,6 +36,15 @@ void qwen3_cpu_embed(const struct qwen3_model *m, const int32_t *ids, int64_t T,
 void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64_t T, int64_t pos0,
                      struct kv_cache *kv);
 
+/* The two halves of a decoder layer, without the residual add (AWQ scores a block's output; GPTQ and
+ * calibration run layer by layer). attn: out (T x D) = o_proj(attention(input_layernorm(x))) at positions
+ * pos0.., storing the keys and values in kv, or one-shot from position 0 when kv is NULL. mlp: out (T x D) =
+ * mlp(post_attention_layernorm(x)) (dense SwiGLU or MoE). x and out must not alias. A layer is exactly
+ * x += attn(x); x += mlp(x). */
+void qwen3_cpu_attn_block(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, int64_t pos0,
+                          struct kv_cache *kv, float *out);
+void qwen3_cpu_mlp_block(const struct qwen3_model *m, int64_t layer, const float *x, int64_t T, float *out);
+
 /* Final RMSNorm in place on x (T x D), then logits (T x V) if non-NULL. */
 void qwen3_cpu_final(const struct qwen3_model *m, float *x, int64_t T, float *logits);
 

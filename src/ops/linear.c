@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "ops/act_quant.h"
+#include "ops/hadamard.h"
 
 /* Takes ownership of w (and b): the model frees them through linear_free. No copy is made, so a loader can
  * hand over the FP32 buffer it just dequantized into. */
@@ -20,11 +22,15 @@ void linear_init(struct linear *l, int64_t N, int64_t K, float *w, float *b, con
     l->format = format;
 }
 
-/* Releases the weights, the bias and the format state; hooks are plain function pointers and need nothing. */
+/* Releases the weights, the bias and the quantization state. */
 void linear_free(struct linear *l) {
     free(l->w);
     free(l->b);
-    if (l->qstate && l->qstate_free) l->qstate_free(l->qstate);
+    if (l->packed) {
+        qtensor_free(l->packed);
+        free(l->packed);
+    }
+    free(l->in_scale);
     memset(l, 0, sizeof *l);
 }
 
@@ -37,7 +43,24 @@ void linear_set_weights(struct linear *l, float *w, const char *format) {
     l->format = format;
 }
 
-/* The one GEMM entry point of the decoder: observe -> act_quant (on a copy) -> forward hook or sgemm -> bias.
+void linear_set_packed(struct linear *l, struct qtensor *q, const char *format) {
+    CHECK(q && q->N == l->N && q->K == l->K, "packed %lld x %lld for a %lld x %lld linear", q ? (long long)q->N : -1LL,
+          q ? (long long)q->K : -1LL, (long long)l->N, (long long)l->K);
+    float *w = xmalloc((size_t)(l->N * l->K) * sizeof *w);
+    qtensor_dequantize(q, w);
+    linear_set_weights(l, w, format);
+    if (l->packed && l->packed != q) {
+        qtensor_free(l->packed);
+        free(l->packed);
+    }
+    l->packed = q;
+}
+
+int linear_is_quantized(const struct linear *l) {
+    return l->packed || l->act.mode != LINEAR_ACT_NONE || l->in_scale || l->transform != LINEAR_TRANSFORM_NONE;
+}
+
+/* The one GEMM entry point of the decoder: observe -> in_scale, Hadamard, act (on a copy) -> sgemm -> bias.
  * FP32 everywhere: OpenBLAS accumulates in FP32 with its own blocking, so results depend on the BLAS build
  * only in the last bits (the fidelity tests bound that at 1e-3 on logits, observed ~5e-6). */
 void linear_forward(const struct linear *l, const float *x, float *y, int64_t T) {
@@ -47,17 +70,19 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
     if (T == 0) return;
     if (l->observe) l->observe(l->observe_ctx, l, x, T);
 
-    // The hook works on a copy: the caller's activations (often the residual stream) must stay intact.
+    // The input-side steps work on a copy: the caller's activations (often the residual stream) stay intact.
     float *xq = NULL;
-    if (l->act_quant) {
+    if (l->in_scale || l->transform != LINEAR_TRANSFORM_NONE || l->act.mode != LINEAR_ACT_NONE) {
         xq = xmalloc((size_t)(T * K) * sizeof(float));
         memcpy(xq, x, (size_t)(T * K) * sizeof(float));
-        l->act_quant(l->qstate, xq, T, K);
+        if (l->in_scale)
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t k = 0; k < K; k++) xq[t * K + k] *= l->in_scale[k];
+        if (l->transform == LINEAR_TRANSFORM_HADAMARD) hadamard_rows_ref(xq, T, K, l->transform_block);
+        if (l->act.mode != LINEAR_ACT_NONE) act_quant_rows(l->act.format, &l->act.params, xq, T, K);
         x = xq;
     }
-    if (l->forward) {
-        l->forward(l, x, y, T);
-    } else if (T == 1) {
+    if (T == 1) {
         // Decode: a GEMV reads W once; sgemm with M = 1 would first pack (copy) all of W, doubling the traffic.
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1.0f, l->w, (int)K, x, 1, 0.0f, y, 1);
     } else {
@@ -65,7 +90,7 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)N, (int)K, 1.0f, x, (int)K, l->w,
                     (int)K, 0.0f, y, (int)N);
     }
-    // The bias is added after the kernel so a format's forward hook never has to know about it.
+    // The bias is added after the GEMM (a packed kernel of another backend need not know about it).
     if (l->b) {
         for (int64_t t = 0; t < T; t++)
             for (int64_t n = 0; n < N; n++) y[t * N + n] += l->b[n];

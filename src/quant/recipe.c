@@ -1,4 +1,4 @@
-/* recipe -- the table of RTN recipes (DESIGN.md "The variants (recipes), defined exactly"). */
+/* recipe -- the table of recipes (DESIGN.md "The variants (recipes), defined exactly"): one row per recipe. */
 #include "quant/recipe.h"
 
 #include <stdio.h>
@@ -15,22 +15,22 @@
  * - nvfp4: NVFP4 both sides (W4A4), activation global scale dynamic over the tensor of each call;
  * - *-w4a16: the weight-only twins, how FP4 runs on Hopper. */
 static const struct recipe RECIPES[] = {
-    {"bf16", QFORMAT_BF16, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_BASELINE,
-     "BF16 weights, FP32 activations (the baseline)"},
-    {"fp8", QFORMAT_FP8_BLOCK128, RECIPE_ACT_DYNAMIC, QFORMAT_FP8_GROUP128, RECIPE_FAMILY_FP8,
-     "E4M3 weights 128x128 blocks, E4M3 activations 1x128 groups, dynamic (Qwen FP8)"},
-    {"nvfp8", QFORMAT_FP8_TENSOR, RECIPE_ACT_STATIC, QFORMAT_FP8_TENSOR, RECIPE_FAMILY_FP8,
-     "E4M3 weights per tensor, E4M3 activations per tensor, static calibrated (ModelOpt FP8)"},
-    {"mxfp8", QFORMAT_MXFP8, RECIPE_ACT_DYNAMIC, QFORMAT_MXFP8, RECIPE_FAMILY_FP8,
-     "MXFP8 weights and activations, blocks of 32, E8M0 scales, dynamic (OCP MX)"},
-    {"nvfp4", QFORMAT_NVFP4, RECIPE_ACT_DYNAMIC, QFORMAT_NVFP4, RECIPE_FAMILY_FP4,
-     "NVFP4 weights and activations (W4A4), blocks of 16, E4M3 block + FP32 tensor scales, dynamic"},
-    {"mxfp4", QFORMAT_MXFP4, RECIPE_ACT_DYNAMIC, QFORMAT_MXFP4, RECIPE_FAMILY_FP4,
-     "MXFP4 weights and activations (W4A4), blocks of 32, E8M0 scales, dynamic (OCP MX)"},
-    {"nvfp4-w4a16", QFORMAT_NVFP4, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_FP4,
-     "NVFP4 weights only, activations unquantized"},
-    {"mxfp4-w4a16", QFORMAT_MXFP4, RECIPE_ACT_NONE, QFORMAT_BF16, RECIPE_FAMILY_FP4,
-     "MXFP4 weights only, activations unquantized"},
+    {.name = "bf16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_BF16, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .family = RECIPE_FAMILY_BASELINE, .desc = "BF16 weights, FP32 activations (the baseline)"},
+    {.name = "fp8", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_FP8_BLOCK128, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_FP8_GROUP128,
+     .family = RECIPE_FAMILY_FP8, .desc = "E4M3 weights 128x128 blocks, E4M3 activations 1x128 groups, dynamic (Qwen FP8)"},
+    {.name = "nvfp8", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_FP8_TENSOR, .act_mode = RECIPE_ACT_STATIC, .act = QFORMAT_FP8_TENSOR,
+     .family = RECIPE_FAMILY_FP8, .desc = "E4M3 weights per tensor, E4M3 activations per tensor, static calibrated (ModelOpt FP8)"},
+    {.name = "mxfp8", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_MXFP8, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_MXFP8,
+     .family = RECIPE_FAMILY_FP8, .desc = "MXFP8 weights and activations, blocks of 32, E8M0 scales, dynamic (OCP MX)"},
+    {.name = "nvfp4", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_NVFP4, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_NVFP4,
+     .family = RECIPE_FAMILY_FP4, .desc = "NVFP4 weights and activations (W4A4), blocks of 16, E4M3 block + FP32 tensor scales, dynamic"},
+    {.name = "mxfp4", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_MXFP4, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_MXFP4,
+     .family = RECIPE_FAMILY_FP4, .desc = "MXFP4 weights and activations (W4A4), blocks of 32, E8M0 scales, dynamic (OCP MX)"},
+    {.name = "nvfp4-w4a16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_NVFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .family = RECIPE_FAMILY_FP4, .desc = "NVFP4 weights only, activations unquantized"},
+    {.name = "mxfp4-w4a16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_MXFP4, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .family = RECIPE_FAMILY_FP4, .desc = "MXFP4 weights only, activations unquantized"},
 };
 
 #define N_RECIPES ((int)(sizeof RECIPES / sizeof RECIPES[0]))
@@ -99,10 +99,28 @@ int recipe_parse_list(const char *list, const struct recipe **out, const char *w
     return n;
 }
 
+const char *recipe_algo_name(enum recipe_algo a) {
+    static const char *const NAMES[] = {[RECIPE_ALGO_RTN] = "rtn", [RECIPE_ALGO_GPTQ] = "gptq", [RECIPE_ALGO_AWQ] = "awq"};
+    CHECK((int)a >= 0 && a <= RECIPE_ALGO_AWQ, "bad algorithm %d", (int)a);
+    return NAMES[a];
+}
+
+int recipe_needs_calibration(const struct recipe *r) {
+    return r->act_mode == RECIPE_ACT_STATIC || r->algo != RECIPE_ALGO_RTN;
+}
+
 void recipe_manifest(struct manifest *m, const struct recipe *r) {
     static const char *const SCHEME[] = {[RECIPE_ACT_NONE] = "none", [RECIPE_ACT_DYNAMIC] = "dynamic",
                                          [RECIPE_ACT_STATIC] = "static"};
     manifest_param_str(m, "weight_format", qformat_name(r->weight));
     manifest_param_str(m, "act_format", r->act_mode == RECIPE_ACT_NONE ? "none" : qformat_name(r->act));
     manifest_param_str(m, "act_scheme", SCHEME[r->act_mode]);
+    /* RTN recipes without a transform keep exactly the three parameters above (their cache identity predates
+     * the algorithms); everything else names what it adds. */
+    char label[64];
+    if (r->weight_params.group_size || r->weight_params.mx_rule)
+        manifest_param_str(m, "weight_grid", qformat_label(r->weight, &r->weight_params, label, sizeof label));
+    if (r->algo != RECIPE_ALGO_RTN) manifest_param_str(m, "algorithm", recipe_algo_name(r->algo));
+    if (r->transform == RECIPE_TRANSFORM_HADAMARD)
+        manifest_param_int(m, "hadamard_block", r->transform_block ? r->transform_block : 128);
 }

@@ -1,41 +1,88 @@
-/* recipe -- the named variants of the study (DESIGN.md "The variants"): weight scheme + activation scheme.
+/* recipe -- the named variants of the study (DESIGN.md "The variants"): algorithm + weight scheme + activation scheme.
  * A recipe says how every Linear inside the decoder blocks is quantized: the weight scheme of src/formats,
  * and, for W8A8 / W4A4 recipes, the scheme the input activations are quantize-dequantized with at the input of
  * every such Linear, either dynamically (scales from the activations themselves, per token / group / block, or
  * per tensor over the T x K rows of one call) or statically (one calibrated per-tensor amax, nvfp8 only).
- * Embeddings, lm_head, norms and the MoE router never change. RTN recipes only; AWQ / GPTQ live elsewhere.
+ * Embeddings, lm_head, norms and the MoE router never change. The algorithm (RTN, GPTQ, AWQ) chooses the values
+ * on the weight grid; quant_apply (quantize.h) applies any recipe to a loaded model.
  * Names are file names, JSON keys and figure labels: bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16. */
 #ifndef SRC_QUANT_RECIPE_H
 #define SRC_QUANT_RECIPE_H
 
 #include "formats/qformat.h"
+#include "ops/linear.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* How the activations entering a quantized Linear are treated. */
-enum recipe_act {
-    RECIPE_ACT_NONE = 0,   /* weight-only (W*A16): activations stay FP32 in the engine */
-    RECIPE_ACT_DYNAMIC,    /* scales computed from each call's activations */
-    RECIPE_ACT_STATIC      /* one per-tensor amax per Linear, from a calibration pass (struct calib) */
-};
+/* How the activations entering a quantized Linear are treated (the linear's act mode, ops/linear.h). */
+#define RECIPE_ACT_NONE LINEAR_ACT_NONE         /* weight-only (W*A16) */
+#define RECIPE_ACT_DYNAMIC LINEAR_ACT_DYNAMIC   /* scales from each call's activations */
+#define RECIPE_ACT_STATIC LINEAR_ACT_STATIC     /* one calibrated per-tensor amax per Linear (struct calib) */
 
 /* Family used by the seed's targets (e08): FP8 variants must keep >= 95 % of BF16, FP4 variants >= 90 %. */
 enum recipe_family {
     RECIPE_FAMILY_BASELINE = 0,
     RECIPE_FAMILY_FP8,
-    RECIPE_FAMILY_FP4
+    RECIPE_FAMILY_FP4,
+    RECIPE_FAMILY_INT4,        /* INT4 weight grids (GPTQ, AWQ and their RTN baselines) */
+    RECIPE_FAMILY_INT8
 };
 
+/* How the weight values are chosen on the grid (src/quant/<algo>.c behind quant_apply). */
+enum recipe_algo {
+    RECIPE_ALGO_RTN = 0,       /* round to nearest at the scheme's own scales (rtn.c) */
+    RECIPE_ALGO_GPTQ,          /* GPTQ (gptq.c): Hessian-based error feedback, layer by layer */
+    RECIPE_ALGO_AWQ            /* AWQ (awq.c): activation-aware per-channel scales, then RTN */
+};
+
+/* An optional transform of every quantized Linear's input (and, offline, of its weights). */
+enum recipe_transform {
+    RECIPE_TRANSFORM_NONE = 0,
+    RECIPE_TRANSFORM_HADAMARD  /* block Hadamard (ops/hadamard.h) of size transform_block */
+};
+
+/* GPTQ parameters (IST-DASLab / llm-compressor names): damping fraction of mean(diag H), column block of the
+ * lazy batch update, act-order "static" (columns in descending diag(H), groups fixed up front), dynamic group
+ * scales (IST's option: each group's scales chosen when its first column is reached). */
+struct recipe_gptq {
+    double damp;               /* 0.01 */
+    int block;                 /* 128 */
+    int act_order;             /* 1 = static act-order */
+    int dynamic_groups;        /* 0 = scales fixed up front from the original weights (llm-compressor) */
+};
+
+/* AWQ parameters (AutoAWQ names): grid of alpha = i / n_grid, duo scaling, clip search. */
+struct recipe_awq {
+    int n_grid;                /* 20 */
+    int duo_scaling;           /* 1: s = x_mean^a / (w_mean^(1-a) + 1e-4) */
+    int clip;                  /* 1: search the group max shrink (q and k skipped) */
+};
+
+/* A recipe: {name, algorithm (+ transform), weight scheme + parameters, activation scheme + mode, algorithm
+ * parameters, calibration size, family}. Zero fields mean the defaults of the algorithm. */
 struct recipe {
-    const char *name;          /* canonical name, e.g. "nvfp4-w4a16" */
+    const char *name;          /* canonical name, e.g. "nvfp4-w4a16", "gptq" */
+    enum recipe_algo algo;
+    enum recipe_transform transform;
+    int transform_block;       /* Hadamard block size (0: 128) */
     enum qformat weight;       /* weight scheme of every decoder-block Linear */
-    enum recipe_act act_mode;  /* activation treatment */
+    struct qparams weight_params;   /* group size, scale rule, observer (zero: the scheme's defaults) */
+    enum linear_act_mode act_mode;  /* activation treatment */
     enum qformat act;          /* activation scheme (meaningful only when act_mode != RECIPE_ACT_NONE) */
+    struct recipe_gptq gptq;   /* RECIPE_ALGO_GPTQ only */
+    struct recipe_awq awq;     /* RECIPE_ALGO_AWQ only */
+    int64_t calib_seqs, calib_len;  /* GPTQ / AWQ calibration set (0: the algorithm's default) */
     enum recipe_family family;
     const char *desc;          /* one line for tables and --help */
 };
+
+/* The name of an algorithm: "rtn", "gptq", "awq". */
+const char *recipe_algo_name(enum recipe_algo a);
+
+/* 1 when applying r needs calibration data: a static activation range, or a GPTQ / AWQ pass. */
+int recipe_needs_calibration(const struct recipe *r);
 
 /* Number of recipes in the table, and recipe i (0 <= i < recipe_count(); CHECK). The order is the row order
  * of every table and figure: bf16 first, then the FP8 variants, then the FP4 variants. */
@@ -60,7 +107,8 @@ char *recipe_list_names(char *buf, size_t n);
 int recipe_parse_list(const char *list, const struct recipe **out, const char *what);
 
 /* Adds the recipe's parameters to a manifest, in a fixed order: weight_format, act_format ("none" for
- * weight-only recipes) and act_scheme ("none" | "dynamic" | "static"). */
+ * weight-only recipes) and act_scheme ("none" | "dynamic" | "static"); for non-RTN recipes also algorithm,
+ * its parameters and the transform. */
 struct manifest;
 void recipe_manifest(struct manifest *m, const struct recipe *r);
 

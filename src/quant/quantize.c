@@ -1,0 +1,56 @@
+/* quantize -- quant_apply: checks, dispatch to the recipe's algorithm, statistics; see quantize.h. */
+#include "quant/quantize.h"
+
+#include <string.h>
+
+#include "core/check.h"
+#include "core/timer.h"
+#include "quant/rtn.h"
+
+void quant_set_act(struct linear *l, const char *name, const struct recipe *r, const struct calib *ranges) {
+    memset(&l->act, 0, sizeof l->act);
+    if (r->act_mode == RECIPE_ACT_NONE) return;
+    l->act.mode = r->act_mode;
+    l->act.format = r->act;
+    l->act.params = qformat_resolve(r->act, NULL);
+    if (r->act_mode == RECIPE_ACT_STATIC) l->act.params.amax = calib_amax(ranges, name);
+}
+
+void quant_stats_add_linear(struct quant_stats *st, const struct linear *l) {
+    st->n_linears++;
+    st->n_weights += l->N * l->K;
+    if (l->packed) st->weight_bytes += qtensor_bytes(l->packed);
+}
+
+/* Every Linear must fit the recipe before any is changed, so a bad shape never leaves a half-quantized model. */
+static void check_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                         struct linear *l) {
+    (void)layer, (void)expert, (void)kind;
+    const struct recipe *r = ctx;
+    CHECK(!linear_is_quantized(l), "%s: already quantized (quant_apply twice?)", name);
+    char err[256];
+    if (qformat_check_shape(r->weight, &r->weight_params, l->N, l->K, err, sizeof err) != 0)
+        die("%s: recipe %s: weight %lld x %lld: %s", name, r->name, (long long)l->N, (long long)l->K, err);
+    if (r->act_mode != RECIPE_ACT_NONE && qformat_check_shape(r->act, NULL, 1, l->K, err, sizeof err) != 0)
+        die("%s: recipe %s: activations with K=%lld: %s", name, r->name, (long long)l->K, err);
+}
+
+void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
+    if (r->act_mode == RECIPE_ACT_STATIC)
+        CHECK(cal && cal->ranges && cal->ranges->n > 0, "recipe %s needs calibrated activation ranges", r->name);
+    if (r->algo != RECIPE_ALGO_RTN)
+        CHECK(cal && cal->ids && cal->n_seqs > 0 && cal->seq_len > 0, "recipe %s needs calibration tokens", r->name);
+    double t0 = monotonic_seconds();
+    qwen3_for_each_linear(m, check_linear, (void *)r);
+    struct quant_stats s;
+    memset(&s, 0, sizeof s);
+    switch (r->algo) {
+    case RECIPE_ALGO_RTN: rtn_apply(m, r, cal ? cal->ranges : NULL, &s); break;
+    case RECIPE_ALGO_GPTQ:
+    case RECIPE_ALGO_AWQ:
+        die("recipe %s: algorithm %s is not built in this version", r->name, recipe_algo_name(r->algo));
+    }
+    s.bits_per_weight = s.n_weights ? 8.0 * (double)s.weight_bytes / (double)s.n_weights : 0;
+    s.seconds = monotonic_seconds() - t0;
+    if (st) *st = s;
+}

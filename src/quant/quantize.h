@@ -1,0 +1,58 @@
+/* quantize -- the one entry point that applies any recipe (recipe.h) to a loaded model: quant_apply.
+ * What is quantized: every Linear inside the decoder blocks (q, k, v, o, gate, up, down, MoE experts), never the
+ * embeddings, lm_head, norms or router. The result is data on each struct linear (ops/linear.h): the packed
+ * qtensor with the scales the algorithm chose (its exact dequantization becomes the FP32 view), the activation
+ * spec (format, dynamic / static with the calibrated amax), and for AWQ / Hadamard recipes the input-side
+ * scale or transform. Any backend reads that; nothing here is CPU-specific except running calibration passes.
+ * Algorithms plug in here, one file each: rtn.c (RECIPE_ALGO_RTN), gptq.c (RECIPE_ALGO_GPTQ), awq.c
+ * (RECIPE_ALGO_AWQ); an algorithm that is not built yet dies with one line naming the recipe.
+ * API: quant_apply, quant_stats_add_linear. */
+#ifndef SRC_QUANT_QUANTIZE_H
+#define SRC_QUANT_QUANTIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/qwen3.h"
+#include "quant/calib.h"
+#include "quant/recipe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where calibration comes from. ranges: static activation ranges already measured on the BF16 model (needed
+ * exactly when r->act_mode == RECIPE_ACT_STATIC; calib.h). ids: n_seqs x seq_len token ids of the calibration
+ * text (never an evaluation set; calib_set.h) for the GPTQ / AWQ passes; NULL when the recipe needs none. */
+struct quant_calib {
+    const struct calib *ranges;
+    const int32_t *ids;
+    int64_t n_seqs, seq_len;
+};
+
+/* What quant_apply did, over the quantized Linears only. */
+struct quant_stats {
+    int64_t n_linears;
+    int64_t n_weights;           /* sum of N * K */
+    size_t weight_bytes;         /* sum of qtensor_bytes: codes + every scale */
+    double bits_per_weight;      /* 8 * weight_bytes / n_weights */
+    double seconds;              /* wall time of the quantization (calibration passes included) */
+    int64_t n_damp_raised;       /* GPTQ: Linears whose Cholesky needed more damping (recorded, never silent) */
+};
+
+/* Applies recipe r to every decoder-block Linear of m (see the header comment). A Linear whose shape the
+ * scheme cannot hold is an error naming it; a Linear already quantized is a programmer error (apply once per
+ * loaded model). cal may be NULL for recipes that need no calibration. st may be NULL. */
+void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st);
+
+/* Sets l's activation spec from r (static: amax from ranges, by module name). Used by every algorithm after it
+ * installs the weights. */
+void quant_set_act(struct linear *l, const char *name, const struct recipe *r, const struct calib *ranges);
+
+/* Adds one quantized Linear to st. */
+void quant_stats_add_linear(struct quant_stats *st, const struct linear *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
