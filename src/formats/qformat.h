@@ -55,9 +55,11 @@ enum qformat {
  *   Differences, on purpose: no early stop (llm-compressor stops after patience = 5 candidates without any
  *   improvement anywhere in the tensor, which couples the groups; a full search keeps every domain
  *   independent), and no moving average (weights are observed once). A domain with NaN/Inf keeps its
- *   min-max (NaN) scale. Applies to every scheme with scales except where stated in qformat_ops.has_mse:
- *   bf16 has none; the per-tensor scale of nvfp4 / nvfp8-2l stays the min-max one (only the block scales
- *   are searched: llm-compressor's global scale is likewise a plain amax); a static amax is never shrunk. */
+ *   min-max (NaN) scale. Applies to every scheme with scales (qformat_ops.has_mse): not to bf16, which has
+ *   none. Where it is weaker: the per-tensor scale of nvfp4 / nvfp8-2l stays the min-max one (only the block
+ *   scales are searched, against that fixed global); on mxfp8 / mxfp4 the E8M0 scale is a power of two, so
+ *   shrinking by at most 19% can only choose between X and X/2; a static amax is never shrunk; per-tensor
+ *   schemes (fp8-tensor, e5m2-tensor) search one scale for the whole tensor. */
 enum qobserver {
     QOBSERVER_MINMAX = 0,
     QOBSERVER_MSE
