@@ -6,10 +6,11 @@
  * linear_nvfp4_pack_host into a code plane (N x K/2 bytes, the blocks' code bytes in order, element 2i in the
  * low nibble) and a scale plane (N x K/16 UE4M3 bytes): the same bits and the same 0.5625 bytes per weight,
  * but 16-byte aligned loads (a 9-byte block cannot be loaded aligned). Arithmetic: per block the FP32 sum
- * sum_i e2m1_i x_i, times d, summed over the row's blocks, divided by g once at the end, so the result differs
- * from the twin's (sum of x_i rounded((e2m1_i d) / g)) by FP32 rounding only (bound derived in
- * tests/check_linear_nvfp4.cu). One warp per output row, each lane 32 weights (one 16-byte load of codes,
- * two scale bytes) per step; K % 32 == 0 (else die); M <= 8. Deterministic (fixed reduction tree). */
+ * sum_i e2m1_i x_i over each half block (8 codes decoded to FP16 by bit placement, exact, then to FP32), times d,
+ * summed over the row, divided by g once at the end, so the result differs from the twin's (sum of x_i
+ * rounded((e2m1_i d) / g)) by FP32 rounding only (bound derived in tests/check_linear_nvfp4.cu). Four rows per
+ * warp (the x a lane loads serves four rows), each lane 8 weights of each row (one 4-byte code word) per step;
+ * any NVFP4 K (K % 16 == 0, else die); M <= 8. Deterministic (fixed reduction tree). */
 #ifndef KERNELS_LINEAR_NVFP4_H
 #define KERNELS_LINEAR_NVFP4_H
 
@@ -26,8 +27,8 @@ extern "C" {
 /* Host: splits q (QFORMAT_NVFP4, N x K) into codes (N * K/2 bytes) and scales (N * K/16 bytes). */
 void linear_nvfp4_pack_host(const struct qtensor *q, uint8_t *codes, uint8_t *scales);
 
-/* y: M x N device floats; x: M x K device floats; codes / scales: the device planes (16-byte aligned codes);
- * global: q->global_scale. Dies when K % 32 != 0 or M is outside 1 .. 8. */
+/* y: M x N device floats; x: M x K device floats; codes / scales: the device planes (4-byte aligned codes, 16-byte aligned x);
+ * global: q->global_scale. Dies when K % 16 != 0 or M is outside 1 .. 8. */
 void linear_nvfp4_cuda(const uint8_t *codes, const uint8_t *scales, float global, const float *x, float *y,
                        int64_t M, int64_t N, int64_t K, void *stream);
 

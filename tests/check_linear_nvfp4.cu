@@ -4,10 +4,11 @@
  * Bound (u = 2^-24, gamma_n = n u / (1 - n u)): the kernel forms, per block b, a_b = sum_i e2m1_i x_i (16 FP32
  * terms; e2m1_i x_i is exact up to one rounding), then acc = sum_b d_b a_b over the lane's blocks, a butterfly of
  * 32 lanes, and one division by g; each is a summation of at most K terms, so the result is within
- * gamma_{K+3} sum_i |e2m1_i d_b x_i| / g of the exact sum. The twin's w_i = fl(e2m1_i d / g) are each within
+ * gamma_{K+3} sum_i |e2m1_i d_b x_i| / g of the exact sum (the FP16 decoding and the 2^14 folded into d are exact). The twin's w_i = fl(e2m1_i d / g) are each within
  * u |w_i| of e2m1_i d / g, which adds u sum |w_i x_i|. Elementwise: |y - ref| <= (gamma_{K+3} + 2u) sum_i |w_i x_i|
  * (+ 2^-126 for underflow). Aggregate: random-walk rounding gives NMSE ~ K u^2 (4e-12 at K = 4096); bound 1e-10.
- * Shapes: awkward N (1, 3, 7, 1023), K = 32 .. 4096 (K % 32 == 0), every M in 1 .. 8; K = 48 must be refused.
+ * Shapes: awkward N (1, 3, 7, 1023), K = 16 .. 4096 (every NVFP4 K, K % 16 == 0), every M in 1 .. 8; K = 40 (not a
+ * whole number of blocks) must be refused.
  * --bench: after the checks pass, the GEMV at Qwen3-8B shapes against the measured copy bandwidth and cuBLAS
  * BF16 GEMV (cublasGemmEx, FP32 accumulation), JSON lines to build/bench/linear_nvfp4.<gpu>.jsonl (STYLE.md 8).
  * Exit 77 "SKIP: no CUDA device" without a GPU. */
@@ -83,18 +84,18 @@ static void check_case(int64_t M, int64_t N, int64_t K, uint64_t seed) {
     free(w); free(wd); free(x); free(y); free(codes); free(scales);
 }
 
-/* K = 48 (a valid NVFP4 K, but not two blocks per lane step) must die with exit status 1, before any CUDA call. */
+/* K = 40 (not a multiple of the 16-element block) must die with exit status 1, before any CUDA call. */
 static void check_rejects_k(void) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
-        linear_nvfp4_cuda(NULL, NULL, 1.0f, NULL, NULL, 1, 16, 48, NULL);
+        linear_nvfp4_cuda(NULL, NULL, 1.0f, NULL, NULL, 1, 16, 40, NULL);
         _exit(0);
     }
     int st = 0;
     waitpid(pid, &st, 0);
-    TEST(WIFEXITED(st) && WEXITSTATUS(st) == 1, "linear_nvfp4 refuses K=48 (exit status 1)");
+    TEST(WIFEXITED(st) && WEXITSTATUS(st) == 1, "linear_nvfp4 refuses K=40 (exit status 1)");
 }
 
 // ---- benchmark ----
@@ -258,7 +259,7 @@ int main(int argc, char **argv) {
     check_rejects_k();
     cudaDeviceProp prop;
     CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-    const int64_t shapes[][2] = {{1, 32}, {3, 64}, {7, 96}, {5, 1024}, {1023, 1056}, {256, 4096}};
+    const int64_t shapes[][2] = {{1, 16}, {3, 48}, {7, 96}, {5, 1024}, {1023, 1040}, {256, 4096}, {6, 12288}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int64_t M = 1; M <= 8; M++) check_case(M, shapes[s][0], shapes[s][1], 1000 * s + (uint64_t)M);
     int failed = test_failed_;
