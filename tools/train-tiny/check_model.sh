@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # check_model.sh -- the C engine against a model folder made by tools/train-tiny (train.py or train_moe.py).
-# Two checks, both against what transformers computed in the training run (train_results.json,
+# Three checks, all against what transformers computed in the training run (train_results.json,
 # reference_logits.bin in the folder):
 #   1. logits: `ql logits` on the run's 64 reference ids; max |delta logit| <= 1e-3 and argmax equal at every
 #      position (tools/train-tiny/compare_logits.py);
-#   2. validation perplexity: `ql eval` on the held-out tail of ../shared/corpus/train.txt.xz (the protocol of
+#   2. greedy generation: `ql generate` (temperature 0) from each prompt's ids gives the run's greedy ids token
+#      for token (a near-tie in the argmax can flip under another summation order: a finding to look at);
+#   3. validation perplexity: `ql eval` on the held-out tail of ../shared/corpus/train.txt.xz (the protocol of
 #      train.py: one-piece tokenization, non-overlapping 2048-token windows, 2047 scored tokens each); the
 #      token ids' sha256 equals the run's val_ids_sha256_int32le and the perplexity is within 0.5 % of its
 #      val_ppl (BF16 weights, FP32 math on both sides). About 5 minutes on two cores.
@@ -33,6 +35,21 @@ print(d["split"]["split_offset"], d["val_ppl"], d["val_ids_sha256_int32le"],
 
 build/bin/ql logits -m "$model" --ids "$ids" -o "$work/logits.bin" 2> "$work/logits.err"
 python3 tools/train-tiny/compare_logits.py "$model/reference_logits.bin" "$work/logits.bin" || status=1
+
+python3 - "$model" <<'PY' || status=1
+import json, subprocess, sys
+m = sys.argv[1]
+gens = json.load(open(m + "/train_results.json"))["generations"]
+same = 0
+for g in gens:
+    r = subprocess.run(["build/bin/ql", "generate", "-m", m, "--ids", " ".join(map(str, g["prompt_ids"])),
+                        "-n", str(len(g["greedy_ids"]))], capture_output=True, text=True)
+    out = [int(x) for x in r.stdout.replace(",", " ").split()] if r.returncode == 0 else None
+    same += out is not None and out[:len(g["greedy_ids"])] == g["greedy_ids"]
+print("%s greedy generations equal to the training run's token for token: %d of %d" %
+      ("ok" if same == len(gens) else "FAILED", same, len(gens)))
+sys.exit(0 if same == len(gens) else 1)
+PY
 
 if [ ! -f build/tiny-val/train.txt ]; then
     xz -dc "$corpus" > build/tiny-val/train.txt.tmp && mv build/tiny-val/train.txt.tmp build/tiny-val/train.txt
