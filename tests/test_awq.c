@@ -3,7 +3,7 @@
  *     the loss of the chosen scales, recomputed here independently (sgemm of X against Q(W s) / s), is never
  *     above the loss at alpha = 0, which without duo scaling is plain RTN (s = 1), on int4 asym g128, nvfp4
  *     and mxfp4, with and without duo scaling; and the search's own loss at alpha = 0 equals the recomputed;
- *   - the whole model: awq (INT4 asym g128, 2 x 256 calibration tokens) against rtn-int4-asym on 256 held-out
+ *   - the whole model: awq (INT4 asym g128, 2 x 128 calibration tokens) against rtn-int4-asym on 256 held-out
  *     seeded tokens: the logits' mean squared error to the BF16 model is smaller (the scales fold into the
  *     norms and up_proj correctly: a wrong fold would multiply the error, not shrink it). */
 #define _POSIX_C_SOURCE 200809L
@@ -135,9 +135,9 @@ static double logits_mse(const struct qwen3_model *m, const float *ref, const in
 static void check_model(void) {
     const int64_t T = 256;
     struct qwen3_model *m = qwen3_load(TINY);
-    int32_t *eval = xmalloc(T * sizeof *eval), *cal = xmalloc(2 * 256 * sizeof *cal);
+    int32_t *eval = xmalloc(T * sizeof *eval), *cal = xmalloc(2 * 128 * sizeof *cal);
     seeded_ids(eval, T, m->cfg.V, 77);
-    seeded_ids(cal, 2 * 256, m->cfg.V, 78);
+    seeded_ids(cal, 2 * 128, m->cfg.V, 78);
     float *ref = xmalloc((size_t)(T * m->cfg.V) * sizeof *ref);
     qwen3_cpu_forward(m, eval, T, 0, NULL, ref, NULL);
     qwen3_free(m);
@@ -145,7 +145,7 @@ static void check_model(void) {
     const char *names[2] = {"rtn-int4-asym", "awq"};
     for (int i = 0; i < 2; i++) {
         m = qwen3_load(TINY);
-        struct quant_calib qc = {NULL, cal, 2, 256};
+        struct quant_calib qc = {NULL, cal, 2, 128};
         quant_apply(m, recipe_by_name_or_die(names[i], "test"), &qc, NULL);
         e[i] = logits_mse(m, ref, eval, T);
         qwen3_free(m);

@@ -647,6 +647,14 @@ static int all_variants(struct variant *v) {
         v[n].f = stat[i];
         v[n++].p.amax = 0.75f; /* below the data's amax: saturating elements are part of the test */
     }
+    /* The named options of task "Grids": AutoAWQ's int4 rules (group 128 and 32) and ModelOpt's NVFP4 clamp. */
+    static const char *const named[] = {"int4-g128-sym-awq", "int4-g32-sym-awq", "int4-g128-asym-awq",
+                                        "int4-g32-asym-awq", "nvfp4-clamp"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        int f = qformat_parse(named[i], &v[n].p);
+        CHECK(f >= 0, "unknown variant %s", named[i]);
+        v[n++].f = (enum qformat)f;
+    }
     static const enum qformat mse[] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_NVFP4, QFORMAT_MXFP4,
                                        QFORMAT_FP8_TENSOR, QFORMAT_FP8_BLOCK128, QFORMAT_INT8_CHANNEL};
     for (size_t i = 0; i < sizeof mse / sizeof mse[0]; i++) {
@@ -777,7 +785,7 @@ static void test_mse_observer(void) {
     int64_t N = 6, K = 256;
     float *x = xmalloc(sizeof(float) * N * K), *y = xmalloc(sizeof(float) * N * K);
     fill(x, N * K, 1, 4242); /* heavy tails: where clipping pays */
-    /* The definition, recomputed here for int4-g128-sym: 20 candidates p = 1 - i/100, scale bf16(p*amax/7)
+    /* The definition, recomputed here for int4-g128-sym: 20 candidates p = 1 - i/100, scale bf16(p*amax/7.5)
      * (this scheme's rule), error sum |q - x|^2.4, first minimum wins. */
     struct qparams p = {0};
     p.observer = QOBSERVER_MSE;
@@ -793,7 +801,7 @@ static void test_mse_observer(void) {
             uint16_t best_s = 0;
             for (int i = 0; i < 20; i++) {
                 float pf = (float)(1.0 - i / 100.0);
-                uint16_t sb = bf16_from_float(amax * pf / 7.0f);
+                uint16_t sb = bf16_from_float(amax * pf / 7.5f);
                 float s = bf16_to_float(sb);
                 double e = 0;
                 for (int j = 0; j < 128; j++) {
@@ -805,7 +813,7 @@ static void test_mse_observer(void) {
             }
             uint16_t got = ((const uint16_t *)q.scales)[n * (K / 128) + g];
             bad += got != best_s;
-            shrunk += got != bf16_from_float(amax / 7.0f);
+            shrunk += got != bf16_from_float(amax / 7.5f);
         }
     TEST(bad == 0 && shrunk > 0, "mse observer: int4-g128-sym group scales equal the definition recomputed here "
          "(%d wrong, %d of %lld groups shrunk)", bad, shrunk, (long long)(N * K / 128));
@@ -850,6 +858,143 @@ static void test_mse_observer(void) {
     free(y);
 }
 
+// ---- the INT4 and NVFP4 grids (issue 10, "Grids") ----
+
+/* Quantizes one row of G values with int4 scheme f and params p; returns the decoded values in y. */
+static void int4_row(enum qformat f, const struct qparams *p, const float *x, float *y, int64_t G,
+                     struct qtensor *q) {
+    qtensor_quantize(q, f, x, 1, G, p);
+    qtensor_dequantize(q, y);
+}
+
+static void test_int4_grids(void) {
+    float x[128], y[128];
+    struct qtensor q;
+    struct qparams p = {0};
+    /* amax 7.5: s = 7.5 / 7.5 = 1 exactly in BF16. +amax sits at +7.5 s and clips to 7; -amax is the exact
+     * tie -7.5 between -8 and -7 and goes to -8 (round half to even); 6.5 -> 6, -6.5 -> -6, 3.75 -> 4. */
+    static const float vals[8] = {7.5f, -7.5f, 6.5f, -6.5f, 3.75f, 0.5f, -0.5f, 1.5f};
+    static const float want[8] = {7, -8, 6, -6, 4, 0, 0, 2};
+    for (int i = 0; i < 128; i++) x[i] = i < 8 ? vals[i] : 0.25f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    int bad = 0;
+    for (int i = 0; i < 8; i++) bad += y[i] != want[i];
+    TEST(bad == 0 && bf16_to_float(((uint16_t *)q.scales)[0]) == 1.0f && int4_get(q.data, 1) == -8,
+         "int4-sym grid: s = amax/7.5, +amax clips to 7 (s/2 error), -amax = -7.5 (tie) -> -8 (RNE), ties even");
+    qtensor_free(&q);
+    /* With BF16 rounding, -amax/s is off the tie: -8 exactly when bf16(amax/7.5) <= amax/7.5, else -7. */
+    int n_down = 0, n_up = 0, bad_tie = 0, bad_top = 0;
+    for (int i = 0; i < 400; i++) {
+        float amax = 1.0f + (float)i * 0x1p-9f;
+        for (int j = 0; j < 128; j++) x[j] = j == 0 ? amax : j == 1 ? -amax : 0.1f;
+        int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+        float s = bf16_to_float(((uint16_t *)q.scales)[0]);
+        int down = (double)s * 7.5 <= (double)amax;
+        n_down += down;
+        n_up += !down;
+        bad_tie += int4_get(q.data, 1) != (down ? -8 : -7);
+        bad_top += int4_get(q.data, 0) != 7;
+        qtensor_free(&q);
+    }
+    TEST(bad_tie == 0 && bad_top == 0 && n_down > 0 && n_up > 0,
+         "int4-sym grid: -amax -> -8 when the BF16 scale rounds down or is exact (%d cases), -7 when it rounds "
+         "up (%d); +amax -> 7 always", n_down, n_up);
+    /* AutoAWQ's symmetric rule: amax / 7, so +-amax -> +-7. */
+    qformat_parse("int4-g128-sym-awq", &p);
+    for (int i = 0; i < 128; i++) x[i] = i == 0 ? 7.0f : i == 1 ? -7.0f : 0.3f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    TEST(bf16_to_float(((uint16_t *)q.scales)[0]) == 1.0f && y[0] == 7.0f && y[1] == -7.0f && y[2] == 0.0f,
+         "int4-sym-awq: s = amax/7 (AutoAWQ zero_point off), +-amax -> +-7");
+    qtensor_free(&q);
+    for (int i = 0; i < 128; i++) x[i] = 0.0f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    bad = 0;
+    for (int i = 0; i < 128; i++) bad += y[i] != 0.0f;
+    TEST(bad == 0 && bf16_to_float(((uint16_t *)q.scales)[0]) == bf16_round(1e-5f / 7.0f),
+         "int4-sym-awq: an all-zero group stores AutoAWQ's floored scale 1e-5/7 and decodes to zeros");
+    qtensor_free(&q);
+    /* Asymmetric: an all-positive group [1, 2]. GPTQ rule: range [0, 2], s = 2/15, z = 0. AutoAWQ raw rule:
+     * range [1, 2], s = 1/15, z = clamp(-rint(1 / s), 0, 15) = 0, so the codes saturate at 15 = 1.0:
+     * AutoAWQ's behaviour, reproduced, not a defect of ours. */
+    for (int i = 0; i < 128; i++) x[i] = 1.0f + (float)i / 127.0f;
+    memset(&p, 0, sizeof p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    float s0 = bf16_to_float(((uint16_t *)q.scales)[0]);
+    int z0 = int4_get_u(q.zeros, 0);
+    qtensor_free(&q);
+    qformat_parse("int4-g128-asym-awq", &p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    float s1 = bf16_to_float(((uint16_t *)q.scales)[0]);
+    int z1 = int4_get_u(q.zeros, 0);
+    TEST(s0 == bf16_round(2.0f / 15.0f) && z0 == 0 && s1 == bf16_round(1.0f / 15.0f) && z1 == 0 &&
+         y[127] == 15.0f * s1, "int4-asym: [1,2] -> GPTQ range [0,2] (s=2/15); -awq raw range [1,2] (s=1/15, "
+         "codes clip at 15)");
+    qtensor_free(&q);
+    /* A mixed-sign group: both rules agree (0 is inside the raw range already). */
+    for (int i = 0; i < 128; i++) x[i] = -1.0f + 4.0f * (float)i / 127.0f;
+    memset(&p, 0, sizeof p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    struct qtensor q2;
+    qformat_parse("int4-g128-asym-awq", &p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q2);
+    TEST(same_bytes(&q, &q2), "int4-asym: on a group holding 0 the GPTQ and AutoAWQ rules store the same bytes");
+    qtensor_free(&q);
+    qtensor_free(&q2);
+    char buf[48];
+    TEST(qformat_parse("int4-g64-sym-awq", &p) == QFORMAT_INT4_SYM && p.group_size == 64 &&
+         p.int4_rule == INT4_RULE_AWQ && !strcmp(qformat_label(QFORMAT_INT4_SYM, &p, buf, sizeof buf),
+                                                 "int4-g64-sym-awq") &&
+         qformat_parse("int4-g128-asym-awq-mse", &p) == QFORMAT_INT4_ASYM && p.observer == QOBSERVER_MSE &&
+         p.int4_rule == INT4_RULE_AWQ && qformat_by_name("nvfp4-awq") == -1,
+         "int4 rules: -awq labels parse and print back (with -mse too)");
+}
+
+static void test_nvfp4_rules(void) {
+    /* Row 0: tensor amax 1 in block 0; block 1 at 1.5e-6 (v = 448 * 1.5e-6 = 6.7e-4 < 2^-10: flushed by
+     * the default rule; ModelOpt's clamp gives 2^-9, and x / (2^-9 / 2688) = 2.06 -> E2M1 2); block 2 all
+     * zero. */
+    int64_t K = 48;
+    float x[48], y[48];
+    for (int i = 0; i < 48; i++) x[i] = i < 16 ? (i == 0 ? 1.0f : 0.3f) : i < 32 ? 1.5e-6f : 0.0f;
+    struct qtensor q;
+    struct qparams p = {0};
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    qtensor_dequantize(&q, y);
+    const struct nvfp4_block *b = (const struct nvfp4_block *)q.data;
+    int flushed = b[1].s == 0 && y[16] == 0.0f && y[31] == 0.0f && b[2].s == 0;
+    qtensor_free(&q);
+    TEST(flushed, "nvfp4 (flush rule): an underflowing block scale flushes the block to zeros");
+    qformat_parse("nvfp4-clamp", &p);
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    qtensor_dequantize(&q, y);
+    b = (const struct nvfp4_block *)q.data;
+    float g = q.global_scale, keep = (2.0f * 0x1p-9f) / g;
+    int zeros = 1;
+    for (int i = 32; i < 48; i++) zeros &= y[i] == 0.0f;
+    TEST(b[1].s == 0x01 && y[16] == keep && b[2].s == 0x38 && zeros && p.nvfp4_rule == NVFP4_RULE_CLAMP,
+         "nvfp4-clamp (ModelOpt): the scale clamps to 2^-9 and the block keeps its values (%g), an all-zero "
+         "block stores scale 1.0 (0x38) and decodes to zeros", (double)y[16]);
+    qtensor_free(&q);
+    /* Where nothing underflows, the two rules store the same bytes. */
+    float *w = xmalloc(sizeof(float) * 8 * 256);
+    fill(w, 8 * 256, 0, 31);
+    struct qtensor a, c;
+    memset(&p, 0, sizeof p);
+    qtensor_quantize(&a, QFORMAT_NVFP4, w, 8, 256, &p);
+    qformat_parse("nvfp4-clamp", &p);
+    qtensor_quantize(&c, QFORMAT_NVFP4, w, 8, 256, &p);
+    TEST(same_bytes(&a, &c), "nvfp4: without underflowing or zero blocks, flush and clamp rules agree bytewise");
+    qtensor_free(&a);
+    qtensor_free(&c);
+    free(w);
+    /* NaN keeps poisoning its block under the clamp rule. */
+    x[5] = NAN;
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    TEST(isnan(q.global_scale) || ((const struct nvfp4_block *)q.data)[0].s == 0x7F,
+         "nvfp4-clamp: NaN data still gives a NaN scale");
+    qtensor_free(&q);
+}
+
 int main(void) {
     test_decode_tables();
     test_element_codecs();
@@ -864,5 +1009,7 @@ int main(void) {
     test_ops_split();
     test_ops_piece_needs_global();
     test_mse_observer();
+    test_int4_grids();
+    test_nvfp4_rules();
     return TEST_REPORT();
 }

@@ -8,11 +8,9 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
-#include "eval/dataset.h"
+#include "engine/engine.h"
+#include "harness/harness.h"
 #include "model/qwen3.h"
-#include "model/tokenizer.h"
-#include "quant/calib.h"
-#include "quant/calib_set.h"
 #include "quant/recipe.h"
 #include "quant/qcheckpoint.h"
 #include "quant/quantize.h"
@@ -21,18 +19,17 @@ static void usage(FILE *f) {
     char names[256];
     fprintf(f,
             "usage: ql quantize -m DIR -r RECIPE -o OUT [options]\n"
-            "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with a recipe (RTN, GPTQ,\n"
-            "AWQ) and\n"
-            "writes the packed checkpoint to the folder OUT (see src/quant/rtn.h for the layout).\n\n"
+            "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with a recipe and\n"
+            "writes the packed checkpoint to the folder OUT (see src/quant/qcheckpoint.h for the layout).\n\n"
             "  -m, --model DIR      HF checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
             "  -r, --recipe NAME    one of: %s\n"
             "  -o, --out DIR        output folder (created)\n"
             "      --data-dir D     where the calibration data lives (default search: $QL_DATA_DIR, ./data,\n"
             "                       ../shared/data)\n"
-            "      --calib-seqs N   calibration sequences (default: 16 for static recipes, the recipe's own for\n"
-            "                       GPTQ / AWQ: 128)\n"
-            "      --calib-len N    tokens per calibration sequence (default: 512 static, GPTQ 2048, AWQ 512,\n"
-            "                       capped by max_position_embeddings)\n"
+            "      --calib-seqs N   calibration sequences for static recipes (default 16)\n"
+            "      --calib-len N    tokens per calibration sequence (default 512)\n"
+            "      --algo-calib-seqs N  GPTQ / AWQ calibration sequences (default 8; 0 = the recipe's 128)\n"
+            "      --algo-calib-len N   GPTQ / AWQ tokens per sequence (default 0 = the recipe's: 2048 / 512)\n"
             "      --seed S         seed of the sampled calibration text when no data exists (default 1)\n"
             "  -h, --help           this text\n",
             recipe_list_names(names, sizeof names));
@@ -40,7 +37,7 @@ static void usage(FILE *f) {
 
 int cmd_quantize(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
-    int64_t calib_seqs = 0, calib_len = 0;   /* 0: the defaults of the recipe (usage) */
+    int64_t calib_seqs = 16, calib_len = 512, algo_seqs = 8, algo_len = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -52,6 +49,8 @@ int cmd_quantize(int argc, char **argv) {
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
         else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && v) calib_len = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && v) algo_len = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--seed") && v) seed = (uint64_t)cli_int(a, argv[++i], 1);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
@@ -62,46 +61,29 @@ int cmd_quantize(int argc, char **argv) {
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
     double t0 = monotonic_seconds();
-    struct qwen3_model *m = qwen3_load(model);
-    struct calib cal = {0};
-    struct dataset_tokens ct = {0};
-    struct quant_calib qc = {&cal, NULL, 0, 0};
-    if (recipe_needs_calibration(r)) {
-        /* The calibration set of the accuracy experiments (their specs): never an evaluation set. */
-        int64_t n = calib_seqs, len = calib_len;
-        if (r->algo == RECIPE_ALGO_RTN) {
-            if (!n) n = 16;
-            if (!len) len = 512;
-        } else {
-            quant_calib_size(r, m->cfg.max_pos, &n, &len);
-            if (calib_seqs) n = calib_seqs;
-            if (calib_len) len = calib_len;
-        }
-        struct tokenizer *tok = tokenizer_load(model);
-        struct calib_set cs;
-        calib_set_init(&cs, data_dir, n, len, seed + CALIB_SET_SEED_OFFSET);
-        if (!cs.path)
-            warn("no C4 slice found: calibrating on text sampled from the BF16 model (seed %llu)",
-                 (unsigned long long)cs.sample_seed);
-        calib_set_tokens(&cs, tok, model, &ct);
-        calib_set_free(&cs);
-        if (r->act_mode == RECIPE_ACT_STATIC) {
-            calib_run(&cal, m, ct.ids, n, len);
-            fprintf(stderr, "%s: calibrated %lld Linears on %lld x %lld tokens of %s\n", check_progname(),
-                    (long long)cal.n, (long long)n, (long long)len, ct.name);
-        }
-        if (r->algo != RECIPE_ALGO_RTN) qc.ids = ct.ids, qc.n_seqs = n, qc.seq_len = len;
-        tokenizer_free(tok);
-    }
+    /* The experiments' harness: calibration (static ranges, GPTQ / AWQ tokens) from the same calibration set,
+     * never an evaluation set, so a checkpoint written here holds what the experiments measured. */
+    struct harness_opts o;
+    harness_defaults(&o);
+    o.model = model;
+    o.data_dir = data_dir;
+    o.calib_seqs = calib_seqs;
+    o.calib_len = calib_len;
+    o.algo_calib_seqs = algo_seqs;
+    o.algo_calib_len = algo_len;
+    o.seed = seed;
+    struct harness h;
+    harness_init(&h, "ql-quantize", &o);
+    struct qwen3_model *m;
     struct quant_stats st;
-    quant_apply(m, r, &qc, &st);
+    struct engine *e = harness_open_recipe(&h, r, &m, &st);
+    engine_free(e);
     size_t bytes = qcheckpoint_write(m, r, out);
     fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
                     "(%zu bytes) in %.1f s\n",
             check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, bytes,
             monotonic_seconds() - t0);
-    calib_free(&cal);
-    dataset_tokens_free(&ct);
     qwen3_free(m);
+    harness_free(&h, 0);
     return 0;
 }

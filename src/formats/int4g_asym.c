@@ -9,25 +9,36 @@
 #include "formats/bf16.h"
 #include "formats/int4.h"
 
+void int4g_asym_group_params(const float *x, int G, enum int4_rule rule, float p, uint16_t *scale, int *zero) {
+    /* GPTQ rule: lo <= 0 <= hi by construction, the grid always contains 0 exactly (code z). AWQ rule: the
+     * raw extremes. */
+    float lo = rule == INT4_RULE_AWQ ? INFINITY : 0.0f, hi = rule == INT4_RULE_AWQ ? -INFINITY : 0.0f;
+    int finite = 1;
+    for (int i = 0; i < G; i++) {
+        if (!isfinite(x[i])) finite = 0;
+        if (x[i] < lo) lo = x[i];
+        if (x[i] > hi) hi = x[i];
+    }
+    lo *= p;
+    hi *= p;
+    float range = hi - lo;
+    if (rule == INT4_RULE_AWQ && finite) range = fmaxf(range, 1e-5f);
+    /* 15 steps span [lo, hi]; the zero point is computed from the BF16 scale as stored, so that
+     * quantization and decoding use the same number. */
+    *scale = bf16_from_float(finite ? range / (float)INT4_UMAX : NAN);
+    float s = bf16_to_float(*scale);
+    /* !(s > 0): the all-zero group (or a NaN scale) stores zero point 0 and zero codes. */
+    *zero = s > 0.0f ? int4_from_float_u(-lo / s) : 0;
+}
+
 void int4g_asym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, uint8_t *zeros, int64_t K,
-                                 int G) {
+                                 int G, enum int4_rule rule) {
     CHECK(G > 0 && G % 2 == 0 && K % G == 0, "int4-asym: K=%lld G=%d", (long long)K, G);
     for (int64_t g = 0; g < K / G; g++) {
         const float *xg = x + g * G;
-        /* lo <= 0 <= hi by construction: the grid always contains 0 exactly (code z). */
-        float lo = 0.0f, hi = 0.0f;
-        int finite = 1;
-        for (int i = 0; i < G; i++) {
-            if (!isfinite(xg[i])) finite = 0;
-            if (xg[i] < lo) lo = xg[i];
-            if (xg[i] > hi) hi = xg[i];
-        }
-        /* 15 steps span [lo, hi]; the zero point is computed from the BF16 scale as stored, so that
-         * quantization and decoding use the same number. */
-        scales[g] = bf16_from_float(finite ? (hi - lo) / (float)INT4_UMAX : NAN);
+        int z;
+        int4g_asym_group_params(xg, G, rule, 1.0f, &scales[g], &z);
         float s = bf16_to_float(scales[g]);
-        /* !(s > 0): the all-zero group (or a NaN scale) stores zero point 0 and zero codes. */
-        int z = s > 0.0f ? int4_from_float_u(-lo / s) : 0;
         zeros[g] = (uint8_t)z;
         for (int i = 0; i < G; i++)
             int4_set(q, g * G + i, s > 0.0f ? int4_from_float_u(rintf(xg[i] / s) + (float)z) : 0);
@@ -53,25 +64,16 @@ static void int4g_asym_layout(const struct qparams *p, int64_t N, int64_t K, siz
 }
 
 /* The group's range [lo, hi] (0 inside it) times p, then s and z exactly as the row codec derives them. */
+/* The group's range times p, then s and z exactly as the row codec derives them. */
 static void int4g_asym_shrunk(struct qtensor *q, const float *w, int64_t k0, int64_t k1, float p) {
     int64_t G = q->params.group_size, ng = q->K / G;
     qformat_check_cols(q, k0, k1, G);
     uint16_t *sc = (uint16_t *)q->scales;
     for (int64_t n = 0; n < q->N; n++)
         for (int64_t g = k0 / G; g < k1 / G; g++) {
-            const float *xg = w + n * q->K + g * G;
-            float lo = 0.0f, hi = 0.0f;
-            int finite = 1;
-            for (int64_t i = 0; i < G; i++) {
-                if (!isfinite(xg[i])) finite = 0;
-                if (xg[i] < lo) lo = xg[i];
-                if (xg[i] > hi) hi = xg[i];
-            }
-            lo *= p;
-            hi *= p;
-            sc[n * ng + g] = bf16_from_float(finite ? (hi - lo) / (float)INT4_UMAX : NAN);
-            float s = bf16_to_float(sc[n * ng + g]);
-            int4_set(q->zeros, n * ng + g, s > 0.0f ? int4_from_float_u(-lo / s) : 0);
+            int z;
+            int4g_asym_group_params(w + n * q->K + g * G, (int)G, q->params.int4_rule, p, &sc[n * ng + g], &z);
+            int4_set(q->zeros, n * ng + g, z);
         }
 }
 
@@ -105,7 +107,7 @@ static void int4g_asym_quantize(struct qtensor *q, const float *w) {
     uint8_t *z = xmalloc((size_t)(K / G));
     for (int64_t n = 0; n < q->N; n++) {
         int4g_asym_quantize_row_ref(w + n * K, q->data + n * K / 2, (uint16_t *)q->scales + n * (K / G), z, K,
-                                    (int)G);
+                                    (int)G, q->params.int4_rule);
         for (int64_t g = 0; g < K / G; g++) int4_set(q->zeros, n * (K / G) + g, z[g]);
     }
     free(z);
@@ -139,20 +141,25 @@ static void int4g_asym_copy_domain(struct qtensor *dst, const struct qtensor *sr
 
 static void int4g_asym_resolve(struct qparams *p) {
     int G = p->group_size;
+    enum int4_rule rule = p->int4_rule;
     qformat_clear_options(p);
     p->group_size = G ? G : 128;
+    p->int4_rule = rule;
 }
 
 static int int4g_asym_parse(const char *name, struct qparams *p) {
-    int G = int4_parse_group(name, "asym", "");
-    if (!G) return 0;
-    p->group_size = G;
+    int G = int4_parse_group(name, "asym", ""), Ga = int4_parse_group(name, "asym", "-awq");
+    if (!G && !Ga) return 0;
+    p->group_size = G ? G : Ga;
+    p->int4_rule = Ga ? INT4_RULE_AWQ : INT4_RULE_GPTQ;
     return 1;
 }
 
 static void int4g_asym_label(const struct qparams *p, char *buf, size_t n) {
-    snprintf(buf, n, "int4-g%d-asym", p->group_size);
+    snprintf(buf, n, "int4-g%d-asym%s", p->group_size, p->int4_rule == INT4_RULE_AWQ ? "-awq" : "");
 }
+
+static const char *const int4g_asym_variants[] = {"int4-g128-asym-awq", NULL};
 
 const struct qformat_ops int4g_asym_ops = {
     .name = "int4-g128-asym", .block_k = 0, .bits = 4.0 + 20.0 / 128.0, .has_global = 0,
@@ -162,4 +169,5 @@ const struct qformat_ops int4g_asym_ops = {
     .code_at = int4g_asym_code_at, .has_mse = 1, .choose_scales_shrunk = int4g_asym_shrunk,
     .n_domains = int4g_asym_n_domains, .domain_at = int4g_asym_domain_at, .copy_domain = int4g_asym_copy_domain,
     .resolve = int4g_asym_resolve, .parse = int4g_asym_parse, .label = int4g_asym_label,
+    .variants = int4g_asym_variants,
 };

@@ -1,6 +1,7 @@
 /* int4g_sym -- see int4g_sym.h. */
 #include "formats/int4g_sym.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "core/check.h"
@@ -8,14 +9,24 @@
 #include "formats/bf16.h"
 #include "formats/int4.h"
 
-void int4g_sym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, int64_t K, int G) {
+uint16_t int4g_sym_scale(float amax, enum int4_rule rule) {
+    if (rule == INT4_RULE_AWQ) {
+        /* AutoAWQ: max_val.clamp(min=1e-5) / max_int, max_int = 7; NaN stays NaN (fmaxf would drop it). */
+        if (isnan(amax)) return bf16_from_float(NAN);
+        return bf16_from_float(fmaxf(amax, 1e-5f) / (float)INT4_MAX);
+    }
+    /* amax / 7.5 maps +-amax onto +-7.5: the code range -8..7 centred; NaN stays NaN; 0 stays 0. */
+    return bf16_from_float(amax / 7.5f);
+}
+
+void int4g_sym_quantize_row_ref(const float *x, uint8_t *q, uint16_t *scales, int64_t K, int G,
+                                enum int4_rule rule) {
     CHECK(G > 0 && G % 2 == 0 && K % G == 0, "int4-sym: K=%lld G=%d", (long long)K, G);
     /* Groups never straddle rows (K % G == 0), so nibble g*G+i of this row's q is element g*G+i. */
     for (int64_t g = 0; g < K / G; g++) {
         const float *xg = x + g * G;
-        /* amax / 7 maps the largest magnitude onto code +-7; a NaN amax (non-finite group) stays NaN in
-         * BF16, so the group decodes to NaN; 0 stays 0 (the all-zero group). */
-        scales[g] = bf16_from_float(amax_ref(xg, G) / (float)INT4_MAX);
+        /* A NaN amax (non-finite group) stays NaN in BF16, so the group decodes to NaN. */
+        scales[g] = int4g_sym_scale(amax_ref(xg, G), rule);
         /* Quantize with the scale as stored (decoded BF16), so that decode(q) uses the same number. */
         float s = bf16_to_float(scales[g]);
         for (int i = 0; i < G; i++) int4_set(q, g * G + i, s > 0.0f ? int4_from_float(xg[i] / s) : 0);
@@ -45,7 +56,7 @@ static void int4g_sym_shrunk(struct qtensor *q, const float *w, int64_t k0, int6
     uint16_t *sc = (uint16_t *)q->scales;
     for (int64_t n = 0; n < q->N; n++)
         for (int64_t g = k0 / G; g < k1 / G; g++)
-            sc[n * ng + g] = bf16_from_float(amax_ref(w + n * q->K + g * G, G) * p / (float)INT4_MAX);
+            sc[n * ng + g] = int4g_sym_scale(amax_ref(w + n * q->K + g * G, G) * p, q->params.int4_rule);
 }
 
 static void int4g_sym_choose(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
@@ -73,7 +84,8 @@ static void int4g_sym_quantize(struct qtensor *q, const float *w) {
     }
     int64_t K = q->K, G = q->params.group_size;
     for (int64_t n = 0; n < q->N; n++)
-        int4g_sym_quantize_row_ref(w + n * K, q->data + n * K / 2, (uint16_t *)q->scales + n * (K / G), K, (int)G);
+        int4g_sym_quantize_row_ref(w + n * K, q->data + n * K / 2, (uint16_t *)q->scales + n * (K / G), K, (int)G,
+                                   q->params.int4_rule);
 }
 
 static void int4g_sym_dequantize(const struct qtensor *q, float *w) {
@@ -97,20 +109,25 @@ static void int4g_sym_copy_domain(struct qtensor *dst, const struct qtensor *src
 
 static void int4g_sym_resolve(struct qparams *p) {
     int G = p->group_size;
+    enum int4_rule rule = p->int4_rule;
     qformat_clear_options(p);
     p->group_size = G ? G : 128;
+    p->int4_rule = rule;
 }
 
 static int int4g_sym_parse(const char *name, struct qparams *p) {
-    int G = int4_parse_group(name, "sym", "");
-    if (!G) return 0;
-    p->group_size = G;
+    int G = int4_parse_group(name, "sym", ""), Ga = int4_parse_group(name, "sym", "-awq");
+    if (!G && !Ga) return 0;
+    p->group_size = G ? G : Ga;
+    p->int4_rule = Ga ? INT4_RULE_AWQ : INT4_RULE_GPTQ;
     return 1;
 }
 
 static void int4g_sym_label(const struct qparams *p, char *buf, size_t n) {
-    snprintf(buf, n, "int4-g%d-sym", p->group_size);
+    snprintf(buf, n, "int4-g%d-sym%s", p->group_size, p->int4_rule == INT4_RULE_AWQ ? "-awq" : "");
 }
+
+static const char *const int4g_sym_variants[] = {"int4-g128-sym-awq", NULL};
 
 const struct qformat_ops int4g_sym_ops = {
     .name = "int4-g128-sym", .block_k = 0, .bits = 4.0 + 16.0 / 128.0, .has_global = 0,
@@ -119,5 +136,5 @@ const struct qformat_ops int4g_sym_ops = {
     .scale_at = int4g_sym_scale_at, .zero_at = int4g_sym_zero_at, .code_at = int4g_sym_code_at, .has_mse = 1,
     .choose_scales_shrunk = int4g_sym_shrunk, .n_domains = int4g_sym_n_domains,
     .domain_at = int4g_sym_domain_at, .copy_domain = int4g_sym_copy_domain, .resolve = int4g_sym_resolve,
-    .parse = int4g_sym_parse, .label = int4g_sym_label,
+    .parse = int4g_sym_parse, .label = int4g_sym_label, .variants = int4g_sym_variants,
 };

@@ -2,6 +2,8 @@
 #include "formats/nvfp4.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "core/check.h"
 #include "formats/amax.h"
@@ -15,13 +17,28 @@ float nvfp4_global_scale(float amax) {
     return g > NVFP4_GLOBAL_MAX ? NVFP4_GLOBAL_MAX : g;
 }
 
+uint8_t nvfp4_block_scale(float amax_b, float global, enum nvfp4_rule rule) {
+    /* amax_b / 6 maps the block maximum onto E2M1's 6; times g puts it in UE4M3's range (<= 448 because
+     * amax_b <= amax). A NaN amax_b or global becomes the NaN scale code. */
+    float v = (amax_b / 6.0f) * global;
+    if (rule == NVFP4_RULE_CLAMP && !isnan(v)) {
+        if (amax_b == 0.0f) return ue4m3_from_float(1.0f);
+        /* 2^-9: the clamp's lower bound, exactly the smallest UE4M3 subnormal (code 0x01). */
+        if (v < 0x1p-9f) v = 0x1p-9f;
+    }
+    return ue4m3_from_float(v);
+}
+
 void nvfp4_quantize_row_ref(const float *x, struct nvfp4_block *y, int64_t K, float global) {
+    nvfp4_quantize_row_rule_ref(x, y, K, global, NVFP4_RULE_FLUSH);
+}
+
+void nvfp4_quantize_row_rule_ref(const float *x, struct nvfp4_block *y, int64_t K, float global,
+                                 enum nvfp4_rule rule) {
     CHECK(K % NVFP4_BLOCK_SIZE == 0, "nvfp4: K=%lld", (long long)K);
     for (int64_t b = 0; b < K / NVFP4_BLOCK_SIZE; b++) {
         const float *xb = x + b * NVFP4_BLOCK_SIZE;
-        /* amax_b / 6 maps the block maximum onto E2M1's 6; times g puts it in UE4M3's range (<= 448
-         * because amax_b <= amax). A NaN amax_b or global becomes the NaN scale code. */
-        uint8_t s = ue4m3_from_float((amax_ref(xb, NVFP4_BLOCK_SIZE) / 6.0f) * global);
+        uint8_t s = nvfp4_block_scale(amax_ref(xb, NVFP4_BLOCK_SIZE), global, rule);
         float d = ue4m3_to_float(s);
         y[b].s = s;
         /* d / g is the scale actually applied; !(d > 0) is the zero or NaN scale: store zero codes. */
@@ -69,7 +86,7 @@ static void nvfp4_shrunk(struct qtensor *q, const float *w, int64_t k0, int64_t 
     for (int64_t n = 0; n < q->N; n++)
         for (int64_t b = k0 / NVFP4_BLOCK_SIZE; b < k1 / NVFP4_BLOCK_SIZE; b++) {
             float amax_b = amax_ref(w + n * q->K + b * NVFP4_BLOCK_SIZE, NVFP4_BLOCK_SIZE) * p;
-            y[n * nb + b].s = ue4m3_from_float((amax_b / 6.0f) * q->global_scale);
+            y[n * nb + b].s = nvfp4_block_scale(amax_b, q->global_scale, q->params.nvfp4_rule);
         }
 }
 
@@ -107,8 +124,8 @@ static void nvfp4_quantize(struct qtensor *q, const float *w) {
     q->global_scale = nvfp4_global_scale(qformat_tensor_amax(q, w));
     q->global_set = 1;
     for (int64_t n = 0; n < q->N; n++)
-        nvfp4_quantize_row_ref(w + n * K, (struct nvfp4_block *)q->data + n * (K / NVFP4_BLOCK_SIZE), K,
-                               q->global_scale);
+        nvfp4_quantize_row_rule_ref(w + n * K, (struct nvfp4_block *)q->data + n * (K / NVFP4_BLOCK_SIZE), K,
+                                    q->global_scale, q->params.nvfp4_rule);
 }
 
 static void nvfp4_dequantize(const struct qtensor *q, float *w) {
@@ -133,11 +150,30 @@ static void nvfp4_copy_domain(struct qtensor *dst, const struct qtensor *src, in
     ((struct nvfp4_block *)dst->data)[d].s = ((const struct nvfp4_block *)src->data)[d].s;
 }
 
+static void nvfp4_resolve(struct qparams *p) {
+    enum nvfp4_rule rule = p->nvfp4_rule;
+    qformat_clear_options(p);
+    p->nvfp4_rule = rule;
+}
+
+static int nvfp4_parse(const char *name, struct qparams *p) {
+    if (strcmp(name, "nvfp4-clamp") != 0) return 0;
+    p->nvfp4_rule = NVFP4_RULE_CLAMP;
+    return 1;
+}
+
+static void nvfp4_label(const struct qparams *p, char *buf, size_t n) {
+    snprintf(buf, n, "%s", p->nvfp4_rule == NVFP4_RULE_CLAMP ? "nvfp4-clamp" : "nvfp4");
+}
+
+static const char *const nvfp4_variants[] = {"nvfp4-clamp", NULL};
+
 const struct qformat_ops nvfp4_ops = {
     .name = "nvfp4", .block_k = NVFP4_BLOCK_SIZE, .bits = 4.0 + 8.0 / 16.0, .has_global = 1,
     .desc = "E2M1, UE4M3 scale per 16, FP32 tensor scale", .layout = nvfp4_layout, .choose_scales = nvfp4_choose,
     .quantize_col = nvfp4_col, .quantize = nvfp4_quantize, .dequantize = nvfp4_dequantize,
     .scale_at = nvfp4_scale_at, .zero_at = nvfp4_zero_at, .code_at = nvfp4_code_at, .has_mse = 1,
     .choose_scales_shrunk = nvfp4_shrunk, .n_domains = nvfp4_n_domains, .domain_at = nvfp4_domain_at,
-    .copy_domain = nvfp4_copy_domain,
+    .copy_domain = nvfp4_copy_domain, .resolve = nvfp4_resolve, .parse = nvfp4_parse, .label = nvfp4_label,
+    .variants = nvfp4_variants,
 };

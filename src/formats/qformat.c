@@ -58,6 +58,8 @@ const char *qformat_name(enum qformat f) { return qformat_ops(f)->name; }
 void qformat_clear_options(struct qparams *p) {
     p->group_size = 0;
     p->mx_rule = E8M0_RULE_FLOOR;
+    p->int4_rule = INT4_RULE_GPTQ;
+    p->nvfp4_rule = NVFP4_RULE_FLUSH;
 }
 
 struct qparams qformat_resolve(enum qformat f, const struct qparams *p) {

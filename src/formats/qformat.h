@@ -34,10 +34,13 @@ enum qformat {
     QFORMAT_MXFP8,         /* "mxfp8": E4M3, blocks of 32 along K, E8M0 scale (OCP MX v1.0) */
     QFORMAT_MXFP4,         /* "mxfp4": E2M1, blocks of 32 along K, E8M0 scale, floor rule (OCP) */
     QFORMAT_MXFP4_CEIL,    /* "mxfp4-ceil": as mxfp4 with ModelOpt's ceil scale rule (never saturates) */
-    QFORMAT_NVFP4,         /* "nvfp4": E2M1, blocks of 16, UE4M3 block scale + FP32 global 448*6/amax */
+    QFORMAT_NVFP4,         /* "nvfp4": E2M1, blocks of 16, UE4M3 block scale + FP32 global 448*6/amax;
+                              "nvfp4-clamp": ModelOpt's block-scale clamp instead of the flush */
     QFORMAT_NVFP8_2L,      /* "nvfp8-2l": E4M3, blocks of 16, E4M3 block scale + FP32 global 448*448/amax */
-    QFORMAT_INT4_SYM,      /* "int4-g128-sym": INT4 -8..7, BF16 scale amax/7 per group (GPTQ grid) */
-    QFORMAT_INT4_ASYM,     /* "int4-g128-asym": UINT4 0..15, BF16 scale + 4-bit zero point (AWQ grid) */
+    QFORMAT_INT4_SYM,      /* "int4-g128-sym": INT4 -8..7, BF16 scale amax/7.5 per group (GPTQ / compressed-
+                              tensors grid); "-awq": amax/7 (AutoAWQ zero_point off) */
+    QFORMAT_INT4_ASYM,     /* "int4-g128-asym": UINT4 0..15, BF16 scale + 4-bit zero point over [min(w,0),
+                              max(w,0)]; "-awq": AutoAWQ's raw [min w, max w] */
     QFORMAT_INT8_CHANNEL,  /* "int8-channel": INT8, FP32 scale amax/127 per row */
     QFORMAT_COUNT
 };
@@ -52,9 +55,11 @@ enum qformat {
  *   Differences, on purpose: no early stop (llm-compressor stops after patience = 5 candidates without any
  *   improvement anywhere in the tensor, which couples the groups; a full search keeps every domain
  *   independent), and no moving average (weights are observed once). A domain with NaN/Inf keeps its
- *   min-max (NaN) scale. Applies to every scheme with scales except where stated in qformat_ops.has_mse:
- *   bf16 has none; the per-tensor scale of nvfp4 / nvfp8-2l stays the min-max one (only the block scales
- *   are searched: llm-compressor's global scale is likewise a plain amax); a static amax is never shrunk. */
+ *   min-max (NaN) scale. Applies to every scheme with scales (qformat_ops.has_mse): not to bf16, which has
+ *   none. Where it is weaker: the per-tensor scale of nvfp4 / nvfp8-2l stays the min-max one (only the block
+ *   scales are searched, against that fixed global); on mxfp8 / mxfp4 the E8M0 scale is a power of two, so
+ *   shrinking by at most 19% can only choose between X and X/2; a static amax is never shrunk; per-tensor
+ *   schemes (fp8-tensor, e5m2-tensor) search one scale for the whole tensor. */
 enum qobserver {
     QOBSERVER_MINMAX = 0,
     QOBSERVER_MSE
@@ -63,6 +68,24 @@ enum qobserver {
 #define QOBSERVER_MSE_GRID 100
 #define QOBSERVER_MSE_MAXSHRINK 0.2
 #define QOBSERVER_MSE_NORM 2.4
+
+/* The INT4 scale rules (int4g_sym.h, int4g_asym.h say them exactly). GPTQ (0, the default) is the grid of
+ * GPTQ, compressed-tensors and llm-compressor: sym s = amax/7.5, asym over [min(w,0), max(w,0)]. AWQ is
+ * AutoAWQ's pseudo_quantize_tensor: sym s = amax/7 (zero_point off), asym over the raw [min w, max w] (0 not
+ * forced into the range), both with AutoAWQ's 1e-5 floor on the range. Label suffix "-awq". */
+enum int4_rule {
+    INT4_RULE_GPTQ = 0,
+    INT4_RULE_AWQ = 1
+};
+
+/* The NVFP4 block-scale rule (nvfp4.h): FLUSH (0, the default, TensorRT-LLM's kernel: a block scale that
+ * rounds to 0 in UE4M3 flushes the block to zeros) or CLAMP (current ModelOpt: the scale is clamped to
+ * [2^-9, 448] before the cast, so the block keeps its values; an all-zero block stores scale 1.0). Label
+ * "nvfp4-clamp". */
+enum nvfp4_rule {
+    NVFP4_RULE_FLUSH = 0,
+    NVFP4_RULE_CLAMP = 1
+};
 
 /* Options of a scheme. A zero-initialised struct means the DESIGN.md defaults. */
 struct qparams {
@@ -73,6 +96,8 @@ struct qparams {
                                scale (fp8-tensor, e5m2-tensor, nvfp4 and nvfp8-2l globals); 0 = take the
                                amax of the data (dynamic). */
     enum qobserver observer; /* how choose_scales picks ranges; label suffix "-mse" */
+    enum int4_rule int4_rule;   /* int4-gG-sym / -asym scale rule; ignored elsewhere */
+    enum nvfp4_rule nvfp4_rule; /* nvfp4 block-scale rule; ignored elsewhere */
 };
 
 /* A quantized N x K matrix. The meaning of the three byte arrays and of global_scale is set by the
@@ -111,7 +136,9 @@ struct qtensor {
  *     observer of qformat.c is written once against these;
  *   resolve: fills the defaults of p and clears the options that do not apply (NULL: no options);
  *   parse: 1 if name is a label of this scheme other than the canonical name, filling p (NULL: none);
- *   label: writes the label of the resolved p (NULL: the name). The field set may grow. */
+ *   label: writes the label of the resolved p (NULL: the name);
+ *   variants: NULL-terminated labels of the named options of this scheme that e01 measures besides the
+ *     default (NULL: none). The field set may grow. */
 struct qformat_ops {
     const char *name;
     int block_k;
@@ -135,6 +162,7 @@ struct qformat_ops {
     void (*resolve)(struct qparams *p);
     int (*parse)(const char *name, struct qparams *p);
     void (*label)(const struct qparams *p, char *buf, size_t n);
+    const char *const *variants;
 };
 
 /* The row of format f (f must be a valid enum value: CHECK). */

@@ -14,14 +14,14 @@ diag(H), each keeping its original group's scale, the scales chosen up front fro
       w_k -= e U_jk immediately (the paper's unblocked form; the C side uses blocks of 128 with the lazy batch
       update, which is the same arithmetic reordered).
 
-The grid (int4g_sym.h): scale s = bf16(amax_g / D) per row and group of 128 (D = 7 today; pass --divisor 7.5
-once the GPTQ grid lands), code = clamp(round-half-even(w / s), -8, 7). Everything here is double except the
+The grid (int4g_sym.h): scale s = bf16(amax_g / D) per row and group of 128 (D = 7.5, the GPTQ grid; --divisor 7
+for AutoAWQ's symmetric rule, when the C side is built with it), code = clamp(round-half-even(w / s), -8, 7). Everything here is double except the
 scale, rounded to FP32 then BF16 as the C code stores it; the C side computes in FP32, so a handful of codes
 may differ where a value falls within FP32 rounding of a decision boundary, and one flip changes the error fed
 to the row's later columns.
 
 Prints: the fraction of identical codes, ||X W^T - X Q^T||^2 for the C GPTQ, this GPTQ and plain RTN.
-Usage: tools/gptq-ref/gptq_ref.py [--bin build/bin/test_gptq] [--seed 1] [--divisor 7]
+Usage: tools/gptq-ref/gptq_ref.py [--bin build/bin/test_gptq] [--seed 1] [--divisor 7.5]
 """
 import argparse
 import math
@@ -147,7 +147,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/bin/test_gptq")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--divisor", type=float, default=7.0)
+    ap.add_argument("--divisor", type=float, default=7.5)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     W = [[f32(rnd.gauss(0, 0.02)) for _ in range(K)] for _ in range(N)]
