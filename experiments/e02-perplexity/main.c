@@ -106,6 +106,7 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     struct qwen3_model *m;
     struct quant_stats st;
     struct engine *e = harness_open_recipe(&pl->h, r, &m, &st);
+    fprintf(stderr, "%s: %-12s quantized in %.1f s\n", check_progname(), r->name, st.seconds);
     const int64_t ctx = pl->h.ctx;
     cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
     for (int i = 0; i < pl->n_corpora; i++) {
@@ -144,6 +145,8 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     cJSON_AddNumberToObject(metrics, "bits_per_weight", st.bits_per_weight);
     cJSON_AddNumberToObject(metrics, "weight_bytes", (double)st.weight_bytes);
     cJSON_AddNumberToObject(metrics, "n_linears", (double)st.n_linears);
+    /* GPTQ: Linears whose Cholesky needed more damping (quant_stats; deterministic, never silent). */
+    if (r->algo == RECIPE_ALGO_GPTQ) cJSON_AddNumberToObject(metrics, "n_damp_raised", (double)st.n_damp_raised);
     cJSON_AddStringToObject(metrics, "data", pl->sampled ? "sampled-bf16" : "files");
     manifest_write_result(man, metrics, cases);
     fprintf(stderr, "%s: %-12s wrote %s (%.1f s)\n", check_progname(), r->name, man->result_path,

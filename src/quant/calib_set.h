@@ -1,9 +1,12 @@
-/* calib_set -- which tokens calibrate a static-activation recipe (nvfp8), shared by every driver.
+/* calib_set -- which tokens calibrate a recipe (static activation ranges of nvfp8; the GPTQ / AWQ pass),
+ * shared by every driver.
  * The calibration text is the C4 slice's calibration documents (DATASET_C4_CALIB: documents never scored by
  * any experiment) when the file is found on the data search path; with no data at all it is text sampled from
  * the BF16 model with its own RNG stream (sample_seed), so calibration and evaluation samples never coincide.
- * n_seqs sequences of seq_len tokens are used (calib.h runs them). The manifest records which source was
- * used, its size and, for the file, its pinned SHA-256. */
+ * n_seqs sequences of seq_len tokens are used: the first n_seqs x seq_len tokens of the stream, cut into
+ * consecutive sequences (calib.h and the layer walks of GPTQ / AWQ run each from position 0); too few tokens is
+ * an error naming how many the file holds. The manifest records which source was used, its size and, for the
+ * file, its pinned SHA-256 (the calibration set's hash). */
 #ifndef SRC_QUANT_CALIB_SET_H
 #define SRC_QUANT_CALIB_SET_H
 

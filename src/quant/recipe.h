@@ -5,7 +5,9 @@
  * per tensor over the T x K rows of one call) or statically (one calibrated per-tensor amax, nvfp8 only).
  * Embeddings, lm_head, norms and the MoE router never change. The algorithm (RTN, GPTQ, AWQ) chooses the values
  * on the weight grid; quant_apply (quantize.h) applies any recipe to a loaded model.
- * Names are file names, JSON keys and figure labels: bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16. */
+ * Names are file names, JSON keys and figure labels: bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16,
+ * then rtn-int4 rtn-int4-asym gptq gptq-asym awq gptq-nvfp4-w4a16 gptq-mxfp4-w4a16 awq-nvfp4-w4a16
+ * gptq-mxfp4-had gptq-nvfp4-had int8-w8a8 gptq-w4a8 (recipe.c defines each; the first eight rows never move). */
 #ifndef SRC_QUANT_RECIPE_H
 #define SRC_QUANT_RECIPE_H
 
