@@ -8,7 +8,9 @@
  *     derived below), and dynamic groups run;
  *   - static act-order beats no act-order on a layer whose inputs have outlier channels;
  *   - an indefinite H raises the damping (0.01 -> 0.1 -> 1) and says so;
- *   - FP32 vs FP64 Hessian accumulation: the fraction of identical codes is printed and must be >= 99 %.
+ *   - FP32 vs FP64 Hessian accumulation: the fraction of identical codes is printed and must be >= 99 %;
+ *   - the Hadamard transform: the Hessian of a transformed Linear is the Hessian of x H, and quant_apply with the
+ *     transform on BF16 weights leaves the logits unchanged up to BF16 rounding.
  * `test_gptq --ref-case IN OUT` (used by tools/gptq-ref/gptq_ref.py, not by make test) reads W and X from IN,
  * runs gptq_quantize on int4-g128-sym and writes the codes and the output error to OUT. */
 #define _POSIX_C_SOURCE 200809L
@@ -23,6 +25,10 @@
 #include "core/rng.h"
 #include "formats/qformat.h"
 #include "model/qwen3.h"
+#include "model/qwen3_cpu.h"
+#include "ops/hadamard.h"
+#include "quant/quantize.h"
+#include "quant/recipe.h"
 #include "quant/gptq.h"
 #include "quant/hessian.h"
 #include "quant/layer_inputs.h"
@@ -246,6 +252,44 @@ static void check_damping(const struct linear *l) {
     free(H);
 }
 
+static void check_transform(struct qwen3_model *m, const struct capture *c) {
+    // The Hessian of a Hadamard recipe is that of x H: hessian.c's transform against an explicit rotation.
+    const int64_t K = c->K, rows = c->rows;
+    float *xh = xmalloc((size_t)(rows * K) * sizeof *xh);
+    memcpy(xh, c->x, (size_t)(rows * K) * sizeof *xh);
+    hadamard_rows_ref(xh, rows, K, 128);
+    double *Ha = hessian_of(xh, rows, K, 0), *Hb = xmalloc((size_t)(K * K) * sizeof *Hb);
+    struct hessian h;
+    hessian_init(&h, K, 0, 128);
+    for (int64_t s = 0; s < rows / LEN; s++) hessian_add(&h, c->x + s * LEN * K, LEN);
+    hessian_finish(&h, Hb);
+    hessian_free(&h);
+    TEST(!memcmp(Ha, Hb, (size_t)(K * K) * sizeof *Ha), "Hessian with transform 128 == Hessian of x H (bitwise)");
+    free(Ha), free(Hb), free(xh);
+    // A Hadamard recipe on BF16 weights changes the model only by BF16 rounding of W H: logits stay close.
+    const int64_t T = 64;
+    int32_t ids[64];
+    for (int i = 0; i < T; i++) ids[i] = (i * 37 + 11) % (int)m->cfg.V;
+    float *l0 = xmalloc((size_t)(T * m->cfg.V) * sizeof *l0), *l1 = xmalloc((size_t)(T * m->cfg.V) * sizeof *l1);
+    qwen3_cpu_forward(m, ids, T, 0, NULL, l0, NULL);
+    struct qwen3_model *m2 = qwen3_load(TINY);
+    struct recipe r = *recipe_by_name_or_die("bf16", "test");
+    r.name = "bf16-had";
+    r.transform = RECIPE_TRANSFORM_HADAMARD;
+    r.transform_block = 128;
+    quant_apply(m2, &r, NULL, NULL);
+    qwen3_cpu_forward(m2, ids, T, 0, NULL, l1, NULL);
+    double d = 0, n = 0;
+    for (int64_t i = 0; i < T * m->cfg.V; i++) d += ((double)l1[i] - l0[i]) * (l1[i] - l0[i]), n += (double)l0[i] * l0[i];
+    /* BF16 keeps 8 significant bits: a relative weight error <= 2^-9 per element, averaging out in the GEMMs;
+     * 1e-4 relative squared logit error is ~30x what that predicts and far below any wrong rotation (~1). */
+    TEST(d / n < 1e-4, "bf16 weights with the Hadamard transform: logits relative squared error %.2e (< 1e-4)", d / n);
+    TEST(m2->layers[0].q.transform == LINEAR_TRANSFORM_HADAMARD && m2->layers[0].q.transform_block == 128,
+         "the transform is recorded on the Linear");
+    qwen3_free(m2);
+    free(l0), free(l1);
+}
+
 static void check_fp64(const struct linear *l, const struct capture *c) {
     double *H32 = hessian_of(c->x, c->rows, l->K, 0), *H64 = hessian_of(c->x, c->rows, l->K, 1);
     double dmax = 0, hmax = 0;
@@ -316,6 +360,7 @@ int main(int argc, char **argv) {
     check_act_order(&L->q, &cq);
     check_damping(&L->q);
     check_fp64(&L->q, &cq);
+    check_transform(m, &cq);
     check_fp64(&L->down, &cd);
     free(Hq), free(Hd), free(cq.x), free(cd.x);
     qwen3_free(m);

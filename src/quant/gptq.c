@@ -92,11 +92,8 @@ void gptq_quantize(struct qtensor *q, enum qformat f, const struct qparams *p, c
         for (int64_t j = 0; j < K; j++) perm[j] = j;
     for (int64_t n = 0; n < N; n++)
         for (int64_t j = 0; j < K; j++) Wp[n * K + j] = dead[perm[j]] ? 0.0f : W[n * K + perm[j]];
-    double *A = xmalloc((size_t)(K * K) * sizeof *A);
-    for (int64_t i = 0; i < K; i++)
-        for (int64_t j = 0; j < K; j++) A[i * K + j] = H[perm[i] * K + perm[j]];
     double mean_diag = 0;
-    for (int64_t j = 0; j < K; j++) mean_diag += A[j * K + j];
+    for (int64_t j = 0; j < K; j++) mean_diag += diag[j];
     mean_diag /= (double)K;
 
     // 4. damping and U = chol(H^-1), raising the damping fraction tenfold on failure
@@ -104,7 +101,9 @@ void gptq_quantize(struct qtensor *q, enum qformat f, const struct qparams *p, c
     float *Hinv = xmalloc((size_t)(K * K) * sizeof *Hinv);
     double *B = xmalloc((size_t)(K * K) * sizeof *B);
     for (;;) {
-        memcpy(B, A, (size_t)(K * K) * sizeof *B);
+        /* B = H[perm][:, perm] + lambda I, rebuilt from H on every try (memory: H, B and the FP32 U only). */
+        for (int64_t i = 0; i < K; i++)
+            for (int64_t j = 0; j < K; j++) B[i * K + j] = H[perm[i] * K + perm[j]];
         for (int64_t j = 0; j < K; j++) B[j * K + j] += frac * mean_diag;
         if (chol_inverse_upper(B, K) == 0) break;
         inf.damp_raised = 1;
@@ -118,7 +117,6 @@ void gptq_quantize(struct qtensor *q, enum qformat f, const struct qparams *p, c
     }
     inf.damp_used = frac;
     for (int64_t i = 0; i < K * K; i++) Hinv[i] = (float)B[i];
-    free(A);
     free(B);
     free(dead);
 

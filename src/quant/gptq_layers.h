@@ -20,7 +20,9 @@ extern "C" {
 #endif
 
 /* The Hessian accumulation of the model-level pass: 0 = per-sample FP32 products summed in double (the
- * references' precision; tests/test_gptq.c measures the difference to FP64). */
+ * references' precision). FP64 does not matter here: on qwen3-tiny layer 1 (tests/test_gptq.c) the two
+ * Hessians differ by 1e-7 of max |H|, 99.8 % (down_proj) to 100 % (q_proj) of the GPTQ codes are identical,
+ * and the output errors agree to 4 digits. */
 #define GPTQ_LAYERS_HESSIAN_FP64 0
 
 /* Applies GPTQ recipe r to every decoder-block Linear of m with calibration tokens cal->ids (cal->n_seqs x
