@@ -120,10 +120,25 @@ static int32_t *fx_ids(int64_t n, uint64_t seed) {
 
 static void test_recipes(void) {
     const char *names[] = {"bf16", "fp8", "nvfp8", "mxfp8", "nvfp4", "mxfp4", "nvfp4-w4a16", "mxfp4-w4a16"};
-    TEST(recipe_count() == 8, "recipe table has 8 RTN recipes");
+    const char *algo_names[] = {"rtn-int4", "rtn-int4-asym", "gptq", "gptq-asym", "awq", "gptq-nvfp4-w4a16",
+                                "gptq-mxfp4-w4a16", "awq-nvfp4-w4a16", "gptq-mxfp4-had", "gptq-nvfp4-had",
+                                "int8-w8a8", "gptq-w4a8"};
+    TEST(recipe_count() == 20, "recipe table has 20 recipes (8 RTN rows first, then 12 of issue 10)");
     int ok = 1;
     for (int i = 0; i < 8; i++) ok &= recipe_at(i) == recipe_by_name(names[i]) && !strcmp(recipe_at(i)->name, names[i]);
     TEST(ok, "recipe order and lookup (bf16 first, FP8 then FP4)");
+    ok = 1;
+    for (int i = 0; i < 12; i++) ok &= recipe_at(8 + i) == recipe_by_name(algo_names[i]);
+    TEST(ok, "the algorithm rows follow, in their order");
+    const struct recipe *g = recipe_by_name("gptq"), *a = recipe_by_name("awq");
+    TEST(g->algo == RECIPE_ALGO_GPTQ && g->weight == QFORMAT_INT4_SYM && g->gptq.act_order == 1 && g->gptq.block == 128 &&
+         g->gptq.damp == 0.01 && a->algo == RECIPE_ALGO_AWQ && a->weight == QFORMAT_INT4_ASYM && a->awq.n_grid == 20 &&
+         a->awq.duo_scaling && a->awq.clip, "gptq / awq rows hold the reference defaults");
+    {
+        const struct recipe *h = recipe_by_name("gptq-mxfp4-had");
+        TEST(h->transform == RECIPE_TRANSFORM_HADAMARD && h->transform_block == 128 && h->act_mode == RECIPE_ACT_DYNAMIC,
+             "gptq-mxfp4-had: Hadamard 128 + dynamic MXFP4 activations");
+    }
     const struct recipe *r = recipe_by_name("fp8");
     TEST(r->weight == QFORMAT_FP8_BLOCK128 && r->act == QFORMAT_FP8_GROUP128 && r->act_mode == RECIPE_ACT_DYNAMIC,
          "fp8 = E4M3 128x128 weights + 1x128 dynamic activations");
@@ -134,8 +149,8 @@ static void test_recipes(void) {
     TEST(r->weight == QFORMAT_NVFP4 && r->act_mode == RECIPE_ACT_NONE && r->family == RECIPE_FAMILY_FP4,
          "nvfp4-w4a16 is weight-only FP4");
     TEST(recipe_by_name("int8") == NULL && recipe_is_baseline(recipe_by_name("bf16")), "unknown name, baseline");
-    const struct recipe *list[8];
-    TEST(recipe_parse_list("all", list, "t") == 8, "parse 'all'");
+    const struct recipe *list[32];
+    TEST(recipe_parse_list("all", list, "t") == recipe_count(), "parse 'all'");
     int n = recipe_parse_list("mxfp4,bf16,mxfp4", list, "t");
     TEST(n == 2 && list[0] == recipe_by_name("mxfp4") && list[1] == recipe_by_name("bf16"),
          "parse list keeps order, drops duplicates");
@@ -260,6 +275,8 @@ static void test_rtn(void) {
 
     for (int ri = 0; ri < recipe_count(); ri++) {
         const struct recipe *r = recipe_at(ri);
+        /* RTN rows only: GPTQ / AWQ / transformed recipes are checked by test_gptq and test_awq. */
+        if (r->algo != RECIPE_ALGO_RTN || r->transform != RECIPE_TRANSFORM_NONE) continue;
         struct qwen3_model *m = qwen3_load(FXDIR);
         struct quant_stats st;
         struct quant_calib qc = {&cal, NULL, 0, 0};
