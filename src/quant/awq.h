@@ -24,8 +24,11 @@
  *      squared error of its partial dot product; W is clamped at the winners;
  *   5. every Linear of the layer is quantized by RTN (rtn_linear) at the grid's own scales.
  * The domain of steps 2 and 4 is the grid's scale block along K (the INT4 group size, 16 for NVFP4, 32 for
- * MXFP4). MoE layers are not supported yet (dies naming the layer): AutoAWQ scales all experts of a layer
- * jointly and would have to undo the norm scale on the router; that is left open. API: awq_apply. */
+ * MXFP4). MoE layers are not built yet (awq_apply dies naming the layer). The decision for when they are:
+ * AutoAWQ scales all experts' gate and up of a layer jointly (one s, inspected on the whole MoE block) and
+ * folds 1/s into post_attention_layernorm; the router reads that same normed input and stays unquantized, so
+ * its columns are multiplied by s (the undo is exact up to one FP32 rounding per weight), rather than keeping
+ * an unfolded in_scale on every expert. API: awq_apply, awq_search_linear, awq_scales. */
 #ifndef SRC_QUANT_AWQ_H
 #define SRC_QUANT_AWQ_H
 
