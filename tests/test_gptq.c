@@ -12,17 +12,20 @@
  *   - the Hadamard transform: the Hessian of a transformed Linear is the Hessian of x H, and quant_apply with the
  *     transform on BF16 weights leaves the logits unchanged up to BF16 rounding.
  * `test_gptq --ref-case IN OUT` (used by tools/gptq-ref/gptq_ref.py, not by make test) reads W and X from IN,
- * runs gptq_quantize on int4-g128-sym and writes the codes and the output error to OUT. */
+ * runs gptq_quantize on int4-g128-sym and writes the codes and the output error to OUT; `test_gptq --bench N K
+ * ROWS` times one random N x K matrix (the Qwen3-8B-shaped benchmark of the closing note). */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/check.h"
 #include "core/fileio.h"
 #include "core/rng.h"
+#include "core/timer.h"
 #include "formats/qformat.h"
 #include "model/qwen3.h"
 #include "model/qwen3_cpu.h"
@@ -341,9 +344,47 @@ static int ref_case(const char *in, const char *out) {
     return 0;
 }
 
+/* ---- a benchmark (not part of make test) ---- */
+
+/* `test_gptq --bench N K ROWS`: one N x K matrix of random weights (N(0, 0.02^2)) and ROWS random inputs
+ * (N(0, 1), every 16th channel x8): the time of the Hessian (ROWS rows, FP32 syrk), of gptq_quantize on
+ * int4-g128-sym, and the peak resident memory of the process. A Qwen3-8B layer is q/k/v/o/gate/up with K =
+ * 4096 and down with K = 12288 (N 4096 or 12288, 1024 for k and v). */
+static int bench(int64_t N, int64_t K, int64_t rows) {
+    struct rng r;
+    rng_init(&r, 3);
+    float *W = xmalloc((size_t)(N * K) * sizeof *W), *X = xmalloc((size_t)(rows * K) * sizeof *X);
+    for (int64_t i = 0; i < N * K; i++) W[i] = (float)(0.02 * rng_normal(&r));
+    for (int64_t i = 0; i < rows * K; i++) X[i] = (float)(rng_normal(&r) * ((i % K) % 16 == 3 ? 8.0 : 1.0));
+    double t0 = monotonic_seconds();
+    struct hessian h;
+    hessian_init(&h, K, 0, 0);
+    hessian_add(&h, X, rows);
+    double *H = xmalloc((size_t)(K * K) * sizeof *H);
+    hessian_finish(&h, H);
+    hessian_free(&h);
+    free(X);
+    double t1 = monotonic_seconds();
+    struct qparams p;
+    enum qformat f = (enum qformat)qformat_parse("int4-g128-sym", &p);
+    struct qtensor q;
+    struct gptq_opts o = gptq_defaults();
+    struct gptq_info info;
+    gptq_quantize(&q, f, &p, W, N, K, H, &o, &info);
+    double t2 = monotonic_seconds();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("bench %lld x %lld, %lld rows: hessian %.1f s, gptq %.1f s (damp %g), peak RSS %.2f GiB\n", (long long)N,
+           (long long)K, (long long)rows, t1 - t0, t2 - t1, info.damp_used, ru.ru_maxrss / 1048576.0);
+    qtensor_free(&q);
+    free(W), free(H);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     check_set_progname("test_gptq");
     if (argc == 4 && !strcmp(argv[1], "--ref-case")) return ref_case(argv[2], argv[3]);
+    if (argc == 5 && !strcmp(argv[1], "--bench")) return bench(atoll(argv[2]), atoll(argv[3]), atoll(argv[4]));
     if (!file_exists(TINY "/model.safetensors")) {
         printf("SKIP: %s not found\n", TINY);
         return 77;
