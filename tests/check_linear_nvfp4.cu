@@ -171,6 +171,55 @@ static void bench_time(struct bench_ctx *b, int kind, int64_t M, int64_t N, int6
     out[2] = t[BENCH_REPS * 9 / 10];
 }
 
+/* Steady state, as layers follow each other in a decode step: n_copies distinct weight buffers (together at
+ * least 512 MiB, 8 times the L2, so no launch finds its weights cached), reps launches cycling through them
+ * back to back between one pair of events; the time per launch is the total over reps. kind 1: linear_nvfp4,
+ * 2: cuBLAS BF16. Returns ms per launch. */
+static double bench_stream(struct bench_ctx *b, int kind, int64_t M, int64_t N, int64_t K, void *x, void *y) {
+    size_t cb, sb;
+    linear_nvfp4_packed_bytes(N, K, &cb, &sb);
+    const size_t one = kind == 1 ? cb + sb : (size_t)(N * K) * 2;
+    int n_copies = (int)(((size_t)512 << 20) / one) + 1;
+    if (n_copies < 2) n_copies = 2;
+    if (n_copies > 64) n_copies = 64;
+    uint8_t *buf;
+    CUDA_CHECK(cudaMalloc(&buf, one * (size_t)n_copies));
+    if (kind == 1) {
+        for (int c = 0; c < n_copies; c++) {
+            fill_bytes_kernel<<<1024, 256>>>(buf + c * one, (int64_t)cb, 31 + c, 0);
+            fill_bytes_kernel<<<1024, 256>>>(buf + c * one + cb, (int64_t)sb, 37 + c, 1);
+        }
+    } else {
+        fill_bf16_kernel<<<1024, 256>>>((__nv_bfloat16 *)buf, (int64_t)(one / 2) * n_copies, 41);
+    }
+    CUDA_CHECK_LAUNCH();
+    const int reps = n_copies * (n_copies < 20 ? (20 + n_copies - 1) / n_copies : 1);
+    float t3[3];
+    for (int trial = 0; trial < 3; trial++) {   /* the median of 3 trials of reps launches each */
+        CUDA_CHECK(cudaMemsetAsync(b->flush, trial, (size_t)256 << 20));
+        CUDA_CHECK(cudaEventRecord(b->e0));
+        for (int r = 0; r < reps; r++) {
+            uint8_t *w = buf + (size_t)(r % n_copies) * one;
+            if (kind == 1) linear_nvfp4_cuda(w, w + cb, 1.0f, (uint16_t *)x, (float *)y, M, N, K, NULL);
+            else {
+                const float f1 = 1.0f, f0 = 0.0f;
+                if (cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)M, (int)K, &f1, w, CUDA_R_16BF, (int)K,
+                                 x, CUDA_R_16BF, (int)K, &f0, y, CUDA_R_32F, (int)N, CUBLAS_COMPUTE_32F,
+                                 CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS)
+                    die("cublasGemmEx failed");
+            }
+        }
+        CUDA_CHECK(cudaEventRecord(b->e1));
+        CUDA_CHECK(cudaEventSynchronize(b->e1));
+        float ms;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, b->e0, b->e1));
+        t3[trial] = ms / (float)reps;
+    }
+    qsort(t3, 3, sizeof(float), cmp_float);
+    CUDA_CHECK(cudaFree(buf));
+    return t3[1];
+}
+
 static void bench(const cudaDeviceProp *prop) {
     struct bench_ctx b;
     CUDA_CHECK(cudaEventCreate(&b.e0));
@@ -246,6 +295,22 @@ static void bench(const cudaDeviceProp *prop) {
                 CHECK(jn < cap, "bench line buffer");
             }
         }
+        // Steady state (back-to-back launches over distinct buffers), M = 1 and 8, both kernels.
+        for (int64_t M = 1; M <= 8; M += 7)
+            for (int kind = 1; kind <= 2; kind++) {
+                const double ms = bench_stream(&b, kind, M, N, K, dxb, dy);
+                const double bytes = (kind == 1 ? N * K * (0.5 + 1.0 / 16) : 2.0 * N * K) + 2.0 * M * K + 4.0 * M * N;
+                const double gbps = bytes / (ms * 1e-3) / 1e9;
+                const char *name = kind == 1 ? "linear_nvfp4" : "cublas_bf16_gemv";
+                printf("bench %s stream M=%lld N=%lld K=%lld: %.4f ms per launch, %.0f GB/s, %.2f of copy\n", name,
+                       (long long)M, (long long)N, (long long)K, ms, gbps, gbps / copy_gbps);
+                jn += (size_t)snprintf(jl + jn, cap - jn, "{\"kernel\": \"%s\", \"mode\": \"stream\", \"M\": %lld, \"N\": "
+                                       "%lld, \"K\": %lld, \"ms_per_launch\": %.5f, \"gbps\": %.1f, \"roofline_frac\": "
+                                       "%.4f, \"copy_gbps\": %.1f, \"gpu\": \"%s\", \"driver\": %d, \"cuda_runtime\": %d, "
+                                       "\"git\": \"%s\"}\n", name, (long long)M, (long long)N, (long long)K, ms, gbps,
+                                       gbps / copy_gbps, copy_gbps, prop->name, drv, rt, rev);
+                CHECK(jn < cap, "bench line buffer");
+            }
         // Launch-shape sweep at M = 1 (STYLE.md section 8); the default (8 warps, unroll 8) was timed above.
         const int cfg[3][2] = {{4, 8}, {8, 4}, {16, 4}};
         for (int ci = 0; ci < 3; ci++) {
