@@ -9,10 +9,12 @@
  * included; the 2^14 and 1 / g are applied once to the FP32 result. Products of two FP16 values are exact in the
  * MMA; only its FP32 accumulation rounds (bound derived in tests/check_linear_nvfp4.cu).
  * Device layout (linear_nvfp4_pack_host): the qtensor's 9-byte blocks are rearranged, same bits, into tiles of
- * 16 rows x 16 k (one NVFP4 block per row): per tile 32 code words, word l holding exactly the 8 codes lane l of
- * a warp feeds the MMA's A fragment, and 8 scale pairs (rows g, g + 8). N is padded to a multiple of 16 (zero
- * codes and scales, never stored back). Bytes: 0.5 + 1/16 per weight, as the qtensor.
- * Work: one CTA per 16-row tile, its 8 warps splitting K (tile kt to warp kt mod 8), partial sums reduced in
+ * 16 rows x 64 k; within a tile, lane l of a warp finds in one 16-byte word group exactly the codes of its A
+ * fragments for the tile's four MMAs (the MMA's k-slots are mapped to columns so that a lane's weights lie in one
+ * NVFP4 block per row and its x values are contiguous), and in 2 bytes the block scales of its two rows. N is
+ * padded to a multiple of 16 and K to 64 (zero codes and scales, never stored back). Bytes: 0.5 + 1/16 per
+ * weight, as the qtensor (plus the padding).
+ * Work: one CTA per 16-row tile, its 8 warps splitting K (group q to warp q mod 8), partial sums reduced in
  * shared memory in a fixed order: deterministic. K % 16 == 0 (else die); M <= 8. */
 #ifndef KERNELS_LINEAR_NVFP4_H
 #define KERNELS_LINEAR_NVFP4_H
@@ -34,13 +36,14 @@ void linear_nvfp4_packed_bytes(int64_t N, int64_t K, size_t *codes_bytes, size_t
 /* Host: rearranges q (QFORMAT_NVFP4, N x K) into the tiled code and scale planes (sizes above). */
 void linear_nvfp4_pack_host(const struct qtensor *q, uint8_t *codes, uint8_t *scales);
 
-/* y: M x N device floats; x: M x K device FP16 values (uint16_t bits, 4-byte aligned); codes / scales: the
+/* y: M x N device floats; x: M x K device FP16 values (uint16_t bits, 16-byte aligned); codes (16-byte
+ * aligned) / scales: the
  * device planes; global: q->global_scale. Dies when K % 16 != 0 or M is outside 1 .. 8. */
 void linear_nvfp4_cuda(const uint8_t *codes, const uint8_t *scales, float global, const uint16_t *x, float *y,
                        int64_t M, int64_t N, int64_t K, void *stream);
 
-/* The same with the launch shape chosen (warps per tile: 4, 8 or 16; unroll: 4 or 8; the variants built are
- * (8, 8) -- the default --, (4, 8), (8, 4), (16, 4)): the benchmark's sweep. */
+/* The same with the launch shape chosen (warps per tile, groups per step; the variants built are (8, 4) -- the
+ * default --, (4, 8), (8, 2), (16, 2)): the benchmark's sweep. */
 void linear_nvfp4_cuda_cfg(const uint8_t *codes, const uint8_t *scales, float global, const uint16_t *x, float *y,
                            int64_t M, int64_t N, int64_t K, int warps, int unroll, void *stream);
 
