@@ -180,6 +180,14 @@ static void check_model(const char *dir, const char *label, int64_t T, uint64_t 
     free(ids); free(lc); free(lg); free(hc); free(hg);
 }
 
+/* qwen3_for_each_linear visitor of the control: every weight of the FP32 view one ulp up or down. */
+static void perturb_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                           struct linear *l) {
+    (void)name; (void)layer; (void)expert; (void)kind;
+    struct rng *r = (struct rng *)ctx;
+    for (int64_t i = 0; i < l->N * l->K; i++) l->w[i] = nextafterf(l->w[i], rng_u64(r) & 1 ? INFINITY : -INFINITY);
+}
+
 /* qwen3-tiny: perplexity per recipe on both engines over the windows of ids. */
 static void check_ppl(const char *dir, const int32_t *ids, int64_t n_ids, int64_t ctx, const char *recipe) {
     struct qwen3_model *m = qwen3_load(dir);
@@ -205,9 +213,10 @@ static void check_ppl(const char *dir, const int32_t *ids, int64_t n_ids, int64_
     perplexity_summarize(nc, nw, ctx - 1, &pc);
     perplexity_summarize(ng, nw, ctx - 1, &pg);
     // The control for recipes that quantize activations: the CPU engine against itself with every embedding
-    // value moved by one ulp (random direction, fixed seed), a perturbation of the size of FP32 summation-order
-    // differences. A quantizer turns such last-bit differences into whole code steps, which then grow through
-    // the layers, so the CPU's own sensitivity is the yardstick for the GPU's difference from it.
+    // value and every weight of the FP32 view of every quantized Linear moved by one ulp (random direction,
+    // fixed seed): a last-bit perturbation in every GEMM, as the GPU's different summation order is. A quantizer
+    // turns such last-bit differences into whole code steps, which then grow through the layers, so the CPU's
+    // own sensitivity is the yardstick for the GPU's difference from it.
     struct cmp ctl = {0, 0, 0};
     if (!weight_only) {
         struct qwen3_model *mp = qwen3_load(dir);
@@ -215,6 +224,7 @@ static void check_ppl(const char *dir, const int32_t *ids, int64_t n_ids, int64_
         rng_init(&r, 77);
         for (int64_t i = 0; i < V * D; i++) mp->embed[i] = nextafterf(mp->embed[i], rng_u64(&r) & 1 ? INFINITY : -INFINITY);
         quant_apply(mp, rc, NULL, NULL);
+        qwen3_for_each_linear(mp, perturb_linear, &r);
         struct engine *ep = engine_create(mp, "cpu");
         for (int64_t w = 0; w < nw; w++) {
             engine_forward(ep, ids + w * ctx, ctx, lg, NULL);
@@ -242,7 +252,7 @@ static void check_ppl(const char *dir, const int32_t *ids, int64_t n_ids, int64_
         const double rel_ctl = fabs(pp.ppl - pc.ppl) / pc.ppl;
         const double dis = 1.0 - (double)c.same_top1 / c.n, dis_ctl = 1.0 - (double)ctl.same_top1 / ctl.n;
         TEST(rel <= 10.0 * rel_ctl + 1e-5 && dis <= 10.0 * dis_ctl + 1e-3,
-             "qwen3-tiny %s (activations quantized): ppl cpu %.6f cuda %.6f (rel %.2g; control cpu+1ulp %.6f, rel "
+             "qwen3-tiny %s (activations quantized): ppl cpu %.6f cuda %.6f (rel %.2g; control cpu+1ulp weights %.6f, rel "
              "%.2g), argmax differs at %.2f%% of positions (control %.2f%%); issue gates: 4 digits %s, 99.9%% %s",
              recipe, pc.ppl, pg.ppl, rel, pp.ppl, rel_ctl, 100 * dis, 100 * dis_ctl, same_ppl ? "met" : "not met",
              top1 ? "met" : "not met");
