@@ -1,0 +1,237 @@
+/* test_ckpt_roundtrip -- write, read, compare: a random BF16 Qwen3 (written by this test, no downloads) is
+ * quantized Linear by Linear with qtensor_quantize (int4-g128-sym / -asym, fp8-block128, fp8-tensor with a static
+ * activation amax, fp8-channel with dynamic per-token activations, int8-channel, nvfp4 weight-only and with a
+ * static activation global, mxfp4), written by ckpt_write as compressed-tensors, awq and gptq, loaded back by
+ * qwen3_load, and checked: every Linear's FP32 view identical bit for bit, the activation spec identical, the
+ * packed tensor re-attached, loaded_quant set, and identical logits on 16 tokens. Refusals (dynamic NVFP4
+ * activations in compressed-tensors, fp8 in awq) exit 1 with one line. The real-shape check does the same at
+ * the Linear shapes of Qwen3-0.6B (D 1024, F 3072, 16 heads, 8 KV heads, head dim 128; 2 layers; vocabulary cut
+ * to 2048 so the test stays fast, embeddings are not quantized) for each layout. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/check.h"
+#include "core/fileio.h"
+#include "core/rng.h"
+#include "formats/bf16.h"
+#include "formats/qformat.h"
+#include "model/qwen3.h"
+#include "model/qwen3_cpu.h"
+#include "model/safetensors.h"
+#include "quant/ckpt_write.h"
+#include "test.h"
+
+static char TMP[64];
+
+struct shape {
+    int L, D, F, H, Hkv, Dh, V;
+};
+
+/* A random BF16 checkpoint of shape s in dir (the test_quant fixture, parameterised). */
+static void write_model(const char *dir, const struct shape *s, uint64_t seed) {
+    mkdir_p(dir);
+    struct rng r;
+    rng_init(&r, seed);
+    struct safetensors_desc d[128];
+    char names[128][96];
+    int n = 0;
+#define ADD(nm, a, b, sd)                                                                          \
+    do {                                                                                           \
+        int64_t cnt = (int64_t)(a) * ((b) ? (b) : 1);                                              \
+        uint16_t *p = xmalloc((size_t)cnt * 2);                                                    \
+        for (int64_t e_ = 0; e_ < cnt; e_++) p[e_] = bf16_from_float((sd) == 0 ? 1.0f : (float)((sd) * rng_normal(&r))); \
+        snprintf(names[n], 96, "%s", nm);                                                          \
+        d[n] = (struct safetensors_desc){names[n], SAFETENSORS_DTYPE_BF16, (b) ? 2 : 1, {a, b}, p}; \
+        n++;                                                                                       \
+    } while (0)
+    char nm[96];
+    ADD("model.embed_tokens.weight", s->V, s->D, 0.1);
+    ADD("model.norm.weight", s->D, 0, 0);
+    for (int l = 0; l < s->L; l++) {
+        const char *norms[4] = {"input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm"};
+        const int64_t nd[4] = {s->D, s->D, s->Dh, s->Dh};
+        for (int i = 0; i < 4; i++) {
+            snprintf(nm, sizeof nm, "model.layers.%d.%s.weight", l, norms[i]);
+            ADD(nm, nd[i], 0, 0);
+        }
+        const char *proj[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+        const int64_t pn[7] = {s->H * s->Dh, s->Hkv * s->Dh, s->Hkv * s->Dh, s->D, s->F, s->F, s->D};
+        const int64_t pk[7] = {s->D, s->D, s->D, s->H * s->Dh, s->D, s->D, s->F};
+        for (int i = 0; i < 7; i++) {
+            snprintf(nm, sizeof nm, "model.layers.%d.%s.weight", l, proj[i]);
+            ADD(nm, pn[i], pk[i], 1.0 / sqrt((double)pk[i]));
+        }
+    }
+#undef ADD
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    safetensors_write(path, n, d);
+    for (int i = 0; i < n; i++) free((void *)d[i].data);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = xfopen(path, "w");
+    fprintf(f,
+            "{\"architectures\": [\"Qwen3ForCausalLM\"], \"attention_bias\": false, \"head_dim\": %d,\n"
+            " \"hidden_act\": \"silu\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
+            " \"max_position_embeddings\": 512, \"model_type\": \"qwen3\", \"num_attention_heads\": %d,\n"
+            " \"num_hidden_layers\": %d, \"num_key_value_heads\": %d, \"rms_norm_eps\": 1e-06,\n"
+            " \"rope_theta\": 1000000, \"tie_word_embeddings\": true, \"torch_dtype\": \"bfloat16\",\n"
+            " \"vocab_size\": %d, \"bos_token_id\": 0, \"eos_token_id\": 1}\n",
+            s->Dh, s->D, s->F, s->H, s->L, s->Hkv, s->V);
+    xfclose(f, path);
+}
+
+struct qspec {
+    enum qformat f;
+    int group;                 /* int4 group size */
+    enum linear_act_mode act_mode;
+    enum qformat act;
+    float act_amax;            /* static */
+};
+
+static void quantize_cb(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                        struct linear *l) {
+    (void)name, (void)layer, (void)expert, (void)kind;
+    const struct qspec *q = ctx;
+    struct qparams p = {0};
+    p.group_size = q->group;
+    struct qtensor *t = xcalloc(1, sizeof *t);
+    qtensor_quantize(t, q->f, l->w, l->N, l->K, &p);
+    linear_set_packed(l, t, "test");
+    if (q->act_mode != LINEAR_ACT_NONE) {
+        struct qparams ap = {0};
+        ap.amax = q->act_amax;
+        l->act.mode = q->act_mode;
+        l->act.format = q->act;
+        l->act.params = qformat_resolve(q->act, &ap);
+    }
+}
+
+struct cmp {
+    struct qwen3_model *other;
+    int64_t n, same_w, same_act, packed;
+};
+
+static void compare_cb(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                       struct linear *l) {
+    (void)name, (void)expert;
+    struct cmp *c = ctx;
+    struct qwen3_layer *L = &c->other->layers[layer];
+    struct linear *o[7] = {&L->q, &L->k, &L->v, &L->o, &L->gate, &L->up, &L->down};
+    struct linear *b = o[kind];
+    c->n++;
+    c->same_w += b->N == l->N && b->K == l->K && !memcmp(b->w, l->w, (size_t)(l->N * l->K) * sizeof(float));
+    c->same_act += b->act.mode == l->act.mode &&
+                   (l->act.mode == LINEAR_ACT_NONE ||
+                    (b->act.format == l->act.format && b->act.params.amax == l->act.params.amax));
+    c->packed += b->packed && l->packed && b->packed->format == l->packed->format;
+}
+
+/* Quantize src with q, write in fmt, reload, compare. */
+static void round_trip(const char *src, const struct qspec *q, enum ckpt_write_format fmt, const char *label,
+                       int T) {
+    struct qwen3_model *m = qwen3_load(src);
+    qwen3_for_each_linear(m, quantize_cb, (void *)q);
+    char out[256];
+    snprintf(out, sizeof out, "%s/out_%s_%s", TMP, ckpt_write_format_name(fmt), label);
+    ckpt_write(m, NULL, fmt, out);
+    struct qwen3_model *b = qwen3_load(out);
+    struct cmp c = {.other = b};
+    qwen3_for_each_linear(m, compare_cb, &c);
+    int32_t ids[16];
+    for (int i = 0; i < T; i++) ids[i] = (int32_t)((7 * i + 3) % m->cfg.V);
+    float *la = xmalloc((size_t)(T * m->cfg.V) * sizeof *la), *lb = xmalloc((size_t)(T * m->cfg.V) * sizeof *lb);
+    qwen3_cpu_forward(m, ids, T, 0, NULL, la, NULL);
+    qwen3_cpu_forward(b, ids, T, 0, NULL, lb, NULL);
+    int same_logits = !memcmp(la, lb, (size_t)(T * m->cfg.V) * sizeof *la);
+    int finite = 1;
+    for (int64_t i = 0; i < T * m->cfg.V; i++) finite &= isfinite(lb[i]);
+    TEST(c.same_w == c.n && c.same_act == c.n && c.packed == c.n && same_logits && finite && b->loaded_quant,
+         "%s %s: %lld/%lld Linears identical, %lld acts, %lld packed, logits %s (%s)", ckpt_write_format_name(fmt),
+         label, (long long)c.same_w, (long long)c.n, (long long)c.same_act, (long long)c.packed,
+         same_logits ? "identical" : "DIFFER", b->loaded_quant ? b->loaded_quant : "no loaded_quant");
+    free(la), free(lb);
+    qwen3_free(m);
+    qwen3_free(b);
+}
+
+/* A write that must be refused: exit status 1. */
+static int refused(const char *src, const struct qspec *q, enum ckpt_write_format fmt) {
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        struct qwen3_model *m = qwen3_load(src);
+        qwen3_for_each_linear(m, quantize_cb, (void *)q);
+        char out[256];
+        snprintf(out, sizeof out, "%s/refused", TMP);
+        ckpt_write(m, NULL, fmt, out);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 1;
+}
+
+int main(int argc, char **argv) {
+    (void)argv;
+    snprintf(TMP, sizeof TMP, "/tmp/test_ckpt_roundtrip.%d", (int)getpid());
+    mkdir_p(TMP);
+    char small[128], real[128];
+    snprintf(small, sizeof small, "%s/small", TMP);
+    const struct shape ss = {2, 256, 384, 2, 1, 128, 320};
+    write_model(small, &ss, 20240601);
+
+    const struct qspec sym = {QFORMAT_INT4_SYM, 128, LINEAR_ACT_NONE, 0, 0};
+    const struct qspec asym = {QFORMAT_INT4_ASYM, 128, LINEAR_ACT_NONE, 0, 0};
+    const struct qspec asym32 = {QFORMAT_INT4_ASYM, 32, LINEAR_ACT_NONE, 0, 0};
+    const struct qspec fp8b = {QFORMAT_FP8_BLOCK128, 0, LINEAR_ACT_DYNAMIC, QFORMAT_FP8_GROUP128, 0};
+    const struct qspec fp8t = {QFORMAT_FP8_TENSOR, 0, LINEAR_ACT_STATIC, QFORMAT_FP8_TENSOR, 3.5f};
+    const struct qspec fp8c = {QFORMAT_FP8_CHANNEL, 0, LINEAR_ACT_DYNAMIC, QFORMAT_FP8_CHANNEL, 0};
+    const struct qspec int8 = {QFORMAT_INT8_CHANNEL, 0, LINEAR_ACT_DYNAMIC, QFORMAT_INT8_CHANNEL, 0};
+    const struct qspec nvfp4 = {QFORMAT_NVFP4, 0, LINEAR_ACT_NONE, 0, 0};
+    const struct qspec nvfp4s = {QFORMAT_NVFP4, 0, LINEAR_ACT_STATIC, QFORMAT_NVFP4, 3.0f};
+    const struct qspec mxfp4 = {QFORMAT_MXFP4, 0, LINEAR_ACT_NONE, 0, 0};
+    const struct qspec nvfp4d = {QFORMAT_NVFP4, 0, LINEAR_ACT_DYNAMIC, QFORMAT_NVFP4, 0};
+
+    /* The refusals fork before this process starts any OpenMP team (a forked child cannot use the parent's). */
+    TEST(refused(small, &nvfp4d, CKPT_WRITE_CT), "dynamic NVFP4 activations refused by compressed-tensors (exit 1)");
+    TEST(refused(small, &fp8b, CKPT_WRITE_AWQ), "fp8 weights refused by awq (exit 1)");
+    round_trip(small, &sym, CKPT_WRITE_CT, "int4-g128-sym", 16);
+    round_trip(small, &asym, CKPT_WRITE_CT, "int4-g128-asym", 16);
+    round_trip(small, &asym32, CKPT_WRITE_CT, "int4-g32-asym", 16);
+    round_trip(small, &fp8b, CKPT_WRITE_CT, "fp8-block128", 16);
+    round_trip(small, &fp8t, CKPT_WRITE_CT, "fp8-tensor-static", 16);
+    round_trip(small, &fp8c, CKPT_WRITE_CT, "fp8-channel-token", 16);
+    round_trip(small, &int8, CKPT_WRITE_CT, "int8-channel", 16);
+    round_trip(small, &nvfp4, CKPT_WRITE_CT, "nvfp4-w4a16", 16);
+    round_trip(small, &nvfp4s, CKPT_WRITE_CT, "nvfp4-static", 16);
+    round_trip(small, &mxfp4, CKPT_WRITE_CT, "mxfp4-w4a16", 16);
+    round_trip(small, &sym, CKPT_WRITE_AWQ, "int4-g128-sym", 16);
+    round_trip(small, &asym, CKPT_WRITE_AWQ, "int4-g128-asym", 16);
+    round_trip(small, &sym, CKPT_WRITE_GPTQ, "int4-g128-sym", 16);
+    round_trip(small, &asym, CKPT_WRITE_GPTQ, "int4-g128-asym", 16);
+
+    /* Real shape (skipped with any argument, for quick runs). */
+    if (argc < 2) {
+        snprintf(real, sizeof real, "%s/real", TMP);
+        const struct shape rs = {2, 1024, 3072, 16, 8, 128, 2048};
+        write_model(real, &rs, 7);
+        round_trip(real, &sym, CKPT_WRITE_CT, "real-int4-g128-sym", 4);
+        round_trip(real, &fp8b, CKPT_WRITE_CT, "real-fp8-block128", 4);
+        round_trip(real, &nvfp4, CKPT_WRITE_CT, "real-nvfp4-w4a16", 4);
+        round_trip(real, &mxfp4, CKPT_WRITE_CT, "real-mxfp4-w4a16", 4);
+        round_trip(real, &asym, CKPT_WRITE_AWQ, "real-int4-g128-asym", 4);
+        round_trip(real, &asym, CKPT_WRITE_GPTQ, "real-int4-g128-asym", 4);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", TMP);
+    if (system(cmd) != 0) warn("could not remove %s", TMP);
+    return TEST_REPORT();
+}
