@@ -18,6 +18,9 @@
 #include "core/fileio.h"
 #include "formats/bf16.h"
 #include "formats/e2m1.h"
+#include "formats/fp8_tensor.h"
+#include "formats/nvfp4.h"
+#include "core/rng.h"
 #include "model/ckpt_awq.h"
 #include "model/ckpt_ct.h"
 #include "model/ckpt_gptq.h"
@@ -336,6 +339,29 @@ static void test_detect(void) {
          "NVFP4 input_global_scale 896 -> amax 3");
 }
 
+/* A static activation range survives write (scale from amax, as ckpt_write stores it) and read (ckpt_ct_act):
+ * the scale the read-back amax implies is the stored one, over 20000 log-uniform amax values in [2^-10, 2^10]. */
+static void test_act_scale_round_trip(void) {
+    struct rng r;
+    rng_init(&r, 13);
+    int64_t bad_fp8 = 0, bad_nv = 0;
+    for (int i = 0; i < 20000; i++) {
+        float amax = ldexpf(1.0f + (float)rng_uniform(&r), (int)rng_below(&r, 21) - 10);
+        struct linear_act a;
+        struct ckpt_qargs in = {.num_bits = 8, .is_float = 1, .strategy = CKPT_STRATEGY_TENSOR, .symmetric = 1};
+        float s = fp8_tensor_scale(amax, FP8_TENSOR_E4M3);
+        ckpt_ct_act(&in, s, &a, "t");
+        bad_fp8 += fp8_tensor_scale(a.params.amax, FP8_TENSOR_E4M3) != s;
+        in = (struct ckpt_qargs){.num_bits = 4, .is_float = 1, .strategy = CKPT_STRATEGY_TENSOR_GROUP, .group_size = 16,
+                                 .dynamic = 2};
+        float g = nvfp4_global_scale(amax);
+        ckpt_ct_act(&in, g, &a, "t");
+        bad_nv += nvfp4_global_scale(a.params.amax) != g;
+    }
+    TEST(bad_fp8 == 0 && bad_nv == 0, "static activation scales round trip (fp8 %lld, nvfp4 %lld of 20000 differ)",
+         (long long)bad_fp8, (long long)bad_nv);
+}
+
 /* ---- Hugging Face cache ---- */
 
 static void write_file(const char *path, const char *text) {
@@ -392,6 +418,7 @@ int main(void) {
     test_nvfp4_globals();
     test_mxfp4_reader();
     test_detect();
+    test_act_scale_round_trip();
     test_hf_cache();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", TMP);
