@@ -268,9 +268,12 @@ static cJSON *ct_args(int bits, const char *type, const char *strategy, int grou
         cJSON_AddItemToArray(b, cJSON_CreateNumber(block));
         cJSON_AddItemToArray(b, cJSON_CreateNumber(block));
     } else cJSON_AddNullToObject(a, "block_structure");
+    /* quant_args.py validate_model_after: dynamic args carry no observer (it resets them to None). */
+    int dyn = cJSON_IsTrue(dynamic);
     cJSON_AddItemToObject(a, "dynamic", dynamic);
     cJSON_AddNullToObject(a, "actorder");
-    cJSON_AddStringToObject(a, "observer", "minmax");
+    if (dyn) cJSON_AddNullToObject(a, "observer");
+    else cJSON_AddStringToObject(a, "observer", "minmax");
     cJSON_AddItemToObject(a, "observer_kwargs", cJSON_CreateObject());
     return a;
 }
@@ -290,7 +293,9 @@ static cJSON *ct_config(const struct walk *w, const char **fmt_out) {
     case QFORMAT_NVFP4: fmt = "nvfp4-pack-quantized", wa = ct_args(4, "float", "tensor_group", 16, 0, 1, cJSON_CreateFalse()); break;
     case QFORMAT_MXFP4:
     case QFORMAT_MXFP4_CEIL: fmt = "mxfp4-pack-quantized", wa = ct_args(4, "float", "group", 32, 0, 1, cJSON_CreateFalse()); break;
-    default: CHECK(0, "scheme %d passed ct_linear", (int)s->f);
+    default:
+        die("compressed-tensors: '%s': weight scheme %s has no compressed-tensors format (use --format ql)", s->first,
+            qformat_name(s->f));
     }
     const struct linear_act *a = &s->act;
     if (a->mode == LINEAR_ACT_DYNAMIC && a->format == QFORMAT_FP8_GROUP128)
