@@ -28,6 +28,8 @@ FORCE ?= 0
 $(if $(filter $(FORCE),0 1),,$(error FORCE must be 0 or 1, got '$(FORCE)'))
 BACKEND ?= cpu
 $(if $(filter $(BACKEND),cpu cuda),,$(error BACKEND must be cpu or cuda, got '$(BACKEND)'))
+# The CUDA engine is build/lib/libql_cuda_engine.so, built only where nvcc exists (src/engine/engine.h).
+$(if $(filter cuda,$(BACKEND)),$(if $(NVCC),,$(error BACKEND=cuda: no CUDA engine in this build (nvcc not found); use BACKEND=cpu)))
 MODEL ?= models/qwen3-tiny
 
 # command-line variables are exported to recipes: without this, LANG=zh reaches gnuplot, sort, ...
@@ -103,6 +105,46 @@ build/lib/libql_cuda.a: $(CU_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# The kernels whose CPU twins they match bit for bit (STYLE.md section 6): no FMA contraction either.
+build/obj/kernels/act_quant.o build/obj/kernels/rmsnorm.o build/obj/kernels/rope.o build/obj/kernels/swiglu.o \
+build/obj/kernels/moe.o: NVCCFLAGS += -fmad=false
+
+# ---- CUDA engine: build/lib/libql_cuda_engine.so, dlopen'd by src/engine/engine.c (engine_create "cuda") ----
+# A shared library, so its code is position-independent: the kernels and the few libql rooms it calls (core for
+# die / CHECK, formats for the activation codecs' scales) are compiled a second time with -fPIC under
+# build/obj/pic/. No C program links it, so their bytes and the CPU results' cache keys never depend on nvcc;
+# CUDA results carry the library's sha256 (engine_code_sha256). cuBLAS is linked dynamically (libcublas.so.13
+# of the CUDA toolkit on the machine that runs it); the CUDA runtime statically (nvcc's default).
+ifneq ($(NVCC),)
+PIC_LIB_SRC := $(sort $(wildcard src/core/*.c src/formats/*.c))
+PIC_LIB_OBJ := $(PIC_LIB_SRC:%.c=build/obj/pic/%.o)
+PIC_CU_OBJ  := $(CU_SRC:%.cu=build/obj/pic/%.o)
+
+build/obj/pic/src/%.o: src/%.c build/.flags | build/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+build/obj/pic/kernels/%.o: kernels/%.cu build/.flags | build/.deps-ok
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -Xcompiler -fPIC -MMD -MP -c $< -o $@
+
+build/obj/pic/kernels/quantize_%.o: NVCCFLAGS += -fmad=false
+build/obj/pic/kernels/act_quant.o build/obj/pic/kernels/rmsnorm.o build/obj/pic/kernels/rope.o \
+build/obj/pic/kernels/swiglu.o build/obj/pic/kernels/moe.o: NVCCFLAGS += -fmad=false
+
+build/lib/libql_pic.a: $(PIC_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/lib/libql_cuda_engine.so: src/engine/qwen3_cuda.cu $(PIC_CU_OBJ) build/lib/libql_pic.a build/.flags
+	@mkdir -p $(@D) build/obj/pic/src/engine
+	$(NVCC) $(NVCCFLAGS) -shared -Xcompiler -fPIC -Xlinker --no-undefined -MMD -MP \
+	  -MF build/obj/pic/src/engine/qwen3_cuda.d $< $(PIC_CU_OBJ) build/lib/libql_pic.a -lcublas -lgomp -o $@
+
+all: build/lib/libql_cuda_engine.so
+build/bin/check_qwen3_cuda: build/lib/libql_cuda_engine.so
+endif
+
 # No C program links CUDA: no C code calls a kernel yet, so ql, the tests and the drivers are the same binaries
 # with or without nvcc, and a results cache made on a CPU-only machine stays valid on a CUDA one (the driver's
 # hash is part of the cache key). The check programs link through nvcc, which knows its own library folder
@@ -169,8 +211,9 @@ FIG_GP       := $(sort $(wildcard figures/e[0-9][0-9]-*.gp))
 FIG_NAMES    := $(patsubst figures/%.gp,%,$(FIG_GP))
 FIG_TSV      := $(FIG_NAMES:%=build/out/data/%.tsv)
 FIG_OUT      := $(foreach l,$(REPORT_LANGS),$(FIG_NAMES:%=build/out/%.$(l).svg) $(FIG_NAMES:%=build/out/%.$(l).png))
-# the experiments the figures and reports read; `make figures` runs each (its driver decides cache hits)
-FIG_EXPS     := e01-formats e02-perplexity e03-kld e08-targets
+# every experiment folder; `make figures` runs each (its driver decides cache hits; a driver that cannot run on
+# this machine, e.g. a GPU experiment without a GPU, exits 77 and is skipped with its one-line reason)
+FIG_EXPS     := $(patsubst experiments/%,%,$(EXP_DIRS))
 RESULTS_JSON := $(sort $(wildcard results/*/*/*.json))
 NB_NAMES     := $(patsubst notebooks-md/en/%.md,%,$(sort $(wildcard notebooks-md/en/*.md)))
 # the model folder's name (MODEL=~/models/Qwen3-8B/ -> Qwen3-8B) picks results/<model>/ for references without one
@@ -178,7 +221,8 @@ REPORT_MODEL  = $(notdir $(patsubst %/,%,$(MODEL)))
 REPORT_FLAGS  = --results results --model $(REPORT_MODEL) --figures build/out
 
 figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) ## run the experiments whose results are missing, then draw every figure (en and zh)
-	$(foreach e,$(FIG_EXPS),build/bin/$(e) $(RUN_FLAGS) &&) true
+	@for e in $(FIG_EXPS); do echo "build/bin/$$e $(RUN_FLAGS)" >&2; build/bin/$$e $(RUN_FLAGS); rc=$$?; \
+	  if [ $$rc = 77 ]; then echo "skip $$e (exit 77)" >&2; elif [ $$rc != 0 ]; then exit $$rc; fi; done
 	$(MAKE) --no-print-directory figures-draw
 
 # A second make, so that the results the drivers just wrote are in RESULTS_JSON.
@@ -223,7 +267,7 @@ check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ##
 	bash tools/check-report.sh build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) build/report/zh/paper.html
 
 # ---- data ----
-# The public evaluation files, pinned by sha256: the same hashes as the table in src/eval/dataset.c (the one the
+# The public evaluation files, pinned by sha256: the same hashes as the table in src/data/dataset.c (the one the
 # programs check; tests/test_eval.c checks that this table agrees). Programs look for a file under --data-dir,
 # $QL_DATA_DIR, ./data, then ../shared/data; DATA_DIR=... on the make command line is exported as QL_DATA_DIR.
 # `make data` keeps a file that some directory of that search already holds with the right hash, else

@@ -5,7 +5,6 @@
 # than the bars suggest (e03-kld measures them pairwise).
 # Data: build/out/data/e02-ppl.tsv, written by `ql figdata` from the lines below and the results files.
 #% data e02-perplexity
-#% rows bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16
 #% col recipe [name, str] recipe (the results file name)
 #% col ppl [1, f64] WikiText-2 test perplexity (or text sampled from BF16 when no data exists)
 #% col ppl_stderr [1, f64] standard error of ppl (delta method)
@@ -24,7 +23,7 @@ if (!exists("lab_c4")) lab_c4 = 'C4'
 if (!exists("lab_bf16_line")) lab_bf16_line = (lang eq 'zh') ? 'BF16 基线' : 'BF16 baseline'
 if (!exists("lab_ppl_se")) lab_ppl_se = (lang eq 'zh') ? '困惑度 ± 标准误' : 'perplexity ± standard error'
 
-# The BF16 row is the first (the rows line above): its values draw the reference lines.
+# The BF16 row is the first (rows follow the recipe table, bf16 first): its values draw the reference lines.
 stats datafile every ::0::0 using 2 nooutput
 bf16_wt = STATS_max
 # Without the C4 file (no data at all: sampled text) column 4 is all NaN: draw the first panel only.

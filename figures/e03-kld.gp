@@ -3,7 +3,7 @@
 # on a log axis and is left out. Lower is better; one decade is a tenfold change in divergence.
 # Data: build/out/data/e03-kld.tsv, written by `ql figdata` from the lines below and the results files.
 #% data e03-kld
-#% rows fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16
+#% rows -bf16
 #% col recipe [name, str] recipe (the results file name)
 #% col kld_mean [nat, f64] mean KL divergence per token
 #% col kld_mean_lo [nat, f64] 95 % bootstrap interval, low end

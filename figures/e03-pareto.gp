@@ -5,7 +5,7 @@
 # differences drown in sampling noise (a small model, few windows), this paired measure still ranks formats.
 # Data: build/out/data/e03-pareto.tsv, written by `ql figdata` from the lines below and the results files.
 #% data e03-kld
-#% rows mxfp4 mxfp4-w4a16 nvfp4 nvfp4-w4a16 nvfp8 fp8 mxfp8
+#% rows -bf16
 #% sort bits_per_weight
 #% col recipe [name, str] recipe (the results file name)
 #% col bits_per_weight [bit, f64] storage of the decoder-block Linear weights per weight, scales included

@@ -14,7 +14,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "core/sha256.h"
-#include "eval/dataset.h"
+#include "data/dataset.h"
 #include "eval/kld.h"
 #include "eval/perplexity.h"
 #include "eval/stats.h"
@@ -277,34 +277,6 @@ static void test_makefile_table(void) {
 
 /* ---- the sampling fallback ---- */
 
-static void peaked_logits(void *ctx, const int32_t *ids, int64_t t, float *logits) {
-    /* Next token = previous + 1 (mod 5) with overwhelming probability: e^60 against 4. */
-    (void)ctx;
-    for (int v = 0; v < 5; v++) logits[v] = 0;
-    logits[(ids[t - 1] + 1) % 5] = 60;
-}
-
-static void flat_logits(void *ctx, const int32_t *ids, int64_t t, float *logits) {
-    (void)ctx, (void)ids, (void)t;
-    for (int v = 0; v < 5; v++) logits[v] = 1;
-}
-
-static void test_sampling(void) {
-    int32_t *a = dataset_sample_tokens(peaked_logits, NULL, 5, 3, 8, 1.0, 9);
-    const int32_t want[8] = {3, 4, 0, 1, 2, 3, 4, 0};
-    TEST(!memcmp(a, want, sizeof want), "sampling follows a peaked distribution");
-    free(a);
-    int32_t *x = dataset_sample_tokens(flat_logits, NULL, 5, 0, 2000, 1.0, 9);
-    int32_t *y = dataset_sample_tokens(flat_logits, NULL, 5, 0, 2000, 1.0, 9);
-    int cnt[5] = {0};
-    for (int i = 1; i < 2000; i++) cnt[x[i]]++;
-    /* 1999 uniform draws over 5 ids: 400 +- 18 each; 5 sigma = 90. */
-    int ok = 1;
-    for (int v = 0; v < 5; v++) ok &= abs(cnt[v] - 400) < 90;
-    TEST(ok && !memcmp(x, y, 2000 * sizeof *x), "flat sampling is uniform and reproducible");
-    free(x), free(y);
-}
-
 int main(void) {
     check_set_progname("test_eval");
     snprintf(TMP, sizeof TMP, "/tmp/test_eval.XXXXXX");
@@ -313,7 +285,6 @@ int main(void) {
     test_perplexity();
     test_kld();
     test_corpora();
-    test_sampling();
     test_makefile_table();
     const char *env = getenv("QL_SHARED_DIR");
     char shared[512];

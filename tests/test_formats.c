@@ -2,12 +2,17 @@
  * double, independently of the codecs), encode(decode(c)) == c, round-to-nearest-even at every boundary
  * including exact ties, saturation, NaN/Inf policy, the MX / NVFP4 scale rules, and for every scheme of
  * the registry: round trip within the best error its own grid allows, zero blocks, outliers, NaN blocks,
- * a K that does not fit the block, names, labels and bits per element. Runs in well under a second. */
+ * a K that does not fit the block, names, labels and bits per element; and the ops table: qtensor_quantize
+ * equals alloc + choose_scales + quantize_col byte for byte for every scheme, shape and edge case, scales
+ * chosen in pieces equal scales chosen at once, dequantize = (code - zero) * scale, and the MSE observer
+ * (its definition recomputed here, never worse than min-max). Runs in about a second. */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -611,6 +616,385 @@ static void test_bad_k(void) {
     TEST(WIFEXITED(st) && WEXITSTATUS(st) == 1, "bad K: qtensor_quantize dies with exit status 1");
 }
 
+// ---- the ops table: the split quantizer equals the fast path ----
+
+/* One scheme with options, as the property tests sweep them. */
+struct variant {
+    enum qformat f;
+    struct qparams p;
+};
+
+/* Every scheme with default options, plus the int4 group sizes, mxfp8-ceil, static amax for the per-tensor
+ * schemes and the MSE observer on a few schemes. */
+static int all_variants(struct variant *v) {
+    int n = 0;
+    for (int f = 0; f < QFORMAT_COUNT; f++) {
+        memset(&v[n], 0, sizeof v[n]);
+        v[n++].f = (enum qformat)f;
+    }
+    for (int G = 32; G <= 64; G *= 2)
+        for (int f = QFORMAT_INT4_SYM; f <= QFORMAT_INT4_ASYM; f++) {
+            memset(&v[n], 0, sizeof v[n]);
+            v[n].f = (enum qformat)f;
+            v[n++].p.group_size = G;
+        }
+    memset(&v[n], 0, sizeof v[n]);
+    v[n].f = QFORMAT_MXFP8;
+    v[n++].p.mx_rule = E8M0_RULE_CEIL;
+    static const enum qformat stat[] = {QFORMAT_FP8_TENSOR, QFORMAT_E5M2_TENSOR, QFORMAT_NVFP4, QFORMAT_NVFP8_2L};
+    for (size_t i = 0; i < sizeof stat / sizeof stat[0]; i++) {
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].f = stat[i];
+        v[n++].p.amax = 0.75f; /* below the data's amax: saturating elements are part of the test */
+    }
+    /* The named options of task "Grids": AutoAWQ's int4 rules (group 128 and 32) and ModelOpt's NVFP4 clamp. */
+    static const char *const named[] = {"int4-g128-sym-awq", "int4-g32-sym-awq", "int4-g128-asym-awq",
+                                        "int4-g32-asym-awq", "nvfp4-clamp"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        int f = qformat_parse(named[i], &v[n].p);
+        CHECK(f >= 0, "unknown variant %s", named[i]);
+        v[n++].f = (enum qformat)f;
+    }
+    static const enum qformat mse[] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_NVFP4, QFORMAT_MXFP4,
+                                       QFORMAT_FP8_TENSOR, QFORMAT_FP8_BLOCK128, QFORMAT_INT8_CHANNEL};
+    for (size_t i = 0; i < sizeof mse / sizeof mse[0]; i++) {
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].f = mse[i];
+        v[n++].p.observer = QOBSERVER_MSE;
+    }
+    return n;
+}
+
+/* Data kinds for the property tests: Gaussian, outliers, a zero block, and NaN / Inf elements. */
+static void fill_kind(float *x, int64_t N, int64_t K, int kind, uint64_t seed) {
+    fill(x, N * K, kind == 1 ? 2 : 0, seed);
+    if (kind == 2)
+        for (int64_t k = 0; k < 128 && k < K; k++) x[k] = 0.0f;
+    if (kind == 3) {
+        x[(N - 1) * K + 5] = NAN;
+        x[K - 3] = INFINITY;
+    }
+}
+
+static int same_bytes(const struct qtensor *a, const struct qtensor *b) {
+    return a->data_bytes == b->data_bytes && a->scales_bytes == b->scales_bytes && a->zeros_bytes == b->zeros_bytes &&
+           !memcmp(a->data, b->data, a->data_bytes) && (!a->scales_bytes || !memcmp(a->scales, b->scales, a->scales_bytes)) &&
+           (!a->zeros_bytes || !memcmp(a->zeros, b->zeros, a->zeros_bytes)) &&
+           !memcmp(&a->global_scale, &b->global_scale, sizeof a->global_scale);
+}
+
+static void test_ops_split(void) {
+    static const int64_t shapes[][2] = {{1, 128}, {5, 384}, {130, 256}};
+    static const char *kinds[4] = {"gaussian", "outliers", "zero block", "NaN/Inf"};
+    struct variant v[64];
+    int nv = all_variants(v);
+    float *x = xmalloc(sizeof(float) * 130 * 384), *y = xmalloc(sizeof(float) * 130 * 384);
+    float *yc = xmalloc(sizeof(float) * 130 * 384);
+    int bad_split = 0, bad_deq = 0, bad_piece = 0, bad_ident = 0, n_cases = 0;
+    char first[128] = "";
+    for (int i = 0; i < nv; i++)
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+            for (int kind = 0; kind < 4; kind++) {
+                int64_t N = shapes[si][0], K = shapes[si][1];
+                char err[256], label[48];
+                if (qformat_check_shape(v[i].f, &v[i].p, N, K, err, sizeof err) != 0) continue;
+                qformat_label(v[i].f, &v[i].p, label, sizeof label);
+                fill_kind(x, N, K, kind, 77 + (uint64_t)kind);
+                n_cases++;
+                struct qtensor a, b, c;
+                qtensor_quantize(&a, v[i].f, x, N, K, &v[i].p);
+                /* The split path, with the dequantized columns written by quantize_col. */
+                qtensor_alloc(&b, v[i].f, &v[i].p, N, K);
+                qtensor_choose_scales(&b, x, 0, K);
+                for (int64_t k = 0; k < K; k++) qtensor_quantize_col(&b, k, x + k, K, yc + k, K);
+                int ok = same_bytes(&a, &b);
+                bad_split += !ok;
+                qtensor_dequantize(&a, y);
+                int dq = 0;
+                for (int64_t e = 0; e < N * K; e++) dq += !same(y[e], yc[e]);
+                bad_deq += dq != 0;
+                /* Scales in pieces of one block (the int4 group, 128 for the 2-D FP8 blocks, at least 32),
+                 * after the per-tensor scale is set as GPTQ would set it: from a first choice over [0, K). */
+                const struct qformat_ops *o = qformat_ops(v[i].f);
+                int64_t blk = o->block_k ? o->block_k : b.params.group_size;
+                if (blk < 32) blk = 32;
+                qtensor_alloc(&c, v[i].f, &v[i].p, N, K);
+                c.global_scale = a.global_scale;
+                c.global_set = o->has_global;
+                for (int64_t k0 = K - blk; k0 >= 0; k0 -= blk) qtensor_choose_scales(&c, x, k0, k0 + blk);
+                for (int64_t k = 0; k < K; k++) qtensor_quantize_col(&c, k, x + k, K, NULL, 0);
+                bad_piece += !same_bytes(&a, &c);
+                /* dequantize = (code - zero) * scale: exact, except nvfp4 / nvfp8-2l which decode (c * d) / g,
+                 * one rounding where the identity computes c * RN(d / g) with two: together at most 3 units of
+                 * 2^-24 relative, bounded here by 2^-22. */
+                int two_level = v[i].f == QFORMAT_NVFP4 || v[i].f == QFORMAT_NVFP8_2L, id = 0;
+                for (int64_t n = 0; n < N; n++)
+                    for (int64_t k = 0; k < K; k++) {
+                        float want = (qtensor_code_at(&a, n, k) - qtensor_zero_at(&a, n, k)) * qtensor_scale_at(&a, n, k);
+                        float got = y[n * K + k];
+                        int good = two_level ? (isnan(got) ? isnan(want) : fabsf(got - want) <= ldexpf(fabsf(got), -22))
+                                             : (same(got, want) || (got == 0.0f && want == 0.0f));
+                        id += !good;
+                    }
+                bad_ident += id != 0;
+                if ((!ok || dq || id || !same_bytes(&a, &c)) && !first[0])
+                    snprintf(first, sizeof first, "%s %lldx%lld %s", label, (long long)N, (long long)K, kinds[kind]);
+                qtensor_free(&a);
+                qtensor_free(&b);
+                qtensor_free(&c);
+            }
+    TEST(bad_split == 0, "ops: qtensor_quantize == alloc + choose_scales(0,K) + quantize_col, byte-identical "
+         "(%d variants x shapes x 4 data kinds = %d cases, %d differ%s%s)", nv, n_cases, bad_split,
+         first[0] ? ", first: " : "", first);
+    TEST(bad_deq == 0, "ops: quantize_col's dequantized columns == qtensor_dequantize (%d cases differ)", bad_deq);
+    TEST(bad_piece == 0, "ops: scales chosen block by block (last block first) == chosen at once (%d differ)", bad_piece);
+    TEST(bad_ident == 0, "ops: dequantize == (code_at - zero_at) * scale_at, exact (nvfp4/nvfp8-2l within "
+         "2^-22 relative) (%d cases differ)", bad_ident);
+    free(x);
+    free(y);
+    free(yc);
+}
+
+/* A per-tensor scheme must have its tensor scale before scales of a part of K are chosen. */
+static void test_ops_piece_needs_global(void) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(3);
+        float x[2 * 64] = {0};
+        struct qtensor q;
+        qtensor_alloc(&q, QFORMAT_NVFP4, NULL, 2, 64);
+        qtensor_choose_scales(&q, x, 16, 32);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    TEST(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "ops: nvfp4 choose_scales on [16,32) before the tensor "
+         "scale is set -> CHECK (abort)");
+}
+
+// ---- the MSE observer ----
+
+static double norm24(const float *x, const float *y, int64_t n) {
+    double e = 0;
+    for (int64_t i = 0; i < n; i++) e += pow(fabs((double)x[i] - (double)y[i]), 2.4);
+    return e;
+}
+
+static void test_mse_observer(void) {
+    int64_t N = 6, K = 256;
+    float *x = xmalloc(sizeof(float) * N * K), *y = xmalloc(sizeof(float) * N * K);
+    fill(x, N * K, 1, 4242); /* heavy tails: where clipping pays */
+    /* The definition, recomputed here for int4-g128-sym: 20 candidates p = 1 - i/100, scale bf16(p*amax/7.5)
+     * (this scheme's rule), error sum |q - x|^2.4, first minimum wins. */
+    struct qparams p = {0};
+    p.observer = QOBSERVER_MSE;
+    struct qtensor q;
+    qtensor_quantize(&q, QFORMAT_INT4_SYM, x, N, K, &p);
+    int bad = 0, shrunk = 0;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t g = 0; g < K / 128; g++) {
+            const float *xg = x + n * K + g * 128;
+            float amax = 0;
+            for (int i = 0; i < 128; i++) amax = fmaxf(amax, fabsf(xg[i]));
+            double best = INFINITY;
+            uint16_t best_s = 0;
+            for (int i = 0; i < 20; i++) {
+                float pf = (float)(1.0 - i / 100.0);
+                uint16_t sb = bf16_from_float(amax * pf / 7.5f);
+                float s = bf16_to_float(sb);
+                double e = 0;
+                for (int j = 0; j < 128; j++) {
+                    double c = rint(xg[j] / s);
+                    c = c < -8 ? -8 : c > 7 ? 7 : c;
+                    e += pow(fabs(c * s - xg[j]), 2.4);
+                }
+                if (e < best) best = e, best_s = sb;
+            }
+            uint16_t got = ((const uint16_t *)q.scales)[n * (K / 128) + g];
+            bad += got != best_s;
+            shrunk += got != bf16_from_float(amax / 7.5f);
+        }
+    TEST(bad == 0 && shrunk > 0, "mse observer: int4-g128-sym group scales equal the definition recomputed here "
+         "(%d wrong, %d of %lld groups shrunk)", bad, shrunk, (long long)(N * K / 128));
+    qtensor_free(&q);
+    /* Never worse than min-max in its own norm, on every scheme it applies to. */
+    int worse = 0, n_mse = 0;
+    for (int f = 0; f < QFORMAT_COUNT; f++) {
+        if (!qformat_ops((enum qformat)f)->has_mse) continue;
+        n_mse++;
+        struct qtensor a;
+        qtensor_quantize(&a, (enum qformat)f, x, N, K, NULL);
+        qtensor_dequantize(&a, y);
+        double e0 = norm24(x, y, N * K);
+        qtensor_free(&a);
+        qtensor_quantize(&a, (enum qformat)f, x, N, K, &p);
+        qtensor_dequantize(&a, y);
+        double e1 = norm24(x, y, N * K);
+        qtensor_free(&a);
+        if (!(e1 <= e0)) worse++;
+    }
+    TEST(worse == 0 && n_mse == QFORMAT_COUNT - 1, "mse observer: never worse than min-max in the 2.4-norm on "
+         "the %d schemes it applies to (all but bf16)", n_mse);
+    /* A NaN group keeps the min-max NaN scale (and decodes to NaN); a zero group stays zero. */
+    x[3] = NAN;
+    for (int i = 128; i < 256; i++) x[i] = 0.0f;
+    qtensor_quantize(&q, QFORMAT_INT4_ASYM, x, N, K, &p);
+    qtensor_dequantize(&q, y);
+    int zeros = 0;
+    for (int i = 128; i < 256; i++) zeros += y[i] == 0.0f;
+    TEST(isnan(y[0]) && zeros == 128 && isfinite(y[K]), "mse observer: a NaN group decodes to NaN, a zero group "
+         "to zeros, other rows unaffected");
+    qtensor_free(&q);
+    char buf[48];
+    struct qparams r;
+    TEST(qformat_parse("int4-g64-asym-mse", &r) == QFORMAT_INT4_ASYM && r.group_size == 64 &&
+         r.observer == QOBSERVER_MSE && !strcmp(qformat_label(QFORMAT_INT4_ASYM, &r, buf, sizeof buf),
+                                                "int4-g64-asym-mse") &&
+         qformat_parse("nvfp4-mse", &r) == QFORMAT_NVFP4 && qformat_by_name("bf16-mse") == -1 &&
+         qformat_by_name("nvfp4-mse-mse") == -1,
+         "mse observer: '-mse' labels parse and print back; bf16-mse and a doubled suffix are unknown");
+    free(x);
+    free(y);
+}
+
+// ---- the INT4 and NVFP4 grids (issue 10, "Grids") ----
+
+/* Quantizes one row of G values with int4 scheme f and params p; returns the decoded values in y. */
+static void int4_row(enum qformat f, const struct qparams *p, const float *x, float *y, int64_t G,
+                     struct qtensor *q) {
+    qtensor_quantize(q, f, x, 1, G, p);
+    qtensor_dequantize(q, y);
+}
+
+static void test_int4_grids(void) {
+    float x[128], y[128];
+    struct qtensor q;
+    struct qparams p = {0};
+    /* amax 7.5: s = 7.5 / 7.5 = 1 exactly in BF16. +amax sits at +7.5 s and clips to 7; -amax is the exact
+     * tie -7.5 between -8 and -7 and goes to -8 (round half to even); 6.5 -> 6, -6.5 -> -6, 3.75 -> 4. */
+    static const float vals[8] = {7.5f, -7.5f, 6.5f, -6.5f, 3.75f, 0.5f, -0.5f, 1.5f};
+    static const float want[8] = {7, -8, 6, -6, 4, 0, 0, 2};
+    for (int i = 0; i < 128; i++) x[i] = i < 8 ? vals[i] : 0.25f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    int bad = 0;
+    for (int i = 0; i < 8; i++) bad += y[i] != want[i];
+    TEST(bad == 0 && bf16_to_float(((uint16_t *)q.scales)[0]) == 1.0f && int4_get(q.data, 1) == -8,
+         "int4-sym grid: s = amax/7.5, +amax clips to 7 (s/2 error), -amax = -7.5 (tie) -> -8 (RNE), ties even");
+    qtensor_free(&q);
+    /* With BF16 rounding, -amax/s is off the tie: -8 exactly when bf16(amax/7.5) <= amax/7.5, else -7. */
+    int n_down = 0, n_up = 0, bad_tie = 0, bad_top = 0;
+    for (int i = 0; i < 400; i++) {
+        float amax = 1.0f + (float)i * 0x1p-9f;
+        for (int j = 0; j < 128; j++) x[j] = j == 0 ? amax : j == 1 ? -amax : 0.1f;
+        int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+        float s = bf16_to_float(((uint16_t *)q.scales)[0]);
+        int down = (double)s * 7.5 <= (double)amax;
+        n_down += down;
+        n_up += !down;
+        bad_tie += int4_get(q.data, 1) != (down ? -8 : -7);
+        bad_top += int4_get(q.data, 0) != 7;
+        qtensor_free(&q);
+    }
+    TEST(bad_tie == 0 && bad_top == 0 && n_down > 0 && n_up > 0,
+         "int4-sym grid: -amax -> -8 when the BF16 scale rounds down or is exact (%d cases), -7 when it rounds "
+         "up (%d); +amax -> 7 always", n_down, n_up);
+    /* AutoAWQ's symmetric rule: amax / 7, so +-amax -> +-7. */
+    qformat_parse("int4-g128-sym-awq", &p);
+    for (int i = 0; i < 128; i++) x[i] = i == 0 ? 7.0f : i == 1 ? -7.0f : 0.3f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    TEST(bf16_to_float(((uint16_t *)q.scales)[0]) == 1.0f && y[0] == 7.0f && y[1] == -7.0f && y[2] == 0.0f,
+         "int4-sym-awq: s = amax/7 (AutoAWQ zero_point off), +-amax -> +-7");
+    qtensor_free(&q);
+    for (int i = 0; i < 128; i++) x[i] = 0.0f;
+    int4_row(QFORMAT_INT4_SYM, &p, x, y, 128, &q);
+    bad = 0;
+    for (int i = 0; i < 128; i++) bad += y[i] != 0.0f;
+    TEST(bad == 0 && bf16_to_float(((uint16_t *)q.scales)[0]) == bf16_round(1e-5f / 7.0f),
+         "int4-sym-awq: an all-zero group stores AutoAWQ's floored scale 1e-5/7 and decodes to zeros");
+    qtensor_free(&q);
+    /* Asymmetric: an all-positive group [1, 2]. GPTQ rule: range [0, 2], s = 2/15, z = 0. AutoAWQ raw rule:
+     * range [1, 2], s = 1/15, z = clamp(-rint(1 / s), 0, 15) = 0, so the codes saturate at 15 = 1.0:
+     * AutoAWQ's behaviour, reproduced, not a defect of ours. */
+    for (int i = 0; i < 128; i++) x[i] = 1.0f + (float)i / 127.0f;
+    memset(&p, 0, sizeof p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    float s0 = bf16_to_float(((uint16_t *)q.scales)[0]);
+    int z0 = int4_get_u(q.zeros, 0);
+    qtensor_free(&q);
+    qformat_parse("int4-g128-asym-awq", &p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    float s1 = bf16_to_float(((uint16_t *)q.scales)[0]);
+    int z1 = int4_get_u(q.zeros, 0);
+    TEST(s0 == bf16_round(2.0f / 15.0f) && z0 == 0 && s1 == bf16_round(1.0f / 15.0f) && z1 == 0 &&
+         y[127] == 15.0f * s1, "int4-asym: [1,2] -> GPTQ range [0,2] (s=2/15); -awq raw range [1,2] (s=1/15, "
+         "codes clip at 15)");
+    qtensor_free(&q);
+    /* A mixed-sign group: both rules agree (0 is inside the raw range already). */
+    for (int i = 0; i < 128; i++) x[i] = -1.0f + 4.0f * (float)i / 127.0f;
+    memset(&p, 0, sizeof p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q);
+    struct qtensor q2;
+    qformat_parse("int4-g128-asym-awq", &p);
+    int4_row(QFORMAT_INT4_ASYM, &p, x, y, 128, &q2);
+    TEST(same_bytes(&q, &q2), "int4-asym: on a group holding 0 the GPTQ and AutoAWQ rules store the same bytes");
+    qtensor_free(&q);
+    qtensor_free(&q2);
+    char buf[48];
+    TEST(qformat_parse("int4-g64-sym-awq", &p) == QFORMAT_INT4_SYM && p.group_size == 64 &&
+         p.int4_rule == INT4_RULE_AWQ && !strcmp(qformat_label(QFORMAT_INT4_SYM, &p, buf, sizeof buf),
+                                                 "int4-g64-sym-awq") &&
+         qformat_parse("int4-g128-asym-awq-mse", &p) == QFORMAT_INT4_ASYM && p.observer == QOBSERVER_MSE &&
+         p.int4_rule == INT4_RULE_AWQ && qformat_by_name("nvfp4-awq") == -1,
+         "int4 rules: -awq labels parse and print back (with -mse too)");
+}
+
+static void test_nvfp4_rules(void) {
+    /* Row 0: tensor amax 1 in block 0; block 1 at 1.5e-6 (v = 448 * 1.5e-6 = 6.7e-4 < 2^-10: flushed by
+     * the default rule; ModelOpt's clamp gives 2^-9, and x / (2^-9 / 2688) = 2.06 -> E2M1 2); block 2 all
+     * zero. */
+    int64_t K = 48;
+    float x[48], y[48];
+    for (int i = 0; i < 48; i++) x[i] = i < 16 ? (i == 0 ? 1.0f : 0.3f) : i < 32 ? 1.5e-6f : 0.0f;
+    struct qtensor q;
+    struct qparams p = {0};
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    qtensor_dequantize(&q, y);
+    const struct nvfp4_block *b = (const struct nvfp4_block *)q.data;
+    int flushed = b[1].s == 0 && y[16] == 0.0f && y[31] == 0.0f && b[2].s == 0;
+    qtensor_free(&q);
+    TEST(flushed, "nvfp4 (flush rule): an underflowing block scale flushes the block to zeros");
+    qformat_parse("nvfp4-clamp", &p);
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    qtensor_dequantize(&q, y);
+    b = (const struct nvfp4_block *)q.data;
+    float g = q.global_scale, keep = (2.0f * 0x1p-9f) / g;
+    int zeros = 1;
+    for (int i = 32; i < 48; i++) zeros &= y[i] == 0.0f;
+    TEST(b[1].s == 0x01 && y[16] == keep && b[2].s == 0x38 && zeros && p.nvfp4_rule == NVFP4_RULE_CLAMP,
+         "nvfp4-clamp (ModelOpt): the scale clamps to 2^-9 and the block keeps its values (%g), an all-zero "
+         "block stores scale 1.0 (0x38) and decodes to zeros", (double)y[16]);
+    qtensor_free(&q);
+    /* Where nothing underflows, the two rules store the same bytes. */
+    float *w = xmalloc(sizeof(float) * 8 * 256);
+    fill(w, 8 * 256, 0, 31);
+    struct qtensor a, c;
+    memset(&p, 0, sizeof p);
+    qtensor_quantize(&a, QFORMAT_NVFP4, w, 8, 256, &p);
+    qformat_parse("nvfp4-clamp", &p);
+    qtensor_quantize(&c, QFORMAT_NVFP4, w, 8, 256, &p);
+    TEST(same_bytes(&a, &c), "nvfp4: without underflowing or zero blocks, flush and clamp rules agree bytewise");
+    qtensor_free(&a);
+    qtensor_free(&c);
+    free(w);
+    /* NaN keeps poisoning its block under the clamp rule. */
+    x[5] = NAN;
+    qtensor_quantize(&q, QFORMAT_NVFP4, x, 1, K, &p);
+    TEST(isnan(q.global_scale) || ((const struct nvfp4_block *)q.data)[0].s == 0x7F,
+         "nvfp4-clamp: NaN data still gives a NaN scale");
+    qtensor_free(&q);
+}
+
 int main(void) {
     test_decode_tables();
     test_element_codecs();
@@ -622,5 +1006,10 @@ int main(void) {
     test_edges();
     test_registry();
     test_bad_k();
+    test_ops_split();
+    test_ops_piece_needs_global();
+    test_mse_observer();
+    test_int4_grids();
+    test_nvfp4_rules();
     return TEST_REPORT();
 }

@@ -21,7 +21,8 @@
 
 #include "core/check.h"
 #include "model/kv_cache.h"
-#include "model/generate.h"
+#include "engine/engine.h"
+#include "engine/generate.h"
 #include "model/logits_file.h"
 #include "model/qwen3.h"
 #include "model/qwen3_cpu.h"
@@ -252,7 +253,45 @@ static void check_linears(void) {
     free(b);
 }
 
-// ---- generation ----
+// ---- generation and the engine's sequences ----
+
+/* The engine's sequences: a fork continues bit for bit as the original would (the cache holds exactly what the
+ * prefix pass computed), which is what multiple-choice scoring relies on; against one pass from position 0 the
+ * chunked and forked logits agree within FP32 GEMM rounding (a GEMM of T rows blocks differently from one of
+ * T' rows: logits of O(10) from sums of D = 64 products, bound 1e-4). The sampled fallback is reproducible. */
+static void check_engine_seq(struct engine *e, const struct qwen3_model *m) {
+    const int64_t V = m->cfg.V;
+    const int32_t a[7] = {5, 9, 2, 7, 1, 3, 8}, b[3] = {4, 4, 6};
+    float *full = xmalloc((size_t)(7 * V) * sizeof(float)), *got = xmalloc((size_t)(7 * V) * sizeof(float));
+    engine_forward(e, a, 7, full, NULL);
+    struct engine_seq *s = engine_seq_new(e, 16, KV_CACHE_F32);
+    engine_seq_append(s, a, 4, got, NULL, 0);
+    engine_seq_append(s, a + 4, 3, got + 4 * V, NULL, 0);
+    double dc = max_diff(full, got, 7 * V);
+    TEST(dc < 1e-4, "engine: chunked appends == one-shot forward (max |d| %.2e)", dc);
+    // Fork at 4 positions, continue with b; the original truncated to 4 and continued with b must agree.
+    engine_seq_truncate(s, 4);
+    struct engine_seq *f = engine_seq_fork(s);
+    float *x = xmalloc((size_t)V * sizeof(float)), *y = xmalloc((size_t)V * sizeof(float));
+    engine_seq_append(f, b, 3, x, NULL, 1);
+    engine_seq_append(s, b, 3, y, NULL, 1);
+    int32_t ab[7] = {5, 9, 2, 7, 4, 4, 6};
+    engine_forward(e, ab, 7, full, NULL);
+    double df = max_diff(x, full + 6 * V, V);
+    TEST(engine_seq_len(f) == 7 && !memcmp(x, y, (size_t)V * sizeof(float)) && df < 1e-4,
+         "engine: a fork continues bit for bit as truncate + append; vs one-shot max |d| %.2e", df);
+    engine_seq_free(f);
+    engine_seq_free(s);
+    int32_t s1[2 * 6], s2[2 * 6];
+    generate_sample_sequences(e, 1, 2, 6, 42, s1);
+    generate_sample_sequences(e, 1, 2, 6, 42, s2);
+    int in_range = 1;
+    for (int i = 0; i < 12; i++) in_range &= s1[i] >= 0 && s1[i] < V;
+    TEST(!memcmp(s1, s2, sizeof s1) && s1[0] == 1 && s1[6] == 1 && in_range,
+         "sampled fallback: reproducible for a seed, each sequence starts at first_id");
+    free(full), free(got), free(x), free(y);
+}
+
 
 static void check_generate(void) {
     struct qwen3_model *m = qwen3_load(FIXDIR "/dense-f32");
@@ -262,7 +301,8 @@ static void check_generate(void) {
     struct generate_params gp = generate_defaults();
     gp.max_new = 12;
     struct generate_stats st;
-    int64_t n = generate_run(m, seq, 4, &gp, out, NULL, NULL, &st);
+    struct engine *e = engine_create(m, "cpu");
+    int64_t n = generate_run(e, seq, 4, &gp, out, NULL, NULL, &st);
     // Greedy decode through the cache must pick the arg-max of a full prefill of the text so far.
     int ok = n > 0;
     float *lg = xmalloc((size_t)(16 * V) * sizeof(float));
@@ -276,17 +316,19 @@ static void check_generate(void) {
     gp.sampling.temperature = 0.8f;
     gp.sampling.top_p = 0.9f;
     gp.sampling.seed = 5;
-    int64_t a = generate_run(m, seq, 4, &gp, out, NULL, NULL, NULL);
-    int64_t b = generate_run(m, seq, 4, &gp, out2, NULL, NULL, NULL);
+    int64_t a = generate_run(e, seq, 4, &gp, out, NULL, NULL, NULL);
+    int64_t b = generate_run(e, seq, 4, &gp, out2, NULL, NULL, NULL);
     TEST(a == b && !memcmp(out, out2, (size_t)a * sizeof(int32_t)), "seeded sampling is reproducible");
     // Stop ids: make the first greedy token a stop id and nothing is generated.
     gp = generate_defaults();
     gp.max_new = 4;
     qwen3_cpu_forward(m, seq, 4, 0, NULL, lg, NULL);
     gp.stop_ids[gp.n_stop++] = (int32_t)argmax(lg + 3 * V, V);
-    n = generate_run(m, seq, 4, &gp, out, NULL, NULL, &st);
+    n = generate_run(e, seq, 4, &gp, out, NULL, NULL, &st);
     TEST(n == 0 && st.stopped && st.stop_id == gp.stop_ids[0], "an extra stop id ends generation before output");
+    check_engine_seq(e, m);
     free(lg);
+    engine_free(e);
     qwen3_free(m);
 }
 
@@ -333,7 +375,9 @@ static void check_tiny(void) {
         for (int i = 0; i < np; i++) p[i] = (int32_t)cJSON_GetArrayItem(pi, i)->valuedouble;
         struct generate_params gp = generate_defaults();
         gp.max_new = ng;
-        int64_t n = generate_run(m, p, np, &gp, out, NULL, NULL, NULL);
+        struct engine *e = engine_create(m, "cpu");
+        int64_t n = generate_run(e, p, np, &gp, out, NULL, NULL, NULL);
+        engine_free(e);
         int same = n == ng;
         for (int i = 0; same && i < ng; i++) same = out[i] == (int32_t)cJSON_GetArrayItem(gr, i)->valuedouble;
         TEST(same, "qwen3-tiny: greedy generation %d equals transformers' (%d tokens)", gi, ng);

@@ -9,9 +9,10 @@
 #include "core/rng.h"
 #include "model/kv_cache.h"
 #include "model/safetensors.h"
-#include "model/sampling.h"
+#include "engine/sampling.h"
 #include "ops/attention.h"
 #include "formats/bf16.h"
+#include "formats/f16.h"
 #include "ops/act_quant.h"
 #include "ops/hadamard.h"
 #include "ops/linear.h"
@@ -286,9 +287,9 @@ static void test_codecs(void) {
              kv_cache_round_bf16(1.01171875f) == 1.015625f,
          "bf16 rounding: exact, tie to even down, tie to even up");
     TEST(isnan(kv_cache_round_bf16(NAN)) && isinf(kv_cache_round_bf16(3.4e38f)), "bf16 rounding: NaN kept, overflow to inf");
-    TEST(safetensors_f16_to_f32(0x3c00) == 1.0f && safetensors_f16_to_f32(0x0001) == ldexpf(1, -24) &&
-             safetensors_f16_to_f32(0x7bff) == 65504.0f && isinf(safetensors_f16_to_f32(0xfc00)) &&
-             isnan(safetensors_f16_to_f32(0x7e00)) && signbit(safetensors_f16_to_f32(0x8000)),
+    TEST(f16_to_float(0x3c00) == 1.0f && f16_to_float(0x0001) == ldexpf(1, -24) &&
+             f16_to_float(0x7bff) == 65504.0f && isinf(f16_to_float(0xfc00)) &&
+             isnan(f16_to_float(0x7e00)) && signbit(f16_to_float(0x8000)),
          "f16 decode: one, subnormal, max, -inf, NaN, -0");
 }
 

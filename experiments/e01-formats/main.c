@@ -1,7 +1,8 @@
 /* e01-formats -- error of every number format on synthetic matrices and on real weights; spec: spec.en.md
  * Usage: build/bin/e01-formats [--force] [--seed S] [--rows N] [--cols K] [--results DIR]
  *        [--model DIR] [--backend cpu|cuda]   (--backend is accepted for `make run`; e01 runs on the CPU)
- * Writes: results/synthetic/e01-formats/<scheme>.json (atomically), one per scheme of src/formats. The
+ * Writes: results/synthetic/e01-formats/<label>.json (atomically), one per scheme of src/formats and one per
+ * named option a scheme lists in its qformat_ops.variants (int4-g128-sym-awq, nvfp4-clamp, ...). The
  * "weights" case quantizes every decoder Linear of the checkpoint DIR (default models/qwen3-tiny), each as
  * its own tensor, and reports the error of all of them together. */
 #include <stdio.h>
@@ -58,15 +59,45 @@ static void e01_parse_args(struct e01_params *p, int argc, char **argv) {
     }
 }
 
+/* One measured scheme: a format with its resolved options, named by its label. */
+struct e01_scheme {
+    enum qformat f;
+    struct qparams qp;
+    char label[64];
+};
+
+/* Every scheme with default options, in enum order, each followed by the named variants of its ops row. */
+static int e01_schemes(struct e01_scheme *out, int cap) {
+    int n = 0;
+    for (int f = 0; f < QFORMAT_COUNT; f++) {
+        const struct qformat_ops *o = qformat_ops((enum qformat)f);
+        CHECK(n < cap, "too many schemes");
+        out[n].f = (enum qformat)f;
+        out[n].qp = qformat_resolve((enum qformat)f, NULL);
+        qformat_label(out[n].f, &out[n].qp, out[n].label, sizeof out[n].label);
+        n++;
+        for (const char *const *v = o->variants; v && *v; v++) {
+            CHECK(n < cap, "too many schemes");
+            int g = qformat_parse(*v, &out[n].qp);
+            CHECK(g == f, "variant '%s' of %s does not parse back to it", *v, o->name);
+            out[n].f = (enum qformat)f;
+            qformat_label(out[n].f, &out[n].qp, out[n].label, sizeof out[n].label);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The manifest of one scheme: everything that determines its numbers. */
-static void e01_manifest(struct manifest *m, const struct e01_params *p, enum qformat f) {
-    struct qparams qp = qformat_resolve(f, NULL);
-    manifest_init(m, p->results, E01_NAME, "synthetic", qformat_name(f));
+static void e01_manifest(struct manifest *m, const struct e01_params *p, const struct e01_scheme *sc) {
+    struct qparams qp = sc->qp;
+    enum qformat f = sc->f;
+    manifest_init(m, p->results, E01_NAME, "synthetic", sc->label);
     manifest_param_int(m, "seed", (int64_t)p->seed);
     manifest_param_int(m, "rows", p->rows);
     manifest_param_int(m, "cols", p->cols);
     char label[64];
-    /* The resolved scheme label carries the options that matter (group size, MX scale rule). */
+    /* The resolved scheme label carries the options that matter (group size, MX / INT4 / NVFP4 rules). */
     manifest_param_str(m, "scheme", qformat_label(f, &qp, label, sizeof label));
     manifest_param_int(m, "n_outlier_channels", SYNTHETIC_N_OUTLIER);
     manifest_param_num(m, "outlier_gain", SYNTHETIC_OUTLIER_GAIN);
@@ -80,6 +111,7 @@ static void e01_manifest(struct manifest *m, const struct e01_params *p, enum qf
 /* The "weights" case: every decoder Linear quantized as its own tensor, errors summed in visit order. */
 struct weights_case {
     enum qformat f;
+    struct qparams qp;
     float *scratch;        /* dequantized weights, sized for the largest Linear */
     int64_t scratch_n;
     struct qerror_acc acc;
@@ -90,13 +122,13 @@ static void weights_visit(void *ctx, const char *name, int layer, int expert, en
     struct weights_case *wc = ctx;
     (void)layer, (void)expert, (void)kind;
     char err[256];
-    if (qformat_check_shape(wc->f, NULL, l->N, l->K, err, sizeof err) != 0) die("%s: %s", name, err);
+    if (qformat_check_shape(wc->f, &wc->qp, l->N, l->K, err, sizeof err) != 0) die("%s: %s", name, err);
     if (l->N * l->K > wc->scratch_n) {
         wc->scratch_n = l->N * l->K;
         wc->scratch = xrealloc(wc->scratch, (size_t)wc->scratch_n * sizeof *wc->scratch);
     }
     struct qtensor qt;
-    qtensor_quantize(&qt, wc->f, l->w, l->N, l->K, NULL);
+    qtensor_quantize(&qt, wc->f, l->w, l->N, l->K, &wc->qp);
     qtensor_dequantize(&qt, wc->scratch);
     qtensor_free(&qt);
     qerror_acc_add(&wc->acc, l->w, wc->scratch, l->N * l->K);
@@ -129,11 +161,16 @@ int main(int argc, char **argv) {
     struct qwen3_model *model = NULL;
     int n_run = 0, n_hit = 0;
 
-    for (int f = 0; f < QFORMAT_COUNT; f++) {
+    struct e01_scheme schemes[64];
+    int n_schemes = e01_schemes(schemes, 64);
+    for (int si = 0; si < n_schemes; si++) {
+        const struct e01_scheme *sc = &schemes[si];
+        enum qformat f = sc->f;
+        const char *label = sc->label;
         struct manifest m;
-        e01_manifest(&m, &p, (enum qformat)f);
+        e01_manifest(&m, &p, sc);
         if (!p.force && manifest_cache_hit(&m)) {
-            fprintf(stderr, "%s: %-16s cache hit (%s)\n", check_progname(), qformat_name(f), m.result_path);
+            fprintf(stderr, "%s: %-18s cache hit (%s)\n", check_progname(), label, m.result_path);
             manifest_free(&m);
             n_hit++;
             continue;
@@ -150,25 +187,25 @@ int main(int argc, char **argv) {
             }
         }
         cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
-        cJSON_AddNumberToObject(metrics, "bits_per_element", qtensor_bits_per_element(f, NULL, p.rows, p.cols));
+        cJSON_AddNumberToObject(metrics, "bits_per_element", qtensor_bits_per_element(f, &sc->qp, p.rows, p.cols));
         for (int d = 0; d < SYNTHETIC_DIST_COUNT; d++) {
             struct qtensor qt;
-            qtensor_quantize(&qt, (enum qformat)f, mats[d], p.rows, p.cols, NULL);
+            qtensor_quantize(&qt, f, mats[d], p.rows, p.cols, &sc->qp);
             qtensor_dequantize(&qt, q);
             qtensor_free(&qt);
             struct qerror e = qerror_compute(mats[d], q, n);
             const char *dn = synthetic_dist_name((enum synthetic_dist)d);
             add_case(metrics, cases, dn, e);
-            fprintf(stderr, "%s: %-16s %-13s sqnr %7.2f dB\n", check_progname(), qformat_name(f), dn, e.sqnr_db);
+            fprintf(stderr, "%s: %-18s %-13s sqnr %7.2f dB\n", check_progname(), label, dn, e.sqnr_db);
         }
-        struct weights_case wc = {.f = (enum qformat)f, .scratch = NULL, .scratch_n = 0, .acc = {0, 0, 0}};
+        struct weights_case wc = {.f = f, .qp = sc->qp, .scratch = NULL, .scratch_n = 0, .acc = {0, 0, 0}};
         qwen3_for_each_linear(model, weights_visit, &wc);
         free(wc.scratch);
         struct qerror e = qerror_acc_result(&wc.acc);
         add_case(metrics, cases, "weights", e);
-        fprintf(stderr, "%s: %-16s %-13s sqnr %7.2f dB\n", check_progname(), qformat_name(f), "weights", e.sqnr_db);
+        fprintf(stderr, "%s: %-18s %-13s sqnr %7.2f dB\n", check_progname(), label, "weights", e.sqnr_db);
         manifest_write_result(&m, metrics, cases);
-        fprintf(stderr, "%s: %-16s wrote %s (%.1f s)\n", check_progname(), qformat_name(f), m.result_path,
+        fprintf(stderr, "%s: %-18s wrote %s (%.1f s)\n", check_progname(), label, m.result_path,
                 monotonic_seconds() - t0);
         manifest_free(&m);
         n_run++;

@@ -10,7 +10,7 @@
 #include "core/check.h"          // defines: die, die_usage, xmalloc
 #include "core/json_io.h"        // defines: json_read_file
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
-#include "quant/recipe.h"        // defines: recipe_parse_list, recipe_at, recipe_family
+#include "quant/recipe.h"        // defines: recipe_parse_list, recipe_at, enum recipe_family
 
 #define E08_NAME "e08-targets"
 /* The seed's targets (DESIGN.md "Metrics"): fractions of the BF16 score, and the largest task drop. */

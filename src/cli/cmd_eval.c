@@ -8,10 +8,11 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/sha256.h"
-#include "eval/dataset.h"
+#include "data/dataset.h"
 #include "eval/perplexity.h"
 #include "model/qwen3.h"
-#include "model/qwen3_cpu.h"
+#include "engine/engine.h"
+#include "harness/harness.h"
 #include "model/tokenizer.h"
 #include "quant/calib.h"
 #include "quant/calib_set.h"
@@ -33,16 +34,18 @@ static void usage(FILE *f) {
             "      --windows N      windows to score (default 0 = all)\n"
             "      --ctx N          window length (default 2048, capped by max_position_embeddings)\n"
             "      --data-dir D     data folder (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
+            "      --backend B      cpu (default) or cuda\n"
             "  -h, --help           this text\n",
             recipe_list_names(names, sizeof names));
 }
 
 static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
-    qwen3_cpu_forward(ctx, ids, T, 0, NULL, logits, NULL);
+    engine_forward(ctx, ids, T, logits, NULL);
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL, *text = NULL;
+    const char *backend = "cpu";
     int64_t windows = 0, ctx = 2048, text_offset = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -56,6 +59,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--text-offset") && v) text_offset = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--windows") && v) windows = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--ctx") && v) ctx = cli_int(a, argv[++i], 2);
+        else if (!strcmp(a, "--backend") && v) backend = argv[++i];
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model) { usage(stderr); die_usage("-m is required"); }
@@ -88,29 +92,26 @@ int cmd_eval(int argc, char **argv) {
         die("%s not found (searched --data-dir, $QL_DATA_DIR, ./data, ../shared/data)\n"
             "hint: make data, or point --data-dir at a folder holding it",
             dataset_corpus_file((enum dataset_corpus)c)->name);
-    struct qwen3_model *m = qwen3_load(model);
-    if (ctx > m->cfg.max_pos) ctx = m->cfg.max_pos;
-    struct calib cal = {0};
-    if (r->act_mode == RECIPE_ACT_STATIC) {
-        /* The e02 calibration set and its defaults: 16 x 512 tokens, seed 1 for the sampled fallback. */
-        struct calib_set cs;
-        struct dataset_tokens ct;
-        calib_set_init(&cs, data_dir, 16, 512, 1 + CALIB_SET_SEED_OFFSET);
-        calib_set_tokens(&cs, tok, model, &ct);
-        calib_set_free(&cs);
-        calib_run(&cal, m, ct.ids, 16, 512);
-        dataset_tokens_free(&ct);
-    }
-    struct quant_calib qc = {&cal, NULL, 0, 0};
-    quant_apply(m, r, &qc, NULL);
+    /* The e02 harness with its defaults (calibration 16 x 512 tokens, seed 1 for the sampled fallback), so a
+     * recipe here means exactly what it means in the experiments. */
+    struct harness_opts o;
+    harness_defaults(&o);
+    o.model = model;
+    o.data_dir = data_dir;
+    o.backend = backend;
+    struct harness h;
+    harness_init(&h, "ql-eval", &o);
+    if (ctx > h.cfg.max_pos) ctx = h.cfg.max_pos;
+    struct qwen3_model *m;
+    struct engine *e = harness_open_recipe(&h, r, &m, NULL);
     int64_t nw = perplexity_n_windows(et.n, ctx, windows);
     if (nw < 1) die("%s: %lld tokens hold no window of %lld", data, (long long)et.n, (long long)ctx);
     struct perplexity_result res;
-    perplexity_run(logits_fn, m, m->cfg.V, et.ids, et.n, ctx, nw, NULL, &res);
+    perplexity_run(logits_fn, e, m->cfg.V, et.ids, et.n, ctx, nw, NULL, &res);
     printf("%s %s ppl %.6f stderr %.6f tokens %lld windows %lld\n", r->name, data, res.ppl, res.ppl_stderr,
            (long long)res.n_tokens, (long long)res.n_windows);
-    calib_free(&cal);
-    qwen3_free(m);
+    harness_close_recipe(e, m);
+    harness_free(&h, 0);
     dataset_tokens_free(&et);
     tokenizer_free(tok);
     return 0;

@@ -8,6 +8,7 @@
 #include "core/check.h"   // defines: die, die_usage, file_read_all
 #include "core/fileio.h"  // defines: file_write_atomic
 #include "report/figdata.h"
+#include "quant/recipe.h"
 #include "report/results.h"
 
 static const char usage[] =
@@ -55,6 +56,11 @@ int cmd_figdata(int argc, char **argv) {
     struct figdata_spec spec;
     figdata_spec_parse(text, len, spec_path, &spec);
     struct results *res = results_open(results_dir);
+    /* Rows follow the recipe table's order (bf16, the FP8 variants, the FP4 variants, then the algorithms). */
+    const char *order[64];
+    int n_order = 0;
+    for (int i = 0; i < recipe_count() && n_order < 64; i++) order[n_order++] = recipe_at(i)->name;
+    results_set_order(res, order, n_order);
     char *tsv = figdata_tsv(&spec, res, model, fig, spec_path);
     file_write_atomic(out, tsv, strlen(tsv));
     free(tsv);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "model/generate.h"
+#include "engine/engine.h"
+#include "engine/generate.h"
 #include "model/qwen3.h"
 #include "model/chat_template.h"
 #include "model/tokenizer.h"
@@ -125,7 +126,9 @@ int cmd_generate(int argc, char **argv) {
     int32_t *out = xmalloc((size_t)(gp.max_new > 0 ? gp.max_new : 1) * sizeof *out);
     struct stream s = {.tk = tk, .ids_out = ids_out || !tk};
     struct generate_stats st;
-    generate_run(m, ids, n, &gp, out, on_token, &s, &st);
+    struct engine *e = engine_create(m, "cpu");
+    generate_run(e, ids, n, &gp, out, on_token, &s, &st);
+    engine_free(e);
     printf("\n");
     fprintf(stderr, "ql generate: prompt %lld tokens in %.3f s (%.1f tok/s); %lld new tokens in %.3f s (%.2f tok/s)%s\n",
             (long long)st.n_prompt, st.prefill_s, (double)st.n_prompt / (st.prefill_s > 0 ? st.prefill_s : 1e-9),

@@ -17,6 +17,7 @@
 #include "model/kv_cache.h"
 #include "model/logits_file.h"
 #include "model/qwen3.h"
+#include "engine/engine.h"
 #include "model/qwen3_cpu.h"
 #include "model/tokenizer.h"
 
@@ -94,13 +95,15 @@ int cmd_logits(int argc, char **argv) {
     double t1 = monotonic_seconds();
     const int64_t V = m->cfg.V;
     float *logits = xmalloc((size_t)(T * V) * sizeof(float));
-    struct kv_cache kv;
-    kv_cache_init(&kv, m->cfg.n_layers, m->cfg.H_kv, m->cfg.D_h, T, kv_bf16 ? KV_CACHE_BF16 : KV_CACHE_F32);
+    struct engine *e = engine_create(m, "cpu");
+    struct engine_seq *s = engine_seq_new(e, T, kv_bf16 ? KV_CACHE_BF16 : KV_CACHE_F32);
     const int64_t step = chunk > 0 ? chunk : T;
     for (int64_t p = 0; p < T; p += step) {
         int64_t n = T - p < step ? T - p : step;
-        qwen3_cpu_forward(m, ids + p, n, p, &kv, logits + p * V, NULL);
+        engine_seq_append(s, ids + p, n, logits + p * V, NULL, 0);
     }
+    engine_seq_free(s);
+    engine_free(e);
     double t2 = monotonic_seconds();
     fprintf(stderr, "ql logits: loaded %s in %.2f s; %lld tokens in %.3f s (%.1f tok/s, %.2f GFLOP/s)\n", dir,
             t1 - t0, (long long)T, t2 - t1, (double)T / (t2 - t1),
@@ -131,7 +134,6 @@ int cmd_logits(int argc, char **argv) {
         }
         free(best);
     }
-    kv_cache_free(&kv);
     free(logits);
     free(ids);
     qwen3_free(m);

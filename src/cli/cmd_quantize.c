@@ -8,11 +8,9 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
-#include "eval/dataset.h"
+#include "engine/engine.h"
+#include "harness/harness.h"
 #include "model/qwen3.h"
-#include "model/tokenizer.h"
-#include "quant/calib.h"
-#include "quant/calib_set.h"
 #include "quant/ckpt_write.h"
 #include "quant/recipe.h"
 #include "quant/qcheckpoint.h"
@@ -22,8 +20,8 @@ static void usage(FILE *f) {
     char names[256];
     fprintf(f,
             "usage: ql quantize -m DIR -r RECIPE -o OUT [options]\n"
-            "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with an RTN recipe and\n"
-            "writes the packed checkpoint to the folder OUT (see src/quant/rtn.h for the layout).\n\n"
+            "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with a recipe and\n"
+            "writes the packed checkpoint to the folder OUT (see src/quant/qcheckpoint.h for the layout).\n\n"
             "  -m, --model DIR      HF checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
             "  -r, --recipe NAME    one of: %s\n"
             "  -o, --out DIR        output folder (created)\n"
@@ -68,34 +66,27 @@ int cmd_quantize(int argc, char **argv) {
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
     double t0 = monotonic_seconds();
-    struct qwen3_model *m = qwen3_load(model);
-    struct calib cal = {0};
-    if (r->act_mode == RECIPE_ACT_STATIC) {
-        /* The calibration set of the accuracy experiments (their specs): never an evaluation set. */
-        struct tokenizer *tok = tokenizer_load(model);
-        struct calib_set cs;
-        struct dataset_tokens ct;
-        calib_set_init(&cs, data_dir, calib_seqs, calib_len, seed + CALIB_SET_SEED_OFFSET);
-        if (!cs.path)
-            warn("no C4 slice found: calibrating on text sampled from the BF16 model (seed %llu)",
-                 (unsigned long long)cs.sample_seed);
-        calib_set_tokens(&cs, tok, model, &ct);
-        calib_set_free(&cs);
-        calib_run(&cal, m, ct.ids, calib_seqs, calib_len);
-        fprintf(stderr, "%s: calibrated %lld Linears on %lld x %lld tokens of %s\n", check_progname(),
-                (long long)cal.n, (long long)calib_seqs, (long long)calib_len, ct.name);
-        dataset_tokens_free(&ct);
-        tokenizer_free(tok);
-    }
+    /* The experiments' harness: calibration (static ranges, GPTQ / AWQ tokens) from the same calibration set,
+     * never an evaluation set, so a checkpoint written here holds what the experiments measured. */
+    struct harness_opts o;
+    harness_defaults(&o);
+    o.model = model;
+    o.data_dir = data_dir;
+    o.calib_seqs = calib_seqs;
+    o.calib_len = calib_len;
+    o.seed = seed;
+    struct harness h;
+    harness_init(&h, "ql-quantize", &o);
+    struct qwen3_model *m;
     struct quant_stats st;
-    struct quant_calib qc = {&cal, NULL, 0, 0};
-    quant_apply(m, r, &qc, &st);
+    struct engine *e = harness_open_recipe(&h, r, &m, &st);
+    engine_free(e);
     size_t bytes = ckpt_write(m, r, out_format, out);
     fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
                     "(%s, %zu bytes) in %.1f s\n",
             check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, ckpt_write_format_name(out_format), bytes,
             monotonic_seconds() - t0);
-    calib_free(&cal);
     qwen3_free(m);
+    harness_free(&h, 0);
     return 0;
 }

@@ -1,9 +1,10 @@
-/* cmd_quantize -- "ql quantize": apply an RTN recipe to a checkpoint and write the packed result.
- * Loads -m DIR, calibrates when the recipe needs static activation ranges (nvfp8: C4-slice calibration
- * documents, or text sampled from the BF16 model when no data exists), quantizes every decoder-block Linear
- * (src/quant/rtn.h) and writes -o OUT as a checkpoint directory in the layout rtn_save documents: packed U8
- * tensors per Linear, FP32 scalars for per-tensor scales and static ranges, a "quantization_config" in
- * config.json, and the tokenizer files copied. */
+/* cmd_quantize -- "ql quantize": apply any recipe to a checkpoint and write the packed result.
+ * Loads -m DIR and applies the recipe through the experiments' harness (harness_open_recipe: static activation
+ * ranges and GPTQ / AWQ calibration tokens from the C4-slice calibration documents, or text sampled from the
+ * BF16 model when no data exists; then quant_apply), and writes -o OUT from the in-memory model
+ * (qcheckpoint_write, src/quant/qcheckpoint.h): packed U8 tensors per Linear with the scales the algorithm
+ * chose, FP32 scalars for per-tensor scales and static ranges, a "quantization_config" in config.json, and the
+ * tokenizer files copied. */
 #ifndef SRC_CLI_CMD_QUANTIZE_H
 #define SRC_CLI_CMD_QUANTIZE_H
 

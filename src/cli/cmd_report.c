@@ -12,6 +12,7 @@
 #include "report/index_page.h"   // defines: index_page_body
 #include "report/placeholders.h" // defines: placeholders_resolve
 #include "report/render_md.h"    // defines: render_md_html, render_md_title
+#include "quant/recipe.h"
 #include "report/results.h"      // defines: results_open
 
 static const char usage[] =
@@ -74,6 +75,11 @@ static int render_page(const char *lang, const char *results_dir, const char *mo
     size_t len;
     char *text = file_read_all(source, &len);
     struct results *res = results_open(results_dir);
+    /* Rows follow the recipe table's order (bf16, the FP8 variants, the FP4 variants, then the algorithms). */
+    const char *order[64];
+    int n_order = 0;
+    for (int i = 0; i < recipe_count() && n_order < 64; i++) order[n_order++] = recipe_at(i)->name;
+    results_set_order(res, order, n_order);
     struct placeholders_ctx ctx = {res, model, lang, NULL, 0};
     char *md = placeholders_resolve(text, len, source, &ctx);
     char *title = render_md_title(md, strlen(md));

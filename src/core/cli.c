@@ -16,10 +16,3 @@ int64_t cli_int(const char *flag, const char *s, int64_t min) {
     return v;
 }
 
-void cli_backend_cpu_only(const char *backend) {
-    if (!strcmp(backend, "cpu")) return;
-    if (!strcmp(backend, "cuda"))
-        die("--backend cuda: this driver runs the CPU engine only for now (simulated quantization gives the "
-            "formats' exact numbers); use --backend cpu");
-    die_usage("--backend: expected cpu or cuda, got '%s'", backend);
-}

@@ -14,9 +14,6 @@ extern "C" {
  * range) is a usage error naming the flag and the value. */
 int64_t cli_int(const char *flag, const char *s, int64_t min);
 
-/* The --backend value of a driver that runs on the CPU engine only: "cpu" is accepted; "cuda" dies (exit 1)
- * saying the driver has no CUDA path yet; anything else is a usage error. */
-void cli_backend_cpu_only(const char *backend);
 
 #ifdef __cplusplus
 }

@@ -53,11 +53,24 @@ static char *cuda_lib_path(char *buf, size_t n) {
     return buf;
 }
 
-static const struct engine_backend *cuda_backend(char sha[SHA256_HEX_LEN]) {
-    char path[PATH_MAX + 64];
-    cuda_lib_path(path, sizeof path);
+static void cuda_lib_check(char *path, size_t n) {
+    cuda_lib_path(path, n);
     if (access(path, R_OK) != 0)
         die("no CUDA engine in this build: %s not found (build with nvcc present: make all)", path);
+}
+
+void engine_backend_identity(const char *backend, char sha[SHA256_HEX_LEN]) {
+    sha[0] = 0;
+    if (!strcmp(backend, "cpu")) return;
+    if (strcmp(backend, "cuda")) die("unknown backend '%s' (expected cpu or cuda)", backend);
+    char path[PATH_MAX + 64];
+    cuda_lib_check(path, sizeof path);
+    sha256_file(path, sha);
+}
+
+static const struct engine_backend *cuda_backend(char sha[SHA256_HEX_LEN]) {
+    char path[PATH_MAX + 64];
+    cuda_lib_check(path, sizeof path);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) die("%s: cannot load the CUDA engine: %s", path, dlerror());
     /* POSIX's sanctioned way to turn dlsym's object pointer into a function pointer (dlsym(3)). */

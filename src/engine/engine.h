@@ -5,9 +5,10 @@
  * needs a callback. Two ways to run tokens:
  *   - engine_forward: one-shot, T tokens from position 0, no cache kept (perplexity windows, KLD);
  *   - sequences (struct engine_seq): a KV cache the engine owns, grown by engine_seq_append, rewound by
- *     engine_seq_truncate and copied by engine_seq_fork (multiple-choice scoring reuses the shared prefix; the
- *     fork's logits are bit-identical to re-running the prefix, because the cache holds exactly what the
- *     prefix pass computed).
+ *     engine_seq_truncate and copied by engine_seq_fork (multiple-choice scoring reuses the shared prefix: a
+ *     fork continues bit for bit as the original sequence would, because the cache holds exactly what the
+ *     prefix pass computed; against one pass from position 0 it agrees within FP32 GEMM rounding, since a GEMM
+ *     of T rows may block differently from one of T' rows).
  * Backends: "cpu" (engine_cpu.c, the FP32 reference, the specification) and "cuda" (a shared library
  * build/lib/libql_cuda_engine.so loaded at run time by engine_create, so the C programs are the same bytes with or
  * without nvcc; see engine_code_sha256 for how results identify CUDA code).
@@ -64,6 +65,10 @@ const char *engine_desc(const struct engine *e);
  * put a non-empty value in the manifest as the parameter "backend_sha256", so a CUDA rebuild invalidates
  * CUDA results and never CPU ones (the decision of issue 8 item 5, also in core/manifest.h). */
 const char *engine_code_sha256(const struct engine *e);
+
+/* The same code identity without opening an engine (drivers build manifests before running): "" for "cpu",
+ * the library's sha256 for "cuda" (dies with the one line of engine_create when there is no CUDA engine). */
+void engine_backend_identity(const char *backend, char sha[SHA256_HEX_LEN]);
 
 /* One-shot pass over ids[0..T) from position 0 (no cache kept): logits T x V and / or hidden T x D. */
 void engine_forward(struct engine *e, const int32_t *ids, int64_t T, float *logits, float *hidden);

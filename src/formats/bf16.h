@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,6 +26,9 @@ float bf16_round(float x);
 /* Converts n floats to bf16 codes and back: dst[i] = bf16 code of src[i]; and the inverse. */
 void bf16_quantize_row_ref(const float *src, uint16_t *dst, int64_t n);
 void bf16_dequantize_row_ref(const uint16_t *src, float *dst, int64_t n);
+
+/* The registry row of "bf16" (qformat.h): codes uint16[N*K], no scale. */
+extern const struct qformat_ops bf16_ops;
 
 #ifdef __cplusplus
 }

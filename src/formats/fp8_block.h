@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,6 +22,9 @@ void fp8_block_quantize_ref(const float *w, int64_t N, int64_t K, uint8_t *q, fl
 
 /* Decodes q and scales back into w (N x K). */
 void fp8_block_dequantize_ref(const uint8_t *q, const float *scales, int64_t N, int64_t K, float *w);
+
+/* The registry row of "fp8-block128" (qformat.h). */
+extern const struct qformat_ops fp8_block_ops;
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,6 +23,9 @@ void fp8_channel_dequantize_row_ref(const uint8_t *q, float scale, float *y, int
 /* Matrix form: w (N x K) -> q (N x K codes), scales (N floats); and back. */
 void fp8_channel_quantize_ref(const float *w, int64_t N, int64_t K, uint8_t *q, float *scales);
 void fp8_channel_dequantize_ref(const uint8_t *q, const float *scales, int64_t N, int64_t K, float *w);
+
+/* The registry row of "fp8-channel" (qformat.h): codes uint8[N*K], scales float[N]. */
+extern const struct qformat_ops fp8_channel_ops;
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,6 +21,9 @@ void fp8_group_quantize_row_ref(const float *x, uint8_t *q, float *scales, int64
 
 /* Decodes one row of K codes with its K/128 scales. */
 void fp8_group_dequantize_row_ref(const uint8_t *q, const float *scales, float *y, int64_t K);
+
+/* The registry row of "fp8-group128" (qformat.h): codes uint8[N*K], scales float[N][K/128]. */
+extern const struct qformat_ops fp8_group_ops;
 
 #ifdef __cplusplus
 }

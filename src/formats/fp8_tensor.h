@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,10 +37,20 @@ void fp8_tensor_quantize_row_ref(const float *x, uint8_t *q, int64_t n, float sc
 void fp8_tensor_dequantize_row_ref(const uint8_t *q, float *y, int64_t n, float scale,
                                    enum fp8_tensor_elem elem);
 
+/* One element of the row codecs above: fp8(x / scale), or code 0 when !(scale > 0); and fp8_value(c) * scale.
+ * The per-column paths of the FP8 schemes use these, so they round exactly as the row codecs do. */
+uint8_t fp8_tensor_encode(float x, float scale, enum fp8_tensor_elem elem);
+float fp8_tensor_decode(uint8_t c, float scale, enum fp8_tensor_elem elem);
+
 /* Quantizes n values (a whole tensor, flattened) with one scale and returns that scale: from amax if
  * amax > 0 (static), else from the data's own amax (dynamic). */
 float fp8_tensor_quantize_ref(const float *x, uint8_t *q, int64_t n, float amax,
                               enum fp8_tensor_elem elem);
+
+/* The registry rows of "fp8-tensor" and "e5m2-tensor" (qformat.h): codes uint8[N*K], the scale in
+ * qtensor.global_scale. */
+extern const struct qformat_ops fp8_tensor_ops;
+extern const struct qformat_ops e5m2_tensor_ops;
 
 #ifdef __cplusplus
 }

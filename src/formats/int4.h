@@ -30,6 +30,10 @@ int int4_get(const uint8_t *p, int64_t i);
 /* Writes the low 4 bits of v into nibble i of p, keeping the other nibble of that byte. */
 void int4_set(uint8_t *p, int64_t i, int v);
 
+/* Parses "int4-g<G>-<kind><suffix>" with G in 32, 64, 128 written canonically (no "g064"): returns G, or 0
+ * if name does not have that form. The shared name grammar of int4g_sym and int4g_asym. */
+int int4_parse_group(const char *name, const char *kind, const char *suffix);
+
 #ifdef __cplusplus
 }
 #endif

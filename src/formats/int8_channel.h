@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -17,6 +19,9 @@ float int8_channel_quantize_row_ref(const float *x, int8_t *q, int64_t K);
 
 /* Decodes one row: y[k] = q[k] * scale. */
 void int8_channel_dequantize_row_ref(const int8_t *q, float scale, float *y, int64_t K);
+
+/* The registry row of "int8-channel" (qformat.h): codes int8[N*K], scales float[N]. */
+extern const struct qformat_ops int8_channel_ops;
 
 #ifdef __cplusplus
 }

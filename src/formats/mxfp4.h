@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #include "formats/e8m0.h"
 
 #ifdef __cplusplus
@@ -34,6 +36,10 @@ void mxfp4_quantize_row_ref(const float *x, struct mxfp4_block *y, int64_t K, en
 
 /* Decodes K/32 blocks into K floats. */
 void mxfp4_dequantize_row_ref(const struct mxfp4_block *x, float *y, int64_t K);
+
+/* The registry rows of "mxfp4" and "mxfp4-ceil" (qformat.h): data struct mxfp4_block[N][K/32]. */
+extern const struct qformat_ops mxfp4_ops;
+extern const struct qformat_ops mxfp4_ceil_ops;
 
 #ifdef __cplusplus
 }

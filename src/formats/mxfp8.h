@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #include "formats/e8m0.h"
 
 #ifdef __cplusplus
@@ -33,6 +35,10 @@ void mxfp8_quantize_row_ref(const float *x, struct mxfp8_block *y, int64_t K, en
 
 /* Decodes K/32 blocks into K floats. */
 void mxfp8_dequantize_row_ref(const struct mxfp8_block *x, float *y, int64_t K);
+
+/* The registry row of "mxfp8" (qformat.h): data struct mxfp8_block[N][K/32]; "mxfp8-ceil" is its label
+ * with the ceil rule. */
+extern const struct qformat_ops mxfp8_ops;
 
 #ifdef __cplusplus
 }

@@ -39,3 +39,92 @@ void nvfp8_2l_dequantize_row_ref(const struct nvfp8_2l_block *x, float *y, int64
             y[b * NVFP8_2L_BLOCK_SIZE + i] = (e4m3_to_float(x[b].qs[i]) * d) / global;
     }
 }
+
+// ---- registry row ----
+
+static void nvfp8_2l_layout(const struct qparams *p, int64_t N, int64_t K, size_t *data, size_t *scales,
+                            size_t *zeros) {
+    (void)p;
+    *data = sizeof(struct nvfp8_2l_block) * ((size_t)N * (size_t)K / NVFP8_2L_BLOCK_SIZE);
+    *scales = *zeros = 0;
+}
+
+/* As nvfp4: g from the (never shrunk) tensor amax, block scales from the block amax times p. */
+static void nvfp8_2l_shrunk(struct qtensor *q, const float *w, int64_t k0, int64_t k1, float p) {
+    qformat_check_cols(q, k0, k1, NVFP8_2L_BLOCK_SIZE);
+    if (qformat_global_due(q, k0, k1)) {
+        q->global_scale = nvfp8_2l_global_scale(qformat_tensor_amax(q, w));
+        q->global_set = 1;
+    }
+    int64_t nb = q->K / NVFP8_2L_BLOCK_SIZE;
+    struct nvfp8_2l_block *y = (struct nvfp8_2l_block *)q->data;
+    for (int64_t n = 0; n < q->N; n++)
+        for (int64_t b = k0 / NVFP8_2L_BLOCK_SIZE; b < k1 / NVFP8_2L_BLOCK_SIZE; b++) {
+            float amax_b = amax_ref(w + n * q->K + b * NVFP8_2L_BLOCK_SIZE, NVFP8_2L_BLOCK_SIZE) * p;
+            y[n * nb + b].s = ue4m3_from_float((amax_b / 448.0f) * q->global_scale);
+        }
+}
+
+static void nvfp8_2l_choose(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
+    nvfp8_2l_shrunk(q, w, k0, k1, 1.0f);
+}
+
+static int64_t nvfp8_2l_domain_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return n * (q->K / NVFP8_2L_BLOCK_SIZE) + k / NVFP8_2L_BLOCK_SIZE;
+}
+
+static void nvfp8_2l_col(struct qtensor *q, int64_t k, const float *col, int64_t cs, float *deq, int64_t ds) {
+    CHECK(q->global_set, "nvfp8-2l: quantize_col before the per-tensor scale was chosen");
+    struct nvfp8_2l_block *y = (struct nvfp8_2l_block *)q->data;
+    float g = q->global_scale;
+    for (int64_t n = 0; n < q->N; n++) {
+        struct nvfp8_2l_block *blk = &y[nvfp8_2l_domain_at(q, n, k)];
+        float d = ue4m3_to_float(blk->s);
+        float rs = d > 0.0f ? 1.0f / (d / g) : 0.0f;
+        uint8_t c = d > 0.0f ? e4m3_from_float(col[n * cs] * rs) : 0;
+        blk->qs[k % NVFP8_2L_BLOCK_SIZE] = c;
+        if (deq) deq[n * ds] = (e4m3_to_float(c) * d) / g;
+    }
+}
+
+static void nvfp8_2l_quantize(struct qtensor *q, const float *w) {
+    if (q->params.observer != QOBSERVER_MINMAX) {
+        qtensor_quantize_generic(q, w);
+        return;
+    }
+    int64_t K = q->K;
+    q->global_scale = nvfp8_2l_global_scale(qformat_tensor_amax(q, w));
+    q->global_set = 1;
+    for (int64_t n = 0; n < q->N; n++)
+        nvfp8_2l_quantize_row_ref(w + n * K, (struct nvfp8_2l_block *)q->data + n * (K / NVFP8_2L_BLOCK_SIZE), K,
+                                  q->global_scale);
+}
+
+static void nvfp8_2l_dequantize(const struct qtensor *q, float *w) {
+    int64_t K = q->K;
+    for (int64_t n = 0; n < q->N; n++)
+        nvfp8_2l_dequantize_row_ref((const struct nvfp8_2l_block *)q->data + n * (K / NVFP8_2L_BLOCK_SIZE),
+                                    w + n * K, K, q->global_scale);
+}
+
+static float nvfp8_2l_scale_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return ue4m3_to_float(((const struct nvfp8_2l_block *)q->data)[nvfp8_2l_domain_at(q, n, k)].s) /
+           q->global_scale;
+}
+static float nvfp8_2l_zero_at(const struct qtensor *q, int64_t n, int64_t k) { (void)q, (void)n, (void)k; return 0.0f; }
+static float nvfp8_2l_code_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return e4m3_to_float(((const struct nvfp8_2l_block *)q->data)[nvfp8_2l_domain_at(q, n, k)].qs[k % NVFP8_2L_BLOCK_SIZE]);
+}
+static int64_t nvfp8_2l_n_domains(const struct qtensor *q) { return q->N * (q->K / NVFP8_2L_BLOCK_SIZE); }
+static void nvfp8_2l_copy_domain(struct qtensor *dst, const struct qtensor *src, int64_t d) {
+    ((struct nvfp8_2l_block *)dst->data)[d].s = ((const struct nvfp8_2l_block *)src->data)[d].s;
+}
+
+const struct qformat_ops nvfp8_2l_ops = {
+    .name = "nvfp8-2l", .block_k = NVFP8_2L_BLOCK_SIZE, .bits = 8.0 + 8.0 / 16.0, .has_global = 1,
+    .desc = "E4M3, UE4M3 scale per 16, FP32 tensor scale", .layout = nvfp8_2l_layout,
+    .choose_scales = nvfp8_2l_choose, .quantize_col = nvfp8_2l_col, .quantize = nvfp8_2l_quantize,
+    .dequantize = nvfp8_2l_dequantize, .scale_at = nvfp8_2l_scale_at, .zero_at = nvfp8_2l_zero_at,
+    .code_at = nvfp8_2l_code_at, .has_mse = 1, .choose_scales_shrunk = nvfp8_2l_shrunk,
+    .n_domains = nvfp8_2l_n_domains, .domain_at = nvfp8_2l_domain_at, .copy_domain = nvfp8_2l_copy_domain,
+};

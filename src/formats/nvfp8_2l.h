@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "formats/qformat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,6 +38,9 @@ void nvfp8_2l_quantize_row_ref(const float *x, struct nvfp8_2l_block *y, int64_t
 
 /* Decodes K/16 blocks into K floats. */
 void nvfp8_2l_dequantize_row_ref(const struct nvfp8_2l_block *x, float *y, int64_t K, float global);
+
+/* The registry row of "nvfp8-2l" (qformat.h): data struct nvfp8_2l_block[N][K/16], g in global_scale. */
+extern const struct qformat_ops nvfp8_2l_ops;
 
 #ifdef __cplusplus
 }

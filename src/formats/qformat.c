@@ -1,7 +1,9 @@
-/* qformat -- see qformat.h. This file only wires the per-scheme row codecs to the matrix level: the
- * numerics live in the scheme files, the layouts are summarised in qformat_layout below. */
+/* qformat -- see qformat.h. This file is the table of per-scheme operations and the matrix-level functions
+ * written once against it: names, labels, shapes, allocation, the generic quantizer and the MSE observer.
+ * The numerics live in the scheme files, each of which exports its struct qformat_ops row. */
 #include "formats/qformat.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,6 @@
 #include "formats/fp8_channel.h"
 #include "formats/fp8_group.h"
 #include "formats/fp8_tensor.h"
-#include "formats/int4.h"
 #include "formats/int4g_asym.h"
 #include "formats/int4g_sym.h"
 #include "formats/int8_channel.h"
@@ -24,64 +25,86 @@
 
 /* ---- the table ---- */
 
-/* bits: element bits plus block-scale bits per element, e.g. nvfp4 4 + 8/16, fp8-block128 8 + 32/16384,
- * int4-g128-asym 4 + (16 + 4)/128. Per-tensor and per-row scales are left out here (they depend on the
- * shape); qtensor_bits_per_element counts everything. Indexed by enum qformat: keep in the enum's order. */
-static const struct qformat_info g_info[QFORMAT_COUNT] = {
-    {"bf16", 1, 16.0, 0, "BF16, no scale"},
-    {"fp8-tensor", 1, 8.0, 1, "E4M3, FP32 scale per tensor"},
-    {"fp8-channel", 1, 8.0, 0, "E4M3, FP32 scale per row"},
-    {"fp8-block128", FP8_BLOCK_SIZE, 8.0 + 32.0 / (128.0 * 128.0), 0, "E4M3, FP32 scale per 128x128 block"},
-    {"fp8-group128", FP8_GROUP_SIZE, 8.0 + 32.0 / 128.0, 0, "E4M3, FP32 scale per 1x128 group along K"},
-    {"e5m2-tensor", 1, 8.0, 1, "E5M2, FP32 scale per tensor"},
-    {"mxfp8", MXFP8_BLOCK_SIZE, 8.0 + 8.0 / 32.0, 0, "E4M3, E8M0 scale per 32 (OCP MX, floor rule)"},
-    {"mxfp4", MXFP4_BLOCK_SIZE, 4.0 + 8.0 / 32.0, 0, "E2M1, E8M0 scale per 32 (OCP MX, floor rule)"},
-    {"mxfp4-ceil", MXFP4_BLOCK_SIZE, 4.0 + 8.0 / 32.0, 0, "E2M1, E8M0 scale per 32 (ModelOpt ceil rule)"},
-    {"nvfp4", NVFP4_BLOCK_SIZE, 4.0 + 8.0 / 16.0, 1, "E2M1, UE4M3 scale per 16, FP32 tensor scale"},
-    {"nvfp8-2l", NVFP8_2L_BLOCK_SIZE, 8.0 + 8.0 / 16.0, 1, "E4M3, UE4M3 scale per 16, FP32 tensor scale"},
-    {"int4-g128-sym", 0, 4.0 + 16.0 / 128.0, 0, "INT4 -8..7, BF16 scale per group"},
-    {"int4-g128-asym", 0, 4.0 + 20.0 / 128.0, 0, "UINT4, BF16 scale + 4-bit zero per group"},
-    {"int8-channel", 1, 8.0, 0, "INT8, FP32 scale per row"},
+/* Indexed by enum qformat. bits: element bits plus block-scale bits per element, e.g. nvfp4 4 + 8/16,
+ * fp8-block128 8 + 32/16384, int4-g128-asym 4 + (16 + 4)/128 (each row states its own). */
+static const struct qformat_ops *const g_ops[QFORMAT_COUNT] = {
+    [QFORMAT_BF16] = &bf16_ops,
+    [QFORMAT_FP8_TENSOR] = &fp8_tensor_ops,
+    [QFORMAT_FP8_CHANNEL] = &fp8_channel_ops,
+    [QFORMAT_FP8_BLOCK128] = &fp8_block_ops,
+    [QFORMAT_FP8_GROUP128] = &fp8_group_ops,
+    [QFORMAT_E5M2_TENSOR] = &e5m2_tensor_ops,
+    [QFORMAT_MXFP8] = &mxfp8_ops,
+    [QFORMAT_MXFP4] = &mxfp4_ops,
+    [QFORMAT_MXFP4_CEIL] = &mxfp4_ceil_ops,
+    [QFORMAT_NVFP4] = &nvfp4_ops,
+    [QFORMAT_NVFP8_2L] = &nvfp8_2l_ops,
+    [QFORMAT_INT4_SYM] = &int4g_sym_ops,
+    [QFORMAT_INT4_ASYM] = &int4g_asym_ops,
+    [QFORMAT_INT8_CHANNEL] = &int8_channel_ops,
 };
 
-const struct qformat_info *qformat_info(enum qformat f) {
-    CHECK((int)f >= 0 && f < QFORMAT_COUNT, "bad qformat %d", (int)f);
-    return &g_info[f];
+const struct qformat_ops *qformat_ops(enum qformat f) {
+    CHECK((int)f >= 0 && f < QFORMAT_COUNT && g_ops[f], "bad qformat %d", (int)f);
+    return g_ops[f];
 }
 
-const char *qformat_name(enum qformat f) { return qformat_info(f)->name; }
+const struct qformat_ops *qformat_info(enum qformat f) { return qformat_ops(f); }
 
-static int is_int4(enum qformat f) { return f == QFORMAT_INT4_SYM || f == QFORMAT_INT4_ASYM; }
+const char *qformat_name(enum qformat f) { return qformat_ops(f)->name; }
 
-/* ---- names ---- */
+/* ---- names and options ---- */
+
+void qformat_clear_options(struct qparams *p) {
+    p->group_size = 0;
+    p->mx_rule = E8M0_RULE_FLOOR;
+    p->int4_rule = INT4_RULE_GPTQ;
+    p->nvfp4_rule = NVFP4_RULE_FLUSH;
+}
+
+struct qparams qformat_resolve(enum qformat f, const struct qparams *p) {
+    const struct qformat_ops *o = qformat_ops(f);
+    struct qparams r;
+    if (p) r = *p;
+    else memset(&r, 0, sizeof r);
+    if (o->resolve) o->resolve(&r);
+    else qformat_clear_options(&r);
+    if (!o->has_mse) r.observer = QOBSERVER_MINMAX;
+    return r;
+}
+
+#define MSE_SUFFIX "-mse"
+
+/* The name without the observer suffix: exact canonical names first, then each scheme's own labels. */
+static int parse_base(const char *name, struct qparams *p) {
+    for (int f = 0; f < QFORMAT_COUNT; f++)
+        if (strcmp(name, g_ops[f]->name) == 0) {
+            *p = qformat_resolve((enum qformat)f, p);
+            return f;
+        }
+    for (int f = 0; f < QFORMAT_COUNT; f++)
+        if (g_ops[f]->parse && g_ops[f]->parse(name, p)) {
+            *p = qformat_resolve((enum qformat)f, p);
+            return f;
+        }
+    return -1;
+}
 
 int qformat_parse(const char *name, struct qparams *p) {
     memset(p, 0, sizeof *p);
     if (!name) return -1;
-    for (int f = 0; f < QFORMAT_COUNT; f++)
-        if (strcmp(name, g_info[f].name) == 0) {
-            if (f == QFORMAT_MXFP4_CEIL) p->mx_rule = E8M0_RULE_CEIL;
-            if (is_int4((enum qformat)f)) p->group_size = 128;
-            return f;
-        }
-    if (strcmp(name, "mxfp8-ceil") == 0) {
-        p->mx_rule = E8M0_RULE_CEIL;
-        return QFORMAT_MXFP8;
+    int f = parse_base(name, p);
+    size_t n = strlen(name), ns = strlen(MSE_SUFFIX);
+    if (f < 0 && n > ns && strcmp(name + n - ns, MSE_SUFFIX) == 0 && n - ns < 64) {
+        char base[64];
+        memcpy(base, name, n - ns);
+        base[n - ns] = 0;
+        f = parse_base(base, p);
+        if (f >= 0 && g_ops[f]->has_mse) p->observer = QOBSERVER_MSE;
+        else f = -1;
     }
-    /* "int4-g<G>-sym" / "int4-g<G>-asym" with G in 32, 64, 128. */
-    int G = 0, len = 0;
-    char kind[8] = {0};
-    if (sscanf(name, "int4-g%d-%5[a-z]%n", &G, kind, &len) == 2 && name[len] == '\0' &&
-        (G == 32 || G == 64 || G == 128)) {
-        char canon[32];
-        snprintf(canon, sizeof canon, "int4-g%d-%s", G, kind);
-        if (strcmp(canon, name) != 0) return -1; /* reject "int4-g064-sym" and the like */
-        p->group_size = G;
-        if (strcmp(kind, "sym") == 0) return QFORMAT_INT4_SYM;
-        if (strcmp(kind, "asym") == 0) return QFORMAT_INT4_ASYM;
-    }
-    memset(p, 0, sizeof *p);
-    return -1;
+    if (f < 0) memset(p, 0, sizeof *p);
+    return f;
 }
 
 int qformat_by_name(const char *name) {
@@ -89,97 +112,46 @@ int qformat_by_name(const char *name) {
     return qformat_parse(name, &p);
 }
 
-struct qparams qformat_resolve(enum qformat f, const struct qparams *p) {
-    struct qparams r;
-    if (p) r = *p;
-    else memset(&r, 0, sizeof r);
-    if (is_int4(f)) {
-        if (r.group_size == 0) r.group_size = 128;
-    } else {
-        r.group_size = 0;
-    }
-    if (f == QFORMAT_MXFP4_CEIL) r.mx_rule = E8M0_RULE_CEIL;
-    else if (f != QFORMAT_MXFP8 && f != QFORMAT_MXFP4) r.mx_rule = E8M0_RULE_FLOOR;
-    return r;
-}
-
 char *qformat_label(enum qformat f, const struct qparams *p, char *buf, size_t n) {
+    const struct qformat_ops *o = qformat_ops(f);
     struct qparams r = qformat_resolve(f, p);
-    if (is_int4(f))
-        snprintf(buf, n, "int4-g%d-%s", r.group_size, f == QFORMAT_INT4_SYM ? "sym" : "asym");
-    else if (f == QFORMAT_MXFP8 && r.mx_rule == E8M0_RULE_CEIL)
-        snprintf(buf, n, "mxfp8-ceil");
-    else if (f == QFORMAT_MXFP4 && r.mx_rule == E8M0_RULE_CEIL)
-        snprintf(buf, n, "mxfp4-ceil");
-    else
-        snprintf(buf, n, "%s", qformat_name(f));
+    if (o->label) o->label(&r, buf, n);
+    else snprintf(buf, n, "%s", o->name);
+    if (r.observer == QOBSERVER_MSE) {
+        size_t used = strlen(buf);
+        if (used < n) snprintf(buf + used, n - used, "%s", MSE_SUFFIX);
+    }
     return buf;
 }
 
 /* ---- shapes and layouts ---- */
 
+/* The block along K: the scheme's, or the int4 group size parameter. */
+static int64_t block_along_k(const struct qformat_ops *o, const struct qparams *r) {
+    return o->block_k ? o->block_k : r->group_size;
+}
+
 int qformat_check_shape(enum qformat f, const struct qparams *p, int64_t N, int64_t K, char *err, size_t n) {
+    const struct qformat_ops *o = qformat_ops(f);
     struct qparams r = qformat_resolve(f, p);
-    char label[32];
+    char label[48];
     qformat_label(f, &r, label, sizeof label);
     if (N <= 0 || K <= 0) {
         snprintf(err, n, "%s: bad shape N=%lld K=%lld (both must be positive)", label, (long long)N,
                  (long long)K);
         return -1;
     }
-    if (is_int4(f) && r.group_size != 32 && r.group_size != 64 && r.group_size != 128) {
+    if (!o->block_k && r.group_size != 32 && r.group_size != 64 && r.group_size != 128) {
         snprintf(err, n, "%s: group size %d is not one of 32, 64, 128", label, r.group_size);
         return -1;
     }
-    int block = is_int4(f) ? r.group_size : qformat_info(f)->block_k;
+    int64_t block = block_along_k(o, &r);
     if (K % block != 0) {
-        snprintf(err, n, "%s: K=%lld is not a multiple of %d (%s %s)", label, (long long)K, block, label,
-                 is_int4(f) ? "group" : "block");
+        snprintf(err, n, "%s: K=%lld is not a multiple of %lld (%s %s)", label, (long long)K, (long long)block,
+                 label, o->block_k ? "block" : "group");
         return -1;
     }
     return 0;
-}
-
-/* Byte sizes of the three arrays of a qtensor (see the scheme headers for their content):
- *   bf16                          data uint16[N*K]
- *   fp8-tensor, e5m2-tensor       data uint8[N*K]                scale in global_scale
- *   fp8-channel, int8-channel     data uint8[N*K]                scales float[N]
- *   fp8-block128                  data uint8[N*K]                scales float[ceil(N/128)][K/128]
- *   fp8-group128                  data uint8[N*K]                scales float[N][K/128]
- *   mxfp8, mxfp4(-ceil)           data struct mxfp8_block / mxfp4_block [N][K/32]
- *   nvfp4, nvfp8-2l               data struct nvfp4_block / nvfp8_2l_block [N][K/16]   g in global_scale
- *   int4-gG-sym                   data nibbles[N*K]              scales bf16[N][K/G]
- *   int4-gG-asym                  data nibbles[N*K]              scales bf16[N][K/G]   zeros nibbles[N*K/G] */
-static void qformat_layout(enum qformat f, const struct qparams *r, int64_t N, int64_t K, size_t *data,
-                           size_t *scales, size_t *zeros) {
-    size_t nk = (size_t)N * (size_t)K;
-    *data = nk;
-    *scales = 0;
-    *zeros = 0;
-    switch (f) {
-    case QFORMAT_BF16: *data = 2 * nk; break;
-    case QFORMAT_FP8_TENSOR:
-    case QFORMAT_E5M2_TENSOR: break;
-    case QFORMAT_FP8_CHANNEL:
-    case QFORMAT_INT8_CHANNEL: *scales = sizeof(float) * (size_t)N; break;
-    case QFORMAT_FP8_BLOCK128:
-        *scales = sizeof(float) * (size_t)((N + FP8_BLOCK_SIZE - 1) / FP8_BLOCK_SIZE) *
-                  (size_t)(K / FP8_BLOCK_SIZE);
-        break;
-    case QFORMAT_FP8_GROUP128: *scales = sizeof(float) * nk / FP8_GROUP_SIZE; break;
-    case QFORMAT_MXFP8: *data = sizeof(struct mxfp8_block) * (nk / MXFP8_BLOCK_SIZE); break;
-    case QFORMAT_MXFP4:
-    case QFORMAT_MXFP4_CEIL: *data = sizeof(struct mxfp4_block) * (nk / MXFP4_BLOCK_SIZE); break;
-    case QFORMAT_NVFP4: *data = sizeof(struct nvfp4_block) * (nk / NVFP4_BLOCK_SIZE); break;
-    case QFORMAT_NVFP8_2L: *data = sizeof(struct nvfp8_2l_block) * (nk / NVFP8_2L_BLOCK_SIZE); break;
-    case QFORMAT_INT4_SYM:
-    case QFORMAT_INT4_ASYM:
-        *data = nk / 2;
-        *scales = sizeof(uint16_t) * (nk / (size_t)r->group_size);
-        if (f == QFORMAT_INT4_ASYM) *zeros = (nk / (size_t)r->group_size + 1) / 2;
-        break;
-    default: CHECK(0, "bad qformat %d", (int)f);
-    }
 }
 
 static void check_or_die(enum qformat f, const struct qparams *r, int64_t N, int64_t K) {
@@ -188,17 +160,17 @@ static void check_or_die(enum qformat f, const struct qparams *r, int64_t N, int
 }
 
 double qtensor_bits_per_element(enum qformat f, const struct qparams *p, int64_t N, int64_t K) {
+    const struct qformat_ops *o = qformat_ops(f);
     struct qparams r = qformat_resolve(f, p);
     check_or_die(f, &r, N, K);
     size_t d, s, z;
-    qformat_layout(f, &r, N, K, &d, &s, &z);
-    size_t bytes = d + s + z + (qformat_info(f)->has_global ? sizeof(float) : 0);
+    o->layout(&r, N, K, &d, &s, &z);
+    size_t bytes = d + s + z + (o->has_global ? sizeof(float) : 0);
     return 8.0 * (double)bytes / ((double)N * (double)K);
 }
 
 size_t qtensor_bytes(const struct qtensor *q) {
-    return q->data_bytes + q->scales_bytes + q->zeros_bytes +
-           (qformat_info(q->format)->has_global ? sizeof(float) : 0);
+    return q->data_bytes + q->scales_bytes + q->zeros_bytes + (qformat_ops(q->format)->has_global ? sizeof(float) : 0);
 }
 
 void qtensor_free(struct qtensor *q) {
@@ -208,144 +180,130 @@ void qtensor_free(struct qtensor *q) {
     memset(q, 0, sizeof *q);
 }
 
+void qtensor_alloc(struct qtensor *q, enum qformat f, const struct qparams *p, int64_t N, int64_t K) {
+    const struct qformat_ops *o = qformat_ops(f);
+    struct qparams r = qformat_resolve(f, p);
+    check_or_die(f, &r, N, K);
+    memset(q, 0, sizeof *q);
+    q->format = f;
+    q->params = r;
+    q->N = N;
+    q->K = K;
+    o->layout(&r, N, K, &q->data_bytes, &q->scales_bytes, &q->zeros_bytes);
+    q->data = xcalloc(1, q->data_bytes);
+    if (q->scales_bytes) q->scales = xcalloc(1, q->scales_bytes);
+    if (q->zeros_bytes) q->zeros = xcalloc(1, q->zeros_bytes);
+}
+
+/* ---- helpers for the scheme files ---- */
+
+void qformat_check_cols(const struct qtensor *q, int64_t k0, int64_t k1, int64_t block) {
+    CHECK(0 <= k0 && k0 < k1 && k1 <= q->K && k0 % block == 0 && k1 % block == 0,
+          "%s: columns [%lld, %lld) of K=%lld are not whole blocks of %lld", qformat_name(q->format),
+          (long long)k0, (long long)k1, (long long)q->K, (long long)block);
+}
+
+int qformat_global_due(const struct qtensor *q, int64_t k0, int64_t k1) {
+    if (q->params.amax > 0.0f || (k0 == 0 && k1 == q->K)) return 1;
+    CHECK(q->global_set, "%s: scales of columns [%lld, %lld) chosen before the per-tensor scale (choose [0, K) "
+          "first)", qformat_name(q->format), (long long)k0, (long long)k1);
+    return 0;
+}
+
+float qformat_tensor_amax(const struct qtensor *q, const float *w) {
+    return q->params.amax > 0.0f ? q->params.amax : amax_ref(w, q->N * q->K);
+}
+
+/* ---- choose scales: min-max, or the MSE observer ---- */
+
+/* The MSE observer (qformat.h, enum qobserver) over the domains of columns [k0, k1): every candidate is
+ * chosen into a scratch tensor, the columns are rounded there, and each domain keeps the scale of its first
+ * smallest error. Candidate 0 (p = 1, the min-max choice) is always taken first, so a domain whose error is
+ * NaN (non-finite data) keeps the min-max scale, and the per-tensor scale is the min-max one unless the
+ * scheme's domain is the tensor itself (fp8-tensor, e5m2-tensor: copy_domain carries it). */
+static void choose_mse(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
+    const struct qformat_ops *o = qformat_ops(q->format);
+    int64_t N = q->N, K = q->K, nd = o->n_domains(q);
+    struct qtensor t;
+    qtensor_alloc(&t, q->format, &q->params, N, K);
+    t.global_scale = q->global_scale;
+    t.global_set = q->global_set;
+    double *best = xmalloc((size_t)nd * sizeof *best), *err = xcalloc((size_t)nd, sizeof *err);
+    unsigned char *touched = xcalloc((size_t)nd, 1);
+    float *deq = xmalloc((size_t)N * sizeof *deq);
+    int n_cand = (int)(QOBSERVER_MSE_MAXSHRINK * QOBSERVER_MSE_GRID);
+    /* The error of a domain is measured over all of its elements: per-row and per-tensor domains (block 1
+     * along K) span all of K whatever piece [k0, k1) is being chosen. */
+    int64_t e0 = o->block_k == 1 ? 0 : k0, e1 = o->block_k == 1 ? K : k1;
+    for (int i = 0; i < n_cand; i++) {
+        /* p in FP32 as torch multiplies a float32 tensor by a Python float: p * amax rounded once. */
+        float p = (float)(1.0 - (double)i / QOBSERVER_MSE_GRID);
+        o->choose_scales_shrunk(&t, w, k0, k1, p);
+        for (int64_t d = 0; d < nd; d++) err[d] = 0.0;
+        for (int64_t k = e0; k < e1; k++) {
+            o->quantize_col(&t, k, w + k, K, deq, 1);
+            for (int64_t n = 0; n < N; n++) {
+                int64_t d = o->domain_at(&t, n, k);
+                err[d] += pow(fabs((double)deq[n] - (double)w[n * K + k]), QOBSERVER_MSE_NORM);
+                touched[d] = 1;
+            }
+        }
+        if (i == 0) {
+            q->global_scale = t.global_scale;
+            q->global_set = t.global_set;
+        }
+        for (int64_t d = 0; d < nd; d++) {
+            if (!touched[d]) continue;
+            if (i == 0 || err[d] < best[d]) {
+                best[d] = err[d];
+                o->copy_domain(q, &t, d);
+            }
+        }
+    }
+    free(deq);
+    free(touched);
+    free(err);
+    free(best);
+    qtensor_free(&t);
+}
+
+void qtensor_choose_scales(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
+    const struct qformat_ops *o = qformat_ops(q->format);
+    if (q->params.observer == QOBSERVER_MSE && o->has_mse) choose_mse(q, w, k0, k1);
+    else o->choose_scales(q, w, k0, k1);
+}
+
 /* ---- quantize / dequantize ---- */
+
+void qtensor_quantize_col(struct qtensor *q, int64_t k, const float *col, int64_t col_stride, float *deq,
+                          int64_t deq_stride) {
+    CHECK(k >= 0 && k < q->K, "%s: column %lld of K=%lld", qformat_name(q->format), (long long)k, (long long)q->K);
+    qformat_ops(q->format)->quantize_col(q, k, col, col_stride, deq, deq_stride);
+}
+
+void qtensor_quantize_generic(struct qtensor *q, const float *w) {
+    qtensor_choose_scales(q, w, 0, q->K);
+    for (int64_t k = 0; k < q->K; k++) qtensor_quantize_col(q, k, w + k, q->K, NULL, 0);
+}
 
 void qtensor_quantize(struct qtensor *out, enum qformat f, const float *w, int64_t N, int64_t K,
                       const struct qparams *p) {
-    struct qparams r = qformat_resolve(f, p);
-    check_or_die(f, &r, N, K);
-    memset(out, 0, sizeof *out);
-    out->format = f;
-    out->params = r;
-    out->N = N;
-    out->K = K;
-    qformat_layout(f, &r, N, K, &out->data_bytes, &out->scales_bytes, &out->zeros_bytes);
-    out->data = xcalloc(1, out->data_bytes);
-    if (out->scales_bytes) out->scales = xcalloc(1, out->scales_bytes);
-    if (out->zeros_bytes) out->zeros = xcalloc(1, out->zeros_bytes);
-    int64_t nk = N * K, G = r.group_size;
-    float *sc = (float *)out->scales;
-    /* Per-tensor amax: static when the caller gave one, else the data's own (NaN if non-finite). */
-    float amax = r.amax > 0.0f ? r.amax : 0.0f;
-    switch (f) {
-    case QFORMAT_BF16: bf16_quantize_row_ref(w, (uint16_t *)out->data, nk); break;
-    case QFORMAT_FP8_TENSOR:
-    case QFORMAT_E5M2_TENSOR:
-        out->global_scale = fp8_tensor_quantize_ref(w, out->data, nk, amax,
-                                                    f == QFORMAT_E5M2_TENSOR ? FP8_TENSOR_E5M2 : FP8_TENSOR_E4M3);
-        break;
-    case QFORMAT_FP8_CHANNEL: fp8_channel_quantize_ref(w, N, K, out->data, sc); break;
-    case QFORMAT_FP8_BLOCK128: fp8_block_quantize_ref(w, N, K, out->data, sc); break;
-    case QFORMAT_FP8_GROUP128:
-        for (int64_t n = 0; n < N; n++)
-            fp8_group_quantize_row_ref(w + n * K, out->data + n * K, sc + n * (K / FP8_GROUP_SIZE), K);
-        break;
-    case QFORMAT_MXFP8:
-        for (int64_t n = 0; n < N; n++)
-            mxfp8_quantize_row_ref(w + n * K, (struct mxfp8_block *)out->data + n * (K / MXFP8_BLOCK_SIZE), K,
-                                   r.mx_rule);
-        break;
-    case QFORMAT_MXFP4:
-    case QFORMAT_MXFP4_CEIL:
-        for (int64_t n = 0; n < N; n++)
-            mxfp4_quantize_row_ref(w + n * K, (struct mxfp4_block *)out->data + n * (K / MXFP4_BLOCK_SIZE), K,
-                                   r.mx_rule);
-        break;
-    case QFORMAT_NVFP4:
-        out->global_scale = nvfp4_global_scale(amax > 0.0f ? amax : amax_ref(w, nk));
-        for (int64_t n = 0; n < N; n++)
-            nvfp4_quantize_row_ref(w + n * K, (struct nvfp4_block *)out->data + n * (K / NVFP4_BLOCK_SIZE), K,
-                                   out->global_scale);
-        break;
-    case QFORMAT_NVFP8_2L:
-        out->global_scale = nvfp8_2l_global_scale(amax > 0.0f ? amax : amax_ref(w, nk));
-        for (int64_t n = 0; n < N; n++)
-            nvfp8_2l_quantize_row_ref(w + n * K,
-                                      (struct nvfp8_2l_block *)out->data + n * (K / NVFP8_2L_BLOCK_SIZE), K,
-                                      out->global_scale);
-        break;
-    case QFORMAT_INT4_SYM:
-        for (int64_t n = 0; n < N; n++)
-            int4g_sym_quantize_row_ref(w + n * K, out->data + n * K / 2, (uint16_t *)out->scales + n * (K / G),
-                                       K, (int)G);
-        break;
-    case QFORMAT_INT4_ASYM: {
-        /* The row codec writes one zero point per byte; the tensor stores them as nibbles. */
-        uint8_t *z = xmalloc((size_t)(K / G));
-        for (int64_t n = 0; n < N; n++) {
-            int4g_asym_quantize_row_ref(w + n * K, out->data + n * K / 2, (uint16_t *)out->scales + n * (K / G),
-                                        z, K, (int)G);
-            for (int64_t g = 0; g < K / G; g++) int4_set(out->zeros, n * (K / G) + g, z[g]);
-        }
-        free(z);
-        break;
-    }
-    case QFORMAT_INT8_CHANNEL:
-        for (int64_t n = 0; n < N; n++)
-            sc[n] = int8_channel_quantize_row_ref(w + n * K, (int8_t *)out->data + n * K, K);
-        break;
-    default: CHECK(0, "bad qformat %d", (int)f);
-    }
+    qtensor_alloc(out, f, p, N, K);
+    qformat_ops(f)->quantize(out, w);
 }
 
-void qtensor_dequantize(const struct qtensor *q, float *w) {
-    int64_t N = q->N, K = q->K, nk = N * K, G = q->params.group_size;
-    const float *sc = (const float *)q->scales;
-    switch (q->format) {
-    case QFORMAT_BF16: bf16_dequantize_row_ref((const uint16_t *)q->data, w, nk); break;
-    case QFORMAT_FP8_TENSOR:
-    case QFORMAT_E5M2_TENSOR:
-        fp8_tensor_dequantize_row_ref(q->data, w, nk, q->global_scale,
-                                      q->format == QFORMAT_E5M2_TENSOR ? FP8_TENSOR_E5M2 : FP8_TENSOR_E4M3);
-        break;
-    case QFORMAT_FP8_CHANNEL: fp8_channel_dequantize_ref(q->data, sc, N, K, w); break;
-    case QFORMAT_FP8_BLOCK128: fp8_block_dequantize_ref(q->data, sc, N, K, w); break;
-    case QFORMAT_FP8_GROUP128:
-        for (int64_t n = 0; n < N; n++)
-            fp8_group_dequantize_row_ref(q->data + n * K, sc + n * (K / FP8_GROUP_SIZE), w + n * K, K);
-        break;
-    case QFORMAT_MXFP8:
-        for (int64_t n = 0; n < N; n++)
-            mxfp8_dequantize_row_ref((const struct mxfp8_block *)q->data + n * (K / MXFP8_BLOCK_SIZE), w + n * K,
-                                     K);
-        break;
-    case QFORMAT_MXFP4:
-    case QFORMAT_MXFP4_CEIL:
-        for (int64_t n = 0; n < N; n++)
-            mxfp4_dequantize_row_ref((const struct mxfp4_block *)q->data + n * (K / MXFP4_BLOCK_SIZE), w + n * K,
-                                     K);
-        break;
-    case QFORMAT_NVFP4:
-        for (int64_t n = 0; n < N; n++)
-            nvfp4_dequantize_row_ref((const struct nvfp4_block *)q->data + n * (K / NVFP4_BLOCK_SIZE), w + n * K,
-                                     K, q->global_scale);
-        break;
-    case QFORMAT_NVFP8_2L:
-        for (int64_t n = 0; n < N; n++)
-            nvfp8_2l_dequantize_row_ref((const struct nvfp8_2l_block *)q->data + n * (K / NVFP8_2L_BLOCK_SIZE),
-                                        w + n * K, K, q->global_scale);
-        break;
-    case QFORMAT_INT4_SYM:
-        for (int64_t n = 0; n < N; n++)
-            int4g_sym_dequantize_row_ref(q->data + n * K / 2, (const uint16_t *)q->scales + n * (K / G),
-                                         w + n * K, K, (int)G);
-        break;
-    case QFORMAT_INT4_ASYM: {
-        uint8_t *z = xmalloc((size_t)(K / G));
-        for (int64_t n = 0; n < N; n++) {
-            for (int64_t g = 0; g < K / G; g++) z[g] = (uint8_t)int4_get_u(q->zeros, n * (K / G) + g);
-            int4g_asym_dequantize_row_ref(q->data + n * K / 2, (const uint16_t *)q->scales + n * (K / G), z,
-                                          w + n * K, K, (int)G);
-        }
-        free(z);
-        break;
-    }
-    case QFORMAT_INT8_CHANNEL:
-        for (int64_t n = 0; n < N; n++)
-            int8_channel_dequantize_row_ref((const int8_t *)q->data + n * K, sc[n], w + n * K, K);
-        break;
-    default: CHECK(0, "bad qformat %d", (int)q->format);
-    }
+void qtensor_dequantize(const struct qtensor *q, float *w) { qformat_ops(q->format)->dequantize(q, w); }
+
+float qtensor_scale_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return qformat_ops(q->format)->scale_at(q, n, k);
+}
+
+float qtensor_zero_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return qformat_ops(q->format)->zero_at(q, n, k);
+}
+
+float qtensor_code_at(const struct qtensor *q, int64_t n, int64_t k) {
+    return qformat_ops(q->format)->code_at(q, n, k);
 }
 
 void qformat_fake_quant_rows(enum qformat f, float *x, int64_t T, int64_t K, const struct qparams *p) {

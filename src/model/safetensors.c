@@ -16,6 +16,7 @@
 #include "core/check.h"
 #include "formats/bf16.h"  /* the element codecs live in src/formats (exhaustively tested there) */
 #include "formats/e4m3.h"
+#include "formats/f16.h"
 #include "formats/e5m2.h"
 
 // The reference implementation refuses headers over 100 MB; a real 30B-A3B index header is ~2 MB.
@@ -48,19 +49,6 @@ const char *safetensors_dtype_name(enum safetensors_dtype dt) {
 // ---- element codecs ----
 
 /* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits; every value is exact in FP32. */
-float safetensors_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    float v;
-    if (e == 0) v = ldexpf((float)m, -24);                       /* zero and subnormals: m * 2^-24 */
-    else if (e == 31) v = m ? NAN : INFINITY;
-    else v = ldexpf((float)(m | 0x400), (int)e - 25);            /* (1024 + m) * 2^(e - 15 - 10) */
-    uint32_t u;
-    memcpy(&u, &v, 4);
-    u |= sign;
-    memcpy(&v, &u, 4);
-    return v;
-}
-
 // ---- reading ----
 
 static int parse_dtype(const char *s) {
@@ -311,7 +299,7 @@ void safetensors_read_f32(const struct safetensors_tensor *t, float *dst) {
         break;
     case SAFETENSORS_DTYPE_F16:
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) dst[i] = safetensors_f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+        for (int64_t i = 0; i < n; i++) dst[i] = f16_to_float((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SAFETENSORS_DTYPE_F8_E4M3:
 #pragma omp parallel for schedule(static) if (n > 65536)

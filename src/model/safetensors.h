@@ -6,7 +6,7 @@
  * offsets inside the data area (else "truncated"), no two tensors overlapping and no hole (as the reference
  * implementation requires). A sharded checkpoint is model.safetensors.index.json + the shards it names.
  * API: safetensors_open (dir or file) / safetensors_close / safetensors_find / safetensors_read_f32 /
- * safetensors_write; helpers bf16/f16/e4m3 -> f32. */
+ * safetensors_write. Element decoding lives in src/formats (bf16.h, f16.h, e4m3.h, e5m2.h). */
 #ifndef SRC_MODEL_SAFETENSORS_H
 #define SRC_MODEL_SAFETENSORS_H
 
@@ -99,8 +99,6 @@ void safetensors_read_f32(const struct safetensors_tensor *t, float *dst);
  * multiple of 8 bytes so the data area is aligned; metadata {"format": "pt"}. Dies on I/O errors. */
 void safetensors_write(const char *path, int n, const struct safetensors_desc *d);
 
-/* IEEE half to FP32 (exact). BF16, E4M3 and E5M2 decode through src/formats (bf16.h, e4m3.h, e5m2.h). */
-float safetensors_f16_to_f32(uint16_t h);
 
 #ifdef __cplusplus
 }

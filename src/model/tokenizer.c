@@ -26,7 +26,7 @@
 #include "model/bpe.h"
 #include "model/hf_cache.h"
 #include "model/pretokenize.h"
-#include "model/strmap.h"
+#include "core/strmap.h"
 
 #define TOK_NONE UINT32_MAX
 #define TOK_MAX_ID (1 << 24)                /* ids beyond this are surely a broken file */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "model/qwen3_cpu.h"
+#include "engine/engine.h"
 
 /* ---- the observe hook ---- */
 
@@ -73,7 +73,10 @@ void calib_run(struct calib *c, struct qwen3_model *m, const int32_t *ids, int64
     /* Logits are not needed: only the Linear inputs matter, and the lm_head is no Linear. The hidden output
      * is requested so that the final norm runs as in any forward, though it observes nothing. */
     float *h = xmalloc((size_t)(seq_len * m->cfg.D) * sizeof *h);
-    for (int64_t s = 0; s < n_seqs; s++) qwen3_cpu_forward(m, ids + s * seq_len, seq_len, 0, NULL, NULL, h);
+    /* The observe hooks fire on the CPU reference backend (calibration is a CPU pass by definition). */
+    struct engine *e = engine_create(m, "cpu");
+    for (int64_t s = 0; s < n_seqs; s++) engine_forward(e, ids + s * seq_len, seq_len, NULL, h);
+    engine_free(e);
     free(h);
     v.i = 0;
     v.install = 0;

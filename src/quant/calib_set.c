@@ -7,6 +7,7 @@
 
 #include "core/check.h"
 #include "core/timer.h"
+#include "engine/engine.h"
 #include "model/qwen3.h"
 
 void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, int64_t seq_len,
@@ -43,8 +44,10 @@ void calib_set_tokens(const struct calib_set *cs, const struct tokenizer *tok, c
     }
     int32_t first = tokenizer_token_id(tok, "<|endoftext|>");
     struct qwen3_model *m0 = qwen3_load(model_dir);
-    dataset_tokens_sample(out, m0, first < 0 ? 0 : first, cs->n_seqs, cs->seq_len, cs->sample_seed,
+    struct engine *e = engine_create(m0, "cpu");
+    dataset_tokens_sample(out, e, first < 0 ? 0 : first, cs->n_seqs, cs->seq_len, cs->sample_seed,
                           "sampled-calib");
+    engine_free(e);
     qwen3_free(m0);
 }
 

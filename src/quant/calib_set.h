@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/manifest.h"
-#include "eval/dataset.h"
+#include "data/dataset.h"
 #include "model/tokenizer.h"
 #include "quant/calib.h"
 

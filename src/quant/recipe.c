@@ -1,4 +1,4 @@
-/* recipe -- the table of RTN recipes (DESIGN.md "The variants (recipes), defined exactly"). */
+/* recipe -- the table of recipes (DESIGN.md "The variants (recipes), defined exactly"): one row per recipe. */
 #include "quant/recipe.h"
 
 #include <stdio.h>
@@ -118,7 +118,8 @@ void recipe_manifest(struct manifest *m, const struct recipe *r) {
     /* RTN recipes without a transform keep exactly the three parameters above (their cache identity predates
      * the algorithms); everything else names what it adds. */
     char label[64];
-    if (r->weight_params.group_size || r->weight_params.mx_rule)
+    if (r->weight_params.group_size || r->weight_params.mx_rule || r->weight_params.observer ||
+        r->weight_params.int4_rule || r->weight_params.nvfp4_rule)
         manifest_param_str(m, "weight_grid", qformat_label(r->weight, &r->weight_params, label, sizeof label));
     if (r->algo != RECIPE_ALGO_RTN) manifest_param_str(m, "algorithm", recipe_algo_name(r->algo));
     if (r->transform == RECIPE_TRANSFORM_HADAMARD)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 static char *dup_range(const char *a, const char *b) {
     char *d = xmalloc((size_t)(b - a) + 1);

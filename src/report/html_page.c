@@ -5,7 +5,7 @@
 
 #include "core/check.h"
 #include "report/i18n.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 /* One stylesheet for both languages. Chinese text gets a CJK font first (:lang(zh)), so Latin letters
  * inside Chinese prose do not fall back glyph by glyph; numbers use tabular figures so table columns align. */

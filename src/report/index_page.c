@@ -3,7 +3,7 @@
 
 #include "core/check.h"
 #include "report/i18n.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 /* One <ul> group; returns nothing when the group is empty so the page has no empty headings. */
 static void add_group(struct strbuf *b, const char *lang, enum i18n_key heading, const struct index_entry *e,

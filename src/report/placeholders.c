@@ -9,7 +9,7 @@
 
 #include "core/check.h"
 #include "report/i18n.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 #include "report/table_md.h"
 
 // ---- lexer ----

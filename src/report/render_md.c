@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 #define RENDER_MD_OPTIONS (CMARK_OPT_UNSAFE | CMARK_OPT_VALIDATE_UTF8)
 

@@ -22,7 +22,32 @@ struct results {
     char *root;
     struct results_entry *entries;
     int n_entries, cap_entries;
+    char **order;                 /* the canonical recipe order (results_set_order), or NULL */
+    int n_order;
 };
+
+/* The order's position of a name; names outside it come after every listed one. */
+static int order_of(const struct results *r, const char *name) {
+    for (int i = 0; i < r->n_order; i++)
+        if (!strcmp(r->order[i], name)) return i;
+    return r->n_order;
+}
+
+static const struct results *g_sort_r;   /* qsort has no context argument; set only around one qsort call */
+
+static int cmp_ordered(const void *a, const void *b) {
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int ox = order_of(g_sort_r, x), oy = order_of(g_sort_r, y);
+    return ox != oy ? (ox < oy ? -1 : 1) : strcmp(x, y);
+}
+
+void results_set_order(struct results *r, const char *const *names, int n) {
+    for (int i = 0; i < r->n_order; i++) free(r->order[i]);
+    free(r->order);
+    r->order = xmalloc((size_t)(n ? n : 1) * sizeof *r->order);
+    r->n_order = n;
+    for (int i = 0; i < n; i++) r->order[i] = xstrdup(names[i]);
+}
 
 struct results *results_open(const char *root) {
     struct results *r = xcalloc(1, sizeof *r);
@@ -32,6 +57,8 @@ struct results *results_open(const char *root) {
 
 void results_free(struct results *r) {
     if (!r) return;
+    for (int i = 0; i < r->n_order; i++) free(r->order[i]);
+    free(r->order);
     for (int i = 0; i < r->n_entries; i++) {
         free(r->entries[i].key);
         cJSON_Delete(r->entries[i].json);
@@ -137,6 +164,12 @@ char **results_list_recipes(struct results *r, const char *model, const char *ex
     free(dir);
     /* readdir order depends on the file system: sort, so every figure and table has one row order. */
     if (*n > 1) qsort(list, (size_t)*n, sizeof *list, cmp_str);
+    /* Then the canonical order, when the caller gave one (names outside it keep name order, after it). */
+    if (*n > 1 && r->n_order) {
+        g_sort_r = r;
+        qsort(list, (size_t)*n, sizeof *list, cmp_ordered);
+        g_sort_r = NULL;
+    }
     return list;
 }
 
@@ -220,7 +253,22 @@ static int cmp_rows_desc(const void *a, const void *b) { return cmp_rows(a, b, 1
 char **results_rows(struct results *r, const char *model, const char *exp, char *const *rows, int n_rows,
                     const char *sort_metric, int desc, const char *what, int *n) {
     char **names;
-    if (rows) {
+    /* A list made only of "-name" entries selects every result but those. */
+    int exclude = rows && n_rows > 0;
+    for (int i = 0; exclude && i < n_rows; i++) exclude = rows[i][0] == '-';
+    if (exclude) {
+        int all;
+        char **list = results_list_recipes(r, model, exp, &all);
+        names = xmalloc((size_t)(all ? all : 1) * sizeof *names);
+        *n = 0;
+        for (int i = 0; i < all; i++) {
+            int drop = 0;
+            for (int j = 0; j < n_rows; j++) drop |= !strcmp(rows[j] + 1, list[i]);
+            if (drop) free(list[i]);
+            else names[(*n)++] = list[i];
+        }
+        free(list);
+    } else if (rows) {
         *n = n_rows;
         names = xmalloc((size_t)(n_rows ? n_rows : 1) * sizeof *names);
         for (int i = 0; i < n_rows; i++) names[i] = xstrdup(rows[i]);

@@ -60,6 +60,12 @@ enum results_status results_metric_str(struct results *r, const char *model, con
  * with a results file, sorted by name. Then, with sort_metric, a sort by that metric (descending when
  * desc), nulls last, ties by name. Dies "what: ..." when there are no rows or a row lacks the sort metric
  * (what names the caller's context, e.g. "notebooks-md/en/01-formats.md:12"). Free with results_list_free. */
+/* Sets the canonical row order (recipe names, e.g. the recipe table's order, given by the caller so this room
+ * needs no knowledge of recipes): results_list_recipes and every default row list follow it; names outside it
+ * come last in name order. */
+void results_set_order(struct results *r, const char *const *names, int n);
+
+/* rows: the explicit selection; a list made only of "-name" entries means every result except those. */
 char **results_rows(struct results *r, const char *model, const char *exp, char *const *rows, int n_rows,
                     const char *sort_metric, int desc, const char *what, int *n);
 

@@ -6,7 +6,7 @@
 #include <utf8proc.h>
 
 #include "core/check.h"
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 size_t table_md_width(const char *s) {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;

@@ -4,15 +4,16 @@
  * WikiText-2 test = the rows of wiki.test.raw as HF `datasets` yields them (one per line, with its "\n";
  * whitespace-only lines as "") joined with "\n\n", the string GPTQ's datautils scores. C4 = the "text" of
  * documents [0, 1100) of the 2000-document slice joined with " " (GPTQ's 1100); calibration = documents
- * [1100, 2000) joined the same way, never scored. No data: token streams sampled from the BF16 model. */
-#ifndef SRC_EVAL_DATASET_H
-#define SRC_EVAL_DATASET_H
+ * [1100, 2000) joined the same way, never scored. No data: the callers sample a token stream from the BF16 model
+ * (engine/generate.h) and wrap it with dataset_tokens_from_ids. */
+#ifndef SRC_DATA_DATASET_H
+#define SRC_DATA_DATASET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/sha256.h"
-#include "model/qwen3.h"
+#include "engine/engine.h"
 #include "model/tokenizer.h"
 
 #ifdef __cplusplus
@@ -85,14 +86,6 @@ char *dataset_wikitext2_join(const char *raw, size_t n, size_t *out_len);
 char *dataset_c4_join(const char *jsonl, size_t n, int64_t doc_begin, int64_t doc_end, const char *what,
                       size_t *out_len);
 
-/* Token source used when no data file is found (DESIGN.md "The embedded default"): n_tokens ids sampled
- * from a model, one at a time. next_logits(ctx, ids, t, logits) must write the V logits that follow ids[0..t).
- * The first token is `first_id`; each next token is drawn from softmax(logits / temperature) with the project
- * RNG stream `seed` (inverse CDF over the ids in order, in double). Returns the ids (caller frees). */
-typedef void (*dataset_next_logits_fn)(void *ctx, const int32_t *ids, int64_t t, float *logits);
-int32_t *dataset_sample_tokens(dataset_next_logits_fn next_logits, void *ctx, int64_t V, int32_t first_id,
-                               int64_t n_tokens, double temperature, uint64_t seed);
-
 /* A token stream to evaluate or calibrate on. */
 struct dataset_tokens {
     int32_t *ids;
@@ -108,11 +101,15 @@ struct dataset_tokens {
 int dataset_tokens_load(struct dataset_tokens *t, enum dataset_corpus c, const char *data_dir,
                         const struct tokenizer *tok);
 
-/* The no-data fallback: n_seqs sequences of seq_len tokens sampled from m (temperature 1, the model's own
- * distribution), each started afresh at position 0 from first_id (<|endoftext|>, which ends every training
- * document), RNG stream seed + sequence index; decoding uses a KV cache. name is copied into t->name. */
-void dataset_tokens_sample(struct dataset_tokens *t, const struct qwen3_model *m, int32_t first_id,
-                           int64_t n_seqs, int64_t seq_len, uint64_t seed, const char *name);
+/* Wraps n ids that were not read from a file (text sampled from a model: engine/generate.h) as a token
+ * stream named name: t owns ids from now on, sampled = 1, sha256 = the hash of the ids' bytes. */
+void dataset_tokens_from_ids(struct dataset_tokens *t, int32_t *ids, int64_t n, const char *name);
+
+/* The no-data fallback: n_seqs sequences of seq_len tokens sampled from the model behind e with the engine's
+ * one decode loop and sampler (generate_sample_sequences: temperature 1, from first_id, RNG stream seed +
+ * sequence index), wrapped as a stream named name. */
+void dataset_tokens_sample(struct dataset_tokens *t, struct engine *e, int32_t first_id, int64_t n_seqs,
+                           int64_t seq_len, uint64_t seed, const char *name);
 
 void dataset_tokens_free(struct dataset_tokens *t);
 

@@ -1,5 +1,5 @@
 /* strbuf -- see strbuf.h. */
-#include "report/strbuf.h"
+#include "core/strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * probability (ties to the lower id). temperature 0 is greedy: the arg-max of the penalised logits (ties to
  * the lower id) and no random draw is consumed. Deterministic for a given seed; no global state.
  * API: sampling_defaults / sampling_sample. */
-#ifndef SRC_MODEL_SAMPLING_H
-#define SRC_MODEL_SAMPLING_H
+#ifndef SRC_ENGINE_SAMPLING_H
+#define SRC_ENGINE_SAMPLING_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* strmap -- an open-addressing hash map from byte strings to a pair of int32 values (see strmap.h). */
-#include "model/strmap.h"
+#include "core/strmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* strbuf -- a growable NUL-terminated byte string, the way every report output (Markdown, HTML, TSV) is
  * built before one atomic write. The buffer is always NUL-terminated once anything was added; a zeroed
  * struct strbuf is an empty, valid buffer. Allocation failures die (xrealloc). */
-#ifndef SRC_REPORT_STRBUF_H
-#define SRC_REPORT_STRBUF_H
+#ifndef SRC_CORE_STRBUF_H
+#define SRC_CORE_STRBUF_H
 
 #include <stddef.h>
 

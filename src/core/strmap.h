@@ -3,8 +3,8 @@
  * passes to every call (so the buffer may be reallocated between calls). The tokenizer uses it for its
  * vocabulary (spelling -> id), its added tokens and the per-call piece cache (piece -> run of ids).
  * FNV-1a hashing, linear probing, load factor at most 1/2; entries are never removed. */
-#ifndef SRC_MODEL_STRMAP_H
-#define SRC_MODEL_STRMAP_H
+#ifndef SRC_CORE_STRMAP_H
+#define SRC_CORE_STRMAP_H
 
 #include <stddef.h>
 #include <stdint.h>

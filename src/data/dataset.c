@@ -1,5 +1,5 @@
 /* dataset -- pinned evaluation files and the exact texts built from them (see dataset.h). */
-#include "eval/dataset.h"
+#include "data/dataset.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -9,8 +9,7 @@
 
 #include "core/check.h"
 #include "core/rng.h"
-#include "model/kv_cache.h"
-#include "model/qwen3_cpu.h"
+#include "engine/generate.h"
 
 /* ---- the one table of pinned files ---- */
 
@@ -183,39 +182,6 @@ void dataset_text_free(struct dataset_text *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* ---- the no-data fallback ---- */
-
-int32_t *dataset_sample_tokens(dataset_next_logits_fn next_logits, void *ctx, int64_t V, int32_t first_id,
-                               int64_t n_tokens, double temperature, uint64_t seed) {
-    CHECK(n_tokens > 0 && V > 0 && temperature > 0, "sample: n=%lld V=%lld temperature=%g",
-          (long long)n_tokens, (long long)V, temperature);
-    int32_t *ids = xmalloc((size_t)n_tokens * sizeof *ids);
-    float *logits = xmalloc((size_t)V * sizeof *logits);
-    double *w = xmalloc((size_t)V * sizeof *w);
-    struct rng r;
-    rng_init(&r, seed);
-    ids[0] = first_id;
-    for (int64_t t = 1; t < n_tokens; t++) {
-        next_logits(ctx, ids, t, logits);
-        /* softmax(logits / T) in double, shifted by the maximum so exp never overflows. */
-        double mx = -INFINITY, s = 0;
-        for (int64_t v = 0; v < V; v++)
-            if ((double)logits[v] > mx) mx = logits[v];
-        for (int64_t v = 0; v < V; v++) s += w[v] = exp(((double)logits[v] - mx) / temperature);
-        /* Inverse CDF: the first id whose cumulative weight exceeds u * s; the last id catches rounding. */
-        double u = rng_uniform(&r) * s, acc = 0;
-        int64_t pick = V - 1;
-        for (int64_t v = 0; v < V; v++) {
-            acc += w[v];
-            if (acc > u) { pick = v; break; }
-        }
-        ids[t] = (int32_t)pick;
-    }
-    free(logits);
-    free(w);
-    return ids;
-}
-
 /* ---- token streams ---- */
 
 int dataset_tokens_load(struct dataset_tokens *t, enum dataset_corpus c, const char *data_dir,
@@ -233,38 +199,21 @@ int dataset_tokens_load(struct dataset_tokens *t, enum dataset_corpus c, const c
     return 0;
 }
 
-/* Incremental decoding for dataset_sample_tokens: feed the one new token at position t - 1. */
-struct sample_ctx {
-    const struct qwen3_model *m;
-    struct kv_cache kv;
-};
-
-static void sample_next_logits(void *ctx, const int32_t *ids, int64_t t, float *logits) {
-    struct sample_ctx *s = ctx;
-    qwen3_cpu_forward(s->m, ids + t - 1, 1, t - 1, &s->kv, logits, NULL);
-}
-
-void dataset_tokens_sample(struct dataset_tokens *t, const struct qwen3_model *m, int32_t first_id,
-                           int64_t n_seqs, int64_t seq_len, uint64_t seed, const char *name) {
-    CHECK(n_seqs > 0 && seq_len > 1, "sample %lld x %lld", (long long)n_seqs, (long long)seq_len);
+void dataset_tokens_from_ids(struct dataset_tokens *t, int32_t *ids, int64_t n, const char *name) {
     memset(t, 0, sizeof *t);
-    const struct qwen3_config *c = &m->cfg;
-    struct sample_ctx s = {m, {0}};
-    kv_cache_init(&s.kv, c->n_layers, c->H_kv, c->D_h, seq_len, KV_CACHE_F32);
-    t->n = n_seqs * seq_len;
-    t->ids = xmalloc((size_t)t->n * sizeof *t->ids);
-    for (int64_t q = 0; q < n_seqs; q++) {
-        kv_cache_reset(&s.kv);
-        int32_t *ids = dataset_sample_tokens(sample_next_logits, &s, c->V, first_id, seq_len, 1.0,
-                                             seed + (uint64_t)q);
-        memcpy(t->ids + q * seq_len, ids, (size_t)seq_len * sizeof *ids);
-        free(ids);
-    }
-    kv_cache_free(&s.kv);
+    t->ids = ids;
+    t->n = n;
     t->sampled = 1;
     snprintf(t->name, sizeof t->name, "%s", name);
     /* The ids are the data: hash their bytes (int32, little-endian on every supported host). */
     sha256_buf(t->ids, (size_t)t->n * sizeof *t->ids, t->sha256);
+}
+
+void dataset_tokens_sample(struct dataset_tokens *t, struct engine *e, int32_t first_id, int64_t n_seqs,
+                           int64_t seq_len, uint64_t seed, const char *name) {
+    int32_t *ids = xmalloc((size_t)(n_seqs * seq_len) * sizeof *ids);
+    generate_sample_sequences(e, first_id, n_seqs, seq_len, seed, ids);
+    dataset_tokens_from_ids(t, ids, n_seqs * seq_len, name);
 }
 
 void dataset_tokens_free(struct dataset_tokens *t) {

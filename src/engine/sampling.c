@@ -1,5 +1,5 @@
 /* sampling -- greedy and seeded top-k / top-p sampling; see sampling.h. */
-#include "model/sampling.h"
+#include "engine/sampling.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,0 +1,202 @@
+/* harness -- the shared driver plumbing; see harness.h. */
+#include "harness/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/cli.h"
+#include "core/timer.h"
+#include "model/tokenizer.h"
+#include "ops/linear.h"
+
+const char HARNESS_USAGE[] =
+    "  --model DIR          HF checkpoint folder (default models/qwen3-tiny)\n"
+    "  --results DIR        results root (default results)\n"
+    "  --data-dir DIR       evaluation data (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
+    "  --recipes LIST|all   comma-separated recipe names (default all)\n"
+    "  --backend cpu|cuda   engine backend (default cpu)\n"
+    "  --windows N          windows of --ctx tokens per corpus, 0 = all (default 3)\n"
+    "  --ctx N              window length, capped by max_position_embeddings (default 2048)\n"
+    "  --calib-seqs N       calibration sequences of static-activation recipes (default 16)\n"
+    "  --calib-len N        tokens per calibration sequence (default 512)\n"
+    "  --seed S             seed of sampled text and bootstraps (default 1)\n"
+    "  --force              recompute even when a cached result exists\n";
+
+void harness_defaults(struct harness_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->model = "models/qwen3-tiny";
+    o->results = "results";
+    o->recipes = "all";
+    o->backend = "cpu";
+    o->windows = 3;
+    o->ctx = 2048;
+    o->calib_seqs = 16;
+    o->calib_len = 512;
+    o->seed = 1;
+}
+
+int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    int has_val = *i + 1 < argc;
+    if (!strcmp(a, "--force")) o->force = 1;
+    else if (!has_val) return 0;
+    else if (!strcmp(a, "--model")) o->model = argv[++*i];
+    else if (!strcmp(a, "--results")) o->results = argv[++*i];
+    else if (!strcmp(a, "--data-dir")) o->data_dir = argv[++*i];
+    else if (!strcmp(a, "--recipes")) o->recipes = argv[++*i];
+    else if (!strcmp(a, "--windows")) o->windows = cli_int(a, argv[++*i], 0);
+    else if (!strcmp(a, "--ctx")) o->ctx = cli_int(a, argv[++*i], 2);
+    else if (!strcmp(a, "--calib-seqs")) o->calib_seqs = cli_int(a, argv[++*i], 1);
+    else if (!strcmp(a, "--calib-len")) o->calib_len = cli_int(a, argv[++*i], 2);
+    else if (!strcmp(a, "--seed")) o->seed = (uint64_t)cli_int(a, argv[++*i], 0);
+    else if (!strcmp(a, "--backend")) {
+        o->backend = argv[++*i];
+        if (strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
+            die_usage("--backend: expected cpu or cuda, got '%s'", o->backend);
+    } else return 0;
+    return 1;
+}
+
+void harness_init(struct harness *h, const char *experiment, const struct harness_opts *o) {
+    memset(h, 0, sizeof *h);
+    h->o = *o;
+    h->experiment = experiment;
+    h->model = manifest_model_name(o->model, h->model_buf, sizeof h->model_buf);
+    qwen3_config_load(&h->cfg, o->model);
+    h->ctx = o->ctx < h->cfg.max_pos ? o->ctx : h->cfg.max_pos;
+    /* Fails here, before any work, when --backend cuda has no engine library in this build. */
+    engine_backend_identity(o->backend, h->backend_sha256);
+    calib_set_init(&h->calib, o->data_dir, o->calib_seqs, o->calib_len, o->seed + CALIB_SET_SEED_OFFSET);
+}
+
+/* ---- manifests and the plan ---- */
+
+/* The calibration set of an algorithm recipe (GPTQ, AWQ): its own size, the same source. */
+static struct calib_set algo_calib(const struct harness *h, const struct recipe *r) {
+    struct calib_set cs = h->calib;
+    cs.path = NULL;
+    calib_set_init(&cs, h->o.data_dir, r->calib_seqs ? r->calib_seqs : h->o.calib_seqs,
+                   r->calib_len ? r->calib_len : h->o.calib_len, h->o.seed + CALIB_SET_SEED_OFFSET);
+    return cs;
+}
+
+void harness_manifest_begin(struct harness *h, struct manifest *m, const struct recipe *r) {
+    manifest_init(m, h->o.results, h->experiment, h->model, r->name);
+}
+
+/* The recipe's own parameters follow the driver's, as they always have (a fixed order keeps keys stable). */
+static void manifest_recipe(struct harness *h, struct manifest *m, const struct recipe *r) {
+    recipe_manifest(m, r);
+    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &h->calib);
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs = algo_calib(h, r);
+        calib_set_manifest(m, &cs);
+        calib_set_free(&cs);
+    }
+}
+
+void harness_manifest_end(struct harness *h, struct manifest *m) {
+    if (h->backend_sha256[0]) manifest_param_str(m, "backend_sha256", h->backend_sha256);
+    /* Where the result is computed (the last bits of a CPU GEMM depend on the BLAS build: ops/linear.h). */
+    manifest_device(m, strcmp(h->o.backend, "cpu") ? "cuda" : linear_backend_desc());
+    manifest_seal(m);
+}
+
+int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled) {
+    h->recipes = xmalloc((size_t)recipe_count() * sizeof *h->recipes);
+    h->n_rec = recipe_parse_list(h->o.recipes, h->recipes, "--recipes");
+    h->mans = xcalloc((size_t)h->n_rec, sizeof *h->mans);
+    h->todo = xcalloc((size_t)h->n_rec, sizeof *h->todo);
+    for (int i = 0; i < h->n_rec; i++) {
+        struct manifest *m = &h->mans[i];
+        fill(ctx, h, m, h->recipes[i]);
+        if (!h->o.force && manifest_cache_hit(m)) {
+            fprintf(stderr, "%s: %-12s cache hit (%s)\n", check_progname(), h->recipes[i]->name, m->result_path);
+            continue;
+        }
+        if (!h->o.force && sampled && manifest_existing_param_is(m, "data", "files")) {
+            warn("%s: keeping results computed from the pinned data files; without the data this run would "
+                 "score sampled text instead (--force replaces them)", m->result_path);
+            continue;
+        }
+        manifest_print(m, stderr);
+        h->todo[i] = 1;
+        h->n_todo++;
+    }
+    if (!h->n_todo) fprintf(stderr, "%s: all %d recipe(s) cached\n", check_progname(), h->n_rec);
+    return h->n_todo;
+}
+
+void harness_manifest_recipe(struct harness *h, struct manifest *m, const struct recipe *r) { manifest_recipe(h, m, r); }
+
+int harness_needs_calibration(const struct harness *h) {
+    for (int i = 0; i < h->n_rec; i++)
+        if (h->todo[i] && recipe_needs_calibration(h->recipes[i])) return 1;
+    return 0;
+}
+
+/* ---- loading a recipe ---- */
+
+struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, struct qwen3_model **m_out,
+                                   struct quant_stats *st) {
+    struct qwen3_model *m = qwen3_load(h->o.model);
+    struct quant_calib qc = {&h->ranges, NULL, 0, 0};
+    struct dataset_tokens algo_tok = {0};
+    if (r->act_mode == RECIPE_ACT_STATIC) {
+        if (!h->have_calib_tok) {
+            struct tokenizer *tok = tokenizer_load(h->o.model);
+            calib_set_tokens(&h->calib, tok, h->o.model, &h->calib_tok);
+            tokenizer_free(tok);
+            h->have_calib_tok = 1;
+        }
+        /* Once per run, on the BF16 model (this one, before its weights change). */
+        calib_set_calibrate(&h->calib, &h->ranges, m, &h->calib_tok);
+    }
+    if (r->algo != RECIPE_ALGO_RTN) {
+        struct calib_set cs = algo_calib(h, r);
+        struct tokenizer *tok = tokenizer_load(h->o.model);
+        calib_set_tokens(&cs, tok, h->o.model, &algo_tok);
+        tokenizer_free(tok);
+        qc.ids = algo_tok.ids;
+        qc.n_seqs = cs.n_seqs;
+        qc.seq_len = cs.seq_len;
+        calib_set_free(&cs);
+    }
+    quant_apply(m, r, &qc, st);
+    dataset_tokens_free(&algo_tok);
+    *m_out = m;
+    return engine_create(m, h->o.backend);
+}
+
+void harness_close_recipe(struct engine *e, struct qwen3_model *m) {
+    engine_free(e);
+    qwen3_free(m);
+}
+
+void harness_sample(struct harness *h, int64_t n_seqs, int64_t seq_len, uint64_t seed, const char *name,
+                    struct dataset_tokens *out) {
+    struct tokenizer *tok = tokenizer_load(h->o.model);
+    int32_t first = tokenizer_token_id(tok, "<|endoftext|>");
+    tokenizer_free(tok);
+    struct qwen3_model *m0 = qwen3_load(h->o.model);
+    struct engine *e = engine_create(m0, "cpu");
+    fprintf(stderr, "%s: no data files: sampling %lld x %lld tokens from the BF16 model (seed %llu)\n",
+            check_progname(), (long long)n_seqs, (long long)seq_len, (unsigned long long)seed);
+    dataset_tokens_sample(out, e, first < 0 ? 0 : first, n_seqs, seq_len, seed, name);
+    engine_free(e);
+    qwen3_free(m0);
+}
+
+void harness_free(struct harness *h, double t0) {
+    if (h->n_todo)
+        fprintf(stderr, "%s: %d recipe(s) computed in %.1f s, %d cache hit(s)\n", check_progname(), h->n_todo,
+                monotonic_seconds() - t0, h->n_rec - h->n_todo);
+    for (int i = 0; i < h->n_rec; i++) manifest_free(&h->mans[i]);
+    free(h->mans);
+    free(h->todo);
+    free(h->recipes);
+    calib_free(&h->ranges);
+    dataset_tokens_free(&h->calib_tok);
+    calib_set_free(&h->calib);
+}
