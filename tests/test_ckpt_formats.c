@@ -278,6 +278,97 @@ static void test_mxfp4_reader(void) {
     close_fixture(st);
 }
 
+
+static void test_ct_asym_actorder_reader(void) {
+    /* N = 8, K = 64, G = 32, asymmetric with act-order: stored code(n, k) = (5n + k) % 16 (signed q = stored - 8),
+     * stored zero point zs(n, g) = n + 4g (signed zp = zs - 8), packed along N: one word per group column with
+     * nibble i = row i; g_idx[k] = (k % 2) (columns alternate between the two groups: act-order). Scale 0.125
+     * for group 0, 0.25 for group 1. Published dequantization: w = (q - zp[g_idx[k]]) * s[g_idx[k]]. */
+    const int64_t N = 8, K = 64, n_g = 2;
+    uint8_t packed[8 * 8 * 4], zp[1 * 2 * 4];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t j = 0; j < K / 8; j++) {
+            uint32_t w = 0;
+            for (int i = 0; i < 8; i++) w |= (uint32_t)((5 * n + 8 * j + i) % 16) << (4 * i);
+            put_word(packed, n * (K / 8) + j, w);
+        }
+    for (int g = 0; g < 2; g++) {
+        uint32_t w = 0;
+        for (int i = 0; i < 8; i++) w |= (uint32_t)(i + 4 * g) << (4 * i);
+        put_word(zp, g, w);
+    }
+    uint16_t scale[16];
+    for (int n = 0; n < 8; n++) scale[2 * n] = bf16_from_float(0.125f), scale[2 * n + 1] = bf16_from_float(0.25f);
+    int32_t gi[64];
+    for (int k = 0; k < 64; k++) gi[k] = k % 2;
+    struct safetensors_desc d[4] = {DESC("m.weight_g_idx", I32, 1, K, 0, gi),
+                                    DESC("m.weight_packed", I32, 2, N, K / 8, packed),
+                                    DESC("m.weight_scale", BF16, 2, N, n_g, scale),
+                                    DESC("m.weight_zero_point", I32, 2, 1, n_g, zp)};
+    struct safetensors *st = open_fixture(4, d);
+    struct ckpt_quant q;
+    memset(&q, 0, sizeof q);
+    q.kind = CKPT_KIND_CT;
+    snprintf(q.format, sizeof q.format, "pack-quantized");
+    q.w = (struct ckpt_qargs){.num_bits = 4, .strategy = CKPT_STRATEGY_GROUP, .group_size = 32, .symmetric = 0};
+    struct linear l;
+    int ok = ckpt_quant_load_linear(&q, st, "m", N, K, &l) == 1;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t k = 0; k < K; k++) {
+            int g = (int)(k % 2);
+            ok &= l.w[n * K + k] == (float)(((5 * n + k) % 16 - 8) - ((n + 4 * g) - 8)) * (g ? 0.25f : 0.125f);
+        }
+    TEST(ok, "ct pack-quantized int4 asym + act-order g_idx: zero points packed along N, groups by g_idx");
+    TEST(!l.packed, "act-order g_idx has no int4-gG scheme: FP32 view only");
+    linear_free(&l);
+    close_fixture(st);
+    /* The same bytes with g_idx = k / 32 map onto int4-g32-asym. */
+    for (int k = 0; k < 64; k++) gi[k] = k / 32;
+    st = open_fixture(4, d);
+    ok = ckpt_quant_load_linear(&q, st, "m", N, K, &l) == 1;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t k = 0; k < K; k++) {
+            int g = (int)(k / 32);
+            ok &= l.w[n * K + k] == (float)(((5 * n + k) % 16 - 8) - ((n + 4 * g) - 8)) * (g ? 0.25f : 0.125f);
+        }
+    TEST(ok && l.packed && l.packed->format == QFORMAT_INT4_ASYM, "ct int4 asym with column-order g_idx: int4-g32-asym packed");
+    linear_free(&l);
+    close_fixture(st);
+}
+
+static void test_modelopt_fp8(void) {
+    /* E4M3 0x40 = 2.0, 0xc8 = -4.0 (sign, exponent 9 - 7 = 2, mantissa 0); weight_scale 0.5; input_scale 0.25. */
+    const int64_t N = 2, K = 2;
+    uint8_t w8[4] = {0x40, 0xc8, 0x00, 0x38};
+    float s = 0.5f, in = 0.25f;
+    struct safetensors_desc d[3] = {DESC("m.input_scale", F32, 1, 1, 0, &in), DESC("m.weight", F8_E4M3, 2, N, K, w8),
+                                    DESC("m.weight_scale", F32, 1, 1, 0, &s)};
+    struct safetensors *st = open_fixture(3, d);
+    struct ckpt_quant q;
+    memset(&q, 0, sizeof q);
+    q.kind = CKPT_KIND_MODELOPT;
+    snprintf(q.format, sizeof q.format, "FP8");
+    struct linear l;
+    ckpt_quant_load_linear(&q, st, "m", N, K, &l);
+    TEST(l.w[0] == 1.0f && l.w[1] == -2.0f && l.w[2] == 0.0f && l.w[3] == 0.5f && l.packed &&
+             l.packed->format == QFORMAT_FP8_TENSOR && l.act.mode == LINEAR_ACT_STATIC && l.act.params.amax == 112.0f,
+         "modelopt fp8: w = fp8 * weight_scale, static activations amax = input_scale * 448");
+    linear_free(&l);
+    close_fixture(st);
+    /* hf_quant_config.json without a quantization_config in config.json. */
+    char dir[128], path[160];
+    snprintf(dir, sizeof dir, "%s/modelopt", TMP);
+    mkdir_p(dir);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    file_write_atomic(path, "{}", 2);
+    snprintf(path, sizeof path, "%s/hf_quant_config.json", dir);
+    const char *hq = "{\"producer\": {\"name\": \"modelopt\"}, \"quantization\": {\"quant_algo\": \"NVFP4\", "
+                     "\"group_size\": 16, \"exclude_modules\": [\"lm_head\"]}}";
+    file_write_atomic(path, hq, strlen(hq));
+    ckpt_quant_detect(&q, dir);
+    TEST(q.kind == CKPT_KIND_MODELOPT && !strcmp(q.format, "NVFP4"), "hf_quant_config.json -> ModelOpt NVFP4");
+}
+
 /* ---- config detection and refusals ---- */
 
 static int dies(const char *cfg_json) {
@@ -417,6 +508,8 @@ int main(void) {
     test_gptq_reader(1);
     test_nvfp4_globals();
     test_mxfp4_reader();
+    test_ct_asym_actorder_reader();
+    test_modelopt_fp8();
     test_detect();
     test_act_scale_round_trip();
     test_hf_cache();
