@@ -6,7 +6,9 @@
  * packed tensor re-attached, loaded_quant set, and identical logits on 16 tokens. Refusals (dynamic NVFP4
  * activations in compressed-tensors, fp8 in awq) exit 1 with one line. The real-shape check does the same at
  * the Linear shapes of Qwen3-0.6B (D 1024, F 3072, 16 heads, 8 KV heads, head dim 128; 2 layers; vocabulary cut
- * to 2048 so the test stays fast, embeddings are not quantized) for each layout. */
+ * to 2048 so the test stays fast, embeddings are not quantized) for each layout. A ModelOpt NVFP4 export (a
+ * layout we read but do not write) is built by the test from its definition and must load within the derived
+ * bound of our decode. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -166,6 +168,127 @@ static void round_trip(const char *src, const struct qspec *q, enum ckpt_write_f
     qwen3_free(b);
 }
 
+
+/* ---- a ModelOpt NVFP4 export (we do not write this layout: the fixture is built here from the definition of
+ * ckpt_modelopt.h, weight = the E2M1 bytes, weight_scale = the UE4M3 block scales, weight_scale_2 = 1 / g) ---- */
+
+struct mo_ctx {
+    struct safetensors_desc d[256];
+    char names[256][128];
+    void *own[256];
+    int n, n_own;
+};
+
+static void mo_add(struct mo_ctx *c, const char *name, enum safetensors_dtype dt, int nd, int64_t a, int64_t b,
+                   void *p) {
+    snprintf(c->names[c->n], 128, "%s", name);
+    c->d[c->n] = (struct safetensors_desc){c->names[c->n], dt, nd, {a, b}, p};
+    c->n++;
+    c->own[c->n_own++] = p;
+}
+
+static void mo_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                      struct linear *l) {
+    (void)layer, (void)expert, (void)kind;
+    struct mo_ctx *c = ctx;
+    const struct qtensor *q = l->packed;
+    const int64_t nb = q->N * q->K / 16;
+    uint8_t *codes = xmalloc((size_t)nb * 8), *sc = xmalloc((size_t)nb);
+    for (int64_t i = 0; i < nb; i++) {
+        const struct nvfp4_block *b = (const struct nvfp4_block *)q->data + i;
+        sc[i] = b->s;
+        memcpy(codes + 8 * i, b->qs, 8);
+    }
+    float *s2 = xmalloc(sizeof *s2);
+    *s2 = 1.0f / q->global_scale;
+    char n[128];
+    snprintf(n, sizeof n, "%s.weight", name);
+    mo_add(c, n, SAFETENSORS_DTYPE_U8, 2, q->N, q->K / 2, codes);
+    snprintf(n, sizeof n, "%s.weight_scale", name);
+    mo_add(c, n, SAFETENSORS_DTYPE_F8_E4M3, 2, q->N, q->K / 16, sc);
+    snprintf(n, sizeof n, "%s.weight_scale_2", name);
+    mo_add(c, n, SAFETENSORS_DTYPE_F32, 1, 1, 0, s2);
+}
+
+static int cmp_d(const void *a, const void *b) {
+    return strcmp(((const struct safetensors_desc *)a)->name, ((const struct safetensors_desc *)b)->name);
+}
+
+struct close_ctx {
+    struct qwen3_model *other;
+    int64_t n, close, packed;
+};
+
+static void close_cb(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                     struct linear *l) {
+    (void)name, (void)expert;
+    struct close_ctx *c = ctx;
+    struct qwen3_layer *L = &c->other->layers[layer];
+    struct linear *o[7] = {&L->q, &L->k, &L->v, &L->o, &L->gate, &L->up, &L->down};
+    const struct linear *b = o[kind];
+    /* ModelOpt's e2m1 * (d * s2) against our (e2m1 * d) / g with s2 = fl(1 / g): three roundings of 2^-24
+     * relative each (s2, the product d * s2, the final product) against one, so 2^-22 relative bounds it. */
+    int ok = 1;
+    for (int64_t i = 0; i < l->N * l->K && ok; i++) ok = fabsf(b->w[i] - l->w[i]) <= ldexpf(fabsf(l->w[i]), -22);
+    c->n++;
+    c->close += ok;
+    c->packed += b->packed != NULL;
+}
+
+static void modelopt_layout(const char *src, const char *label, int T) {
+    const struct qspec nv = {QFORMAT_NVFP4, 0, LINEAR_ACT_NONE, 0, 0};
+    struct qwen3_model *m = qwen3_load(src);
+    qwen3_for_each_linear(m, quantize_cb, (void *)&nv);
+    struct mo_ctx *c = xcalloc(1, sizeof *c);
+    qwen3_for_each_linear(m, mo_linear, c);
+    /* The unquantized tensors as they are in the source (BF16). */
+    struct safetensors st;
+    safetensors_open(&st, src);
+    for (int i = 0; i < st.n_tensors; i++) {
+        const struct safetensors_tensor *t = st.sorted[i];
+        if (strstr(t->name, "_proj.")) continue;
+        void *p = xmalloc((size_t)(t->end - t->begin));
+        memcpy(p, t->data, (size_t)(t->end - t->begin));
+        mo_add(c, t->name, t->dtype, t->n_dims, t->shape[0], t->n_dims > 1 ? t->shape[1] : 0, p);
+    }
+    safetensors_close(&st);
+    qsort(c->d, (size_t)c->n, sizeof c->d[0], cmp_d);
+    char out[256], path[320];
+    snprintf(out, sizeof out, "%s/modelopt_%s", TMP, label);
+    mkdir_p(out);
+    snprintf(path, sizeof path, "%s/model.safetensors", out);
+    safetensors_write(path, c->n, c->d);
+    for (int i = 0; i < c->n_own; i++) free(c->own[i]);
+    free(c);
+    char cfg_src[320], cfg_dst[320];
+    snprintf(cfg_src, sizeof cfg_src, "%s/config.json", src);
+    snprintf(cfg_dst, sizeof cfg_dst, "%s/config.json", out);
+    size_t len;
+    char *text = file_read_all(cfg_src, &len);
+    file_write_atomic(cfg_dst, text, len);
+    free(text);
+    snprintf(path, sizeof path, "%s/hf_quant_config.json", out);
+    const char *hq = "{\"producer\": {\"name\": \"modelopt\"}, \"quantization\": {\"quant_algo\": \"NVFP4\", "
+                     "\"group_size\": 16, \"exclude_modules\": [\"lm_head\"]}}";
+    file_write_atomic(path, hq, strlen(hq));
+    struct qwen3_model *b = qwen3_load(out);
+    struct close_ctx cc = {.other = b};
+    qwen3_for_each_linear(m, close_cb, &cc);
+    int32_t ids[16];
+    for (int i = 0; i < T; i++) ids[i] = (int32_t)((7 * i + 3) % m->cfg.V);
+    float *la = xmalloc((size_t)(T * m->cfg.V) * sizeof *la), *lb = xmalloc((size_t)(T * m->cfg.V) * sizeof *lb);
+    qwen3_cpu_forward(m, ids, T, 0, NULL, la, NULL);
+    qwen3_cpu_forward(b, ids, T, 0, NULL, lb, NULL);
+    double md = 0;
+    for (int64_t i = 0; i < T * m->cfg.V; i++) md = fmax(md, fabs((double)la[i] - lb[i]));
+    TEST(cc.close == cc.n && md < 1e-3 && b->loaded_quant && !strcmp(b->loaded_quant, "modelopt NVFP4"),
+         "modelopt %s: %lld/%lld Linears within 2^-22 relative of our nvfp4 decode (%lld packed), max |dlogit| %.2e",
+         label, (long long)cc.close, (long long)cc.n, (long long)cc.packed, md);
+    free(la), free(lb);
+    qwen3_free(m);
+    qwen3_free(b);
+}
+
 /* A write that must be refused: exit status 1. */
 static int refused(const char *src, const struct qspec *q, enum ckpt_write_format fmt) {
     fflush(stdout);
@@ -223,6 +346,7 @@ int main(int argc, char **argv) {
     round_trip(small, &asym, CKPT_WRITE_AWQ, "int4-g128-asym", 16);
     round_trip(small, &sym, CKPT_WRITE_GPTQ, "int4-g128-sym", 16);
     round_trip(small, &asym, CKPT_WRITE_GPTQ, "int4-g128-asym", 16);
+    modelopt_layout(small, "nvfp4", 16);
 
     /* Real shape (skipped with any argument, for quick runs). */
     if (argc < 2) {
@@ -235,6 +359,7 @@ int main(int argc, char **argv) {
         round_trip(real, &mxfp4, CKPT_WRITE_CT, "real-mxfp4-w4a16", 4);
         round_trip(real, &asym, CKPT_WRITE_AWQ, "real-int4-g128-asym", 4);
         round_trip(real, &asym, CKPT_WRITE_GPTQ, "real-int4-g128-asym", 4);
+        modelopt_layout(real, "real-nvfp4", 4);
     }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", TMP);
