@@ -66,7 +66,7 @@ char *hf_cache_find(const char *name, char *searched, size_t n) {
     if ((e = getenv("HOME")) && *e) snprintf(roots[n_roots++], sizeof roots[0], "%s/.cache/huggingface/hub", e);
     for (int i = 0; i < n_roots; i++) {
         char base[4096], path[8192], hash[256];
-        snprintf(base, sizeof base, "%s/%s", roots[i], repo);
+        if (snprintf(base, sizeof base, "%s/%s", roots[i], repo) >= (int)sizeof base) continue;   /* too long */
         if (searched && n) {
             size_t l = strlen(searched);
             snprintf(searched + l, n - l, "%s%s", l ? ", " : "", base);
