@@ -259,6 +259,8 @@ void ckpt_quant_detect(struct ckpt_quant *q, const char *dir) {
     } else if (!strcmp(method, "modelopt")) {
         q->kind = CKPT_KIND_MODELOPT;
         const char *algo = str_opt(qc, "quant_algo");
+        const cJSON *inner = cJSON_GetObjectItemCaseSensitive(qc, "quantization");   /* some exports nest it */
+        if (!algo && cJSON_IsObject(inner)) algo = str_opt(inner, "quant_algo");
         if (!algo || (strcmp(algo, "NVFP4") && strcmp(algo, "FP8")))
             die("%s: ModelOpt quant_algo '%s' is not read (NVFP4, FP8)", q->what, algo ? algo : "?");
         snprintf(q->format, sizeof q->format, "%s", algo);
