@@ -265,7 +265,9 @@ void ckpt_quant_detect(struct ckpt_quant *q, const char *dir) {
             die("%s: ModelOpt quant_algo '%s' is not read (NVFP4, FP8)", q->what, algo ? algo : "?");
         snprintf(q->format, sizeof q->format, "%s", algo);
         const char *kv = str_opt(qc, "kv_cache_quant_algo");
-        if (kv) warn("%s: kv_cache_quant_algo '%s' is ignored (the KV cache stays FP32)", q->what, kv);
+        if (!kv && cJSON_IsObject(inner)) kv = str_opt(inner, "kv_cache_quant_algo");
+        if (kv && strcmp(kv, "none") && strcmp(kv, "NONE"))   /* as compressed-tensors' kv_cache_scheme */
+            die("%s: kv_cache_quant_algo '%s' is not supported (the KV cache stays FP32)", q->what, kv);
         snprintf(q->desc, sizeof q->desc, "modelopt %s", algo);
     } else {
         die("%s: quantization_config.quant_method '%s' is not read (compressed-tensors, awq, gptq, modelopt, "
