@@ -192,9 +192,10 @@ static int read_fp8(const struct ckpt_quant *cq, const struct safetensors *st, c
         break;
     default: die("%s: FP8 weights with strategy %d are not supported", prefix, (int)a->strategy);
     }
+    const unsigned fdt = CKPT_DT(BF16) | CKPT_DT(F16) | CKPT_DT(F32);
     struct safetensors_tensor *s = a->strategy == CKPT_STRATEGY_TENSOR
-                                       ? ckpt_tensor(st, prefix, "weight_scale", CKPT_DT(BF16) | CKPT_DT(F16) | CKPT_DT(F32), 0, 1, 0, 0)
-                                       : ckpt_tensor(st, prefix, "weight_scale", CKPT_DT(BF16) | CKPT_DT(F16) | CKPT_DT(F32), 2, sr, sc, 0);
+                                       ? ckpt_tensor(st, prefix, "weight_scale", fdt, 0, 1, 0, 0)
+                                       : ckpt_tensor(st, prefix, "weight_scale", fdt, 2, sr, sc, 0);
     float *scale = ckpt_f32(s);
     const uint8_t *codes = t->data;
     float *w = xmalloc((size_t)(N * K) * sizeof *w);
