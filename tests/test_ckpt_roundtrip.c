@@ -8,7 +8,7 @@
  * the Linear shapes of Qwen3-0.6B (D 1024, F 3072, 16 heads, 8 KV heads, head dim 128; 2 layers; vocabulary cut
  * to 2048 so the test stays fast, embeddings are not quantized) for each layout. A ModelOpt NVFP4 export (a
  * layout we read but do not write) is built by the test from its definition and must load within the derived
- * bound of our decode. */
+ * bound of our decode. A random Qwen3-MoE (4 experts) round-trips in compressed-tensors, awq and gptq. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -34,6 +34,7 @@ static char TMP[64];
 
 struct shape {
     int L, D, F, H, Hkv, Dh, V;
+    int E, F_moe;              /* > 0: a Qwen3-MoE with E experts (top 2) of width F_moe in every layer */
 };
 
 /* A random BF16 checkpoint of shape s in dir (the test_quant fixture, parameterised). */
@@ -41,8 +42,8 @@ static void write_model(const char *dir, const struct shape *s, uint64_t seed) {
     mkdir_p(dir);
     struct rng r;
     rng_init(&r, seed);
-    struct safetensors_desc d[128];
-    char names[128][96];
+    struct safetensors_desc d[256];
+    char names[256][96];
     int n = 0;
 #define ADD(nm, a, b, sd)                                                                          \
     do {                                                                                           \
@@ -67,7 +68,19 @@ static void write_model(const char *dir, const struct shape *s, uint64_t seed) {
                                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         const int64_t pn[7] = {s->H * s->Dh, s->Hkv * s->Dh, s->Hkv * s->Dh, s->D, s->F, s->F, s->D};
         const int64_t pk[7] = {s->D, s->D, s->D, s->H * s->Dh, s->D, s->D, s->F};
-        for (int i = 0; i < 7; i++) {
+        if (s->E) {
+            snprintf(nm, sizeof nm, "model.layers.%d.mlp.gate.weight", l);
+            ADD(nm, s->E, s->D, 0.05);
+            for (int e = 0; e < s->E; e++) {
+                const char *ex[3] = {"gate_proj", "up_proj", "down_proj"};
+                const int64_t en[3] = {s->F_moe, s->F_moe, s->D}, ek[3] = {s->D, s->D, s->F_moe};
+                for (int i = 0; i < 3; i++) {
+                    snprintf(nm, sizeof nm, "model.layers.%d.mlp.experts.%d.%s.weight", l, e, ex[i]);
+                    ADD(nm, en[i], ek[i], 1.0 / sqrt((double)ek[i]));
+                }
+            }
+        }
+        for (int i = 0; i < (s->E ? 4 : 7); i++) {
             snprintf(nm, sizeof nm, "model.layers.%d.%s.weight", l, proj[i]);
             ADD(nm, pn[i], pk[i], 1.0 / sqrt((double)pk[i]));
         }
@@ -79,8 +92,13 @@ static void write_model(const char *dir, const struct shape *s, uint64_t seed) {
     for (int i = 0; i < n; i++) free((void *)d[i].data);
     snprintf(path, sizeof path, "%s/config.json", dir);
     FILE *f = xfopen(path, "w");
+    if (s->E)
+        fprintf(f, "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"num_experts\": %d, \"num_experts_per_tok\": 2,\n"
+                   " \"moe_intermediate_size\": %d, \"decoder_sparse_step\": 1, \"norm_topk_prob\": true,\n",
+                s->E, s->F_moe);
+    else fprintf(f, "{\"architectures\": [\"Qwen3ForCausalLM\"],\n");
     fprintf(f,
-            "{\"architectures\": [\"Qwen3ForCausalLM\"], \"attention_bias\": false, \"head_dim\": %d,\n"
+            " \"attention_bias\": false, \"head_dim\": %d,\n"
             " \"hidden_act\": \"silu\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
             " \"max_position_embeddings\": 512, \"model_type\": \"qwen3\", \"num_attention_heads\": %d,\n"
             " \"num_hidden_layers\": %d, \"num_key_value_heads\": %d, \"rms_norm_eps\": 1e-06,\n"
@@ -123,11 +141,15 @@ struct cmp {
 
 static void compare_cb(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
                        struct linear *l) {
-    (void)name, (void)expert;
+    (void)name;
     struct cmp *c = ctx;
     struct qwen3_layer *L = &c->other->layers[layer];
     struct linear *o[7] = {&L->q, &L->k, &L->v, &L->o, &L->gate, &L->up, &L->down};
     struct linear *b = o[kind];
+    if (expert >= 0) {
+        struct linear *ex[3] = {&L->exp_gate[expert], &L->exp_up[expert], &L->exp_down[expert]};
+        b = ex[kind - QWEN3_LINEAR_GATE];
+    }
     c->n++;
     c->same_w += b->N == l->N && b->K == l->K && !memcmp(b->w, l->w, (size_t)(l->N * l->K) * sizeof(float));
     /* A static range is stored as the scale it implies (input_scale = amax / 448, input_global_scale =
@@ -314,7 +336,7 @@ int main(int argc, char **argv) {
     mkdir_p(TMP);
     char small[128], real[128];
     snprintf(small, sizeof small, "%s/small", TMP);
-    const struct shape ss = {2, 256, 384, 2, 1, 128, 320};
+    const struct shape ss = {2, 256, 384, 2, 1, 128, 320, 0, 0};
     write_model(small, &ss, 20240601);
 
     const struct qspec sym = {QFORMAT_INT4_SYM, 128, LINEAR_ACT_NONE, 0, 0};
@@ -347,11 +369,20 @@ int main(int argc, char **argv) {
     round_trip(small, &sym, CKPT_WRITE_GPTQ, "int4-g128-sym", 16);
     round_trip(small, &asym, CKPT_WRITE_GPTQ, "int4-g128-asym", 16);
     modelopt_layout(small, "nvfp4", 16);
+    /* Qwen3-MoE: every expert is a Linear; the router stays BF16 (written as such, read by qwen3_load). */
+    char moe[128];
+    snprintf(moe, sizeof moe, "%s/moe", TMP);
+    const struct shape ms = {2, 256, 0, 2, 1, 128, 320, 4, 128};
+    write_model(moe, &ms, 99);
+    round_trip(moe, &sym, CKPT_WRITE_CT, "moe-int4-g128-sym", 16);
+    round_trip(moe, &fp8b, CKPT_WRITE_CT, "moe-fp8-block128", 16);
+    round_trip(moe, &asym, CKPT_WRITE_AWQ, "moe-int4-g128-asym", 16);
+    round_trip(moe, &asym, CKPT_WRITE_GPTQ, "moe-int4-g128-asym", 16);
 
     /* Real shape (skipped with any argument, for quick runs). */
     if (argc < 2) {
         snprintf(real, sizeof real, "%s/real", TMP);
-        const struct shape rs = {2, 1024, 3072, 16, 8, 128, 2048};
+        const struct shape rs = {2, 1024, 3072, 16, 8, 128, 2048, 0, 0};
         write_model(real, &rs, 7);
         round_trip(real, &sym, CKPT_WRITE_CT, "real-int4-g128-sym", 4);
         round_trip(real, &fp8b, CKPT_WRITE_CT, "real-fp8-block128", 4);
