@@ -7,6 +7,7 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
+#include "model/hf_cache.h"
 #include "model/tokenizer.h"
 #include "ops/linear.h"
 
@@ -63,7 +64,13 @@ void harness_init(struct harness *h, const char *experiment, const struct harnes
     h->o = *o;
     h->experiment = experiment;
     h->model = manifest_model_name(o->model, h->model_buf, sizeof h->model_buf);
-    qwen3_config_load(&h->cfg, o->model);
+    /* A Hugging Face id ("Qwen/Qwen3-8B") names the results after its last part and reads the cached snapshot,
+     * so the manifest hashes the files actually loaded (issue 13, model/hf_cache.h). */
+    char *dir = hf_cache_resolve(o->model);
+    snprintf(h->model_dir, sizeof h->model_dir, "%s", dir);
+    free(dir);
+    h->o.model = h->model_dir;
+    qwen3_config_load(&h->cfg, h->o.model);
     h->ctx = o->ctx < h->cfg.max_pos ? o->ctx : h->cfg.max_pos;
     /* Fails here, before any work, when --backend cuda has no engine library in this build. */
     engine_backend_identity(o->backend, h->backend_sha256);

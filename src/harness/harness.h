@@ -58,6 +58,7 @@ struct harness {
     const char *experiment;
     const char *model;                 /* results name of the model folder */
     char model_buf[1024];
+    char model_dir[4096];              /* o.model resolved (a Hugging Face id -> its cached snapshot folder) */
     struct qwen3_config cfg;
     int64_t ctx;                       /* --ctx capped by the model's context */
     char backend_sha256[SHA256_HEX_LEN];   /* "" for cpu (engine_backend_identity) */
