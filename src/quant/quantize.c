@@ -22,6 +22,15 @@ void quant_stats_add_linear(struct quant_stats *st, const struct linear *l) {
     if (l->packed) st->weight_bytes += qtensor_bytes(l->packed);
 }
 
+static void count_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                         struct linear *l) {
+    (void)name, (void)layer, (void)expert, (void)kind;
+    struct quant_stats *s = ctx;
+    quant_stats_add_linear(s, l);
+    if (l->packed) s->n_weights_packed += l->N * l->K;
+    else s->n_unpacked++;
+}
+
 /* Every Linear must fit the recipe before any is changed, so a bad shape never leaves a half-quantized model. */
 static void check_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
                          struct linear *l) {
@@ -38,19 +47,30 @@ static void check_linear(void *ctx, const char *name, int layer, int expert, enu
 void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
     if (r->act_mode == RECIPE_ACT_STATIC)
         CHECK(cal && cal->ranges && cal->ranges->n > 0, "recipe %s needs calibrated activation ranges", r->name);
-    if (r->algo != RECIPE_ALGO_RTN)
+    if (r->algo == RECIPE_ALGO_GPTQ || r->algo == RECIPE_ALGO_AWQ)
         CHECK(cal && cal->ids && cal->n_seqs > 0 && cal->seq_len > 0, "recipe %s needs calibration tokens", r->name);
     double t0 = monotonic_seconds();
-    qwen3_for_each_linear(m, check_linear, (void *)r);
     struct quant_stats s;
     memset(&s, 0, sizeof s);
+    if (r->algo == RECIPE_ALGO_CHECKPOINT) {
+        /* Nothing to do: count what the loader installed (bits over the Linears it could hold packed). */
+        qwen3_for_each_linear(m, count_linear, &s);
+        if (s.n_unpacked)
+            warn("%s: %lld of %lld Linears hold no packed form of our schemes (their values are exact; "
+                 "bits_per_weight counts the packed ones only)", r->name, (long long)s.n_unpacked, (long long)s.n_linears);
+    } else {
+        qwen3_for_each_linear(m, check_linear, (void *)r);
+    }
     switch (r->algo) {
+    case RECIPE_ALGO_CHECKPOINT: break;
     case RECIPE_ALGO_RTN: rtn_apply(m, r, cal ? cal->ranges : NULL, &s); break;
     case RECIPE_ALGO_GPTQ:
     case RECIPE_ALGO_AWQ:
         die("recipe %s: algorithm %s is not built in this version", r->name, recipe_algo_name(r->algo));
     }
     s.bits_per_weight = s.n_weights ? 8.0 * (double)s.weight_bytes / (double)s.n_weights : 0;
+    if (r->algo == RECIPE_ALGO_CHECKPOINT && s.n_weights_packed)
+        s.bits_per_weight = 8.0 * (double)s.weight_bytes / (double)s.n_weights_packed;
     s.seconds = monotonic_seconds() - t0;
     if (st) *st = s;
 }
