@@ -196,9 +196,19 @@ bench: $(BENCH_PROGS) ## run the benchmarks (tokenizer MB/s, prefill GFLOP/s, co
 	@for p in $(BENCH_PROGS); do $$p --bench 2>&1 | grep -E '^(bench|SKIP)' || true; done | tee build/bench/bench.txt.tmp
 	@mv -f build/bench/bench.txt.tmp build/bench/bench.txt
 
+# ---- embedded models ----
+# qwen3-tiny-moe's weights live on the branch weights/qwen3-tiny-moe (tools/fetch-weights.sh says why); main
+# tracks their sha256 only. Any target that reads the model depends on this file.
+MOE_WEIGHTS := models/qwen3-tiny-moe/model.safetensors
+$(MOE_WEIGHTS): models/qwen3-tiny-moe/SHA256SUMS
+	tools/fetch-weights.sh qwen3-tiny-moe
+models: $(MOE_WEIGHTS) ## put the embedded models' weights in place (qwen3-tiny-moe from its git branch, sha256-checked)
+.PHONY: models
+MODEL_DEPS = $(if $(findstring qwen3-tiny-moe,$(MODEL)),$(MOE_WEIGHTS),)
+
 # ---- experiments ----
 RUN_FLAGS = $(if $(filter 1,$(FORCE)),--force,) --model $(MODEL) --backend $(BACKEND)
-run: build/bin/$(EXP) ## run one experiment: make run EXP=e01-formats [FORCE=1] [MODEL=DIR] [BACKEND=cuda]
+run: build/bin/$(EXP) $(MODEL_DEPS) ## run one experiment: make run EXP=e01-formats [FORCE=1] [MODEL=DIR] [BACKEND=cuda]
 	$< $(RUN_FLAGS) $(ARGS)
 
 # ---- figures and reports ----
@@ -220,7 +230,7 @@ NB_NAMES     := $(patsubst notebooks-md/en/%.md,%,$(sort $(wildcard notebooks-md
 REPORT_MODEL  = $(notdir $(patsubst %/,%,$(MODEL)))
 REPORT_FLAGS  = --results results --model $(REPORT_MODEL) --figures build/out
 
-figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) ## run the experiments whose results are missing, then draw every figure (en and zh)
+figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) $(MODEL_DEPS) ## run the experiments whose results are missing, then draw every figure (en and zh)
 	@for e in $(FIG_EXPS); do echo "build/bin/$$e $(RUN_FLAGS)" >&2; build/bin/$$e $(RUN_FLAGS); rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "skip $$e (exit 77)" >&2; elif [ $$rc != 0 ]; then exit $$rc; fi; done
 	$(MAKE) --no-print-directory figures-draw

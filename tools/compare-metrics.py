@@ -2,6 +2,7 @@
 """compare-metrics -- do the committed numbers of the work tree equal those of a git revision?
 
 Usage: tools/compare-metrics.py REV [--root DIR]
+       tools/compare-metrics.py --dirs A B      (two results trees on disk, e.g. from tools/check-refactor.sh)
 
 For every results/**/*.json (the runs/ sidecars excluded) in the work tree or in REV, compares the
 "metrics" object and the "cases" array of the work-tree file with those of the file at REV (read with
@@ -44,7 +45,43 @@ def diff_keys(a, b, prefix=""):
     return out
 
 
+def compare_dirs(a_root, b_root):
+    """The same comparison between two results trees on disk (every <model>/<exp>/<recipe>.json of either)."""
+    def files(root):
+        out = set()
+        for d, _, fs in os.walk(root):
+            for f in fs:
+                rel = os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+                if rel.endswith(".json") and "runs" not in rel.split("/")[:-1]:
+                    out.add(rel)
+        return out
+    fa, fb = files(a_root), files(b_root)
+    n_same = n_bad = 0
+    for path in sorted(fa | fb):
+        if path not in fa or path not in fb:
+            print("%-60s only in %s" % (path, a_root if path in fa else b_root))
+            n_bad += 1
+            continue
+        with open(os.path.join(a_root, path), encoding="utf-8") as f:
+            a = json.load(f)
+        with open(os.path.join(b_root, path), encoding="utf-8") as f:
+            b = json.load(f)
+        va = {"metrics": a.get("metrics"), "cases": a.get("cases")}
+        vb = {"metrics": b.get("metrics"), "cases": b.get("cases")}
+        if va == vb:
+            print("%-60s same" % path)
+            n_same += 1
+        else:
+            d = diff_keys(va, vb)
+            print("%-60s DIFF (%d values; first: %s)" % (path, len(d), "; ".join(d[:3])))
+            n_bad += 1
+    print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
+    return 1 if n_bad else 0
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--dirs":
+        return compare_dirs(argv[2], argv[3])
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@
 #include "eval/qerror.h"    // defines: qerror_compute
 #include "eval/synthetic.h" // defines: synthetic_matrix, synthetic_dist_name
 #include "formats/qformat.h" // defines: qtensor_quantize, qtensor_dequantize, qtensor_bits_per_element
+#include "model/hf_cache.h"  // defines: hf_cache_resolve
 #include "model/qwen3.h"     // defines: qwen3_load, qwen3_for_each_linear
 #include "ops/linear.h"      // defines: struct linear
 
@@ -53,7 +54,7 @@ static void e01_parse_args(struct e01_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--rows") && has_val) p->rows = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--cols") && has_val) p->cols = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--results") && has_val) p->results = argv[++i];
-        else if (!strcmp(a, "--model") && has_val) p->model = argv[++i];
+        else if (!strcmp(a, "--model") && has_val) p->model = argv[++i];   /* folder or cached HF id (hf_cache.h) */
         else if (!strcmp(a, "--backend") && has_val) i++;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
@@ -104,7 +105,9 @@ static void e01_manifest(struct manifest *m, const struct e01_params *p, const s
     manifest_param_int(m, "student_t_nu", SYNTHETIC_STUDENT_NU);
     char name[256];
     manifest_param_str(m, "weights_model", manifest_model_name(p->model, name, sizeof name));
-    manifest_input_checkpoint(m, p->model);
+    char *dir = hf_cache_resolve(p->model);   /* hash the files of the cached snapshot an HF id names */
+    manifest_input_checkpoint(m, dir);
+    free(dir);
     manifest_seal(m);
 }
 

@@ -44,7 +44,7 @@ static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *model = NULL, *rname = "bf16", *data = "wikitext2", *data_dir = NULL, *text = NULL;
+    const char *model = NULL, *rname = NULL, *data = "wikitext2", *data_dir = NULL, *text = NULL;
     const char *backend = "cpu";
     int64_t windows = 0, ctx = 2048, text_offset = 0;
     for (int i = 1; i < argc; i++) {
@@ -63,7 +63,7 @@ int cmd_eval(int argc, char **argv) {
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model) { usage(stderr); die_usage("-m is required"); }
-    const struct recipe *r = recipe_by_name(rname);
+    const struct recipe *r = recipe_by_name(rname ? rname : "bf16");
     if (!r) {
         char names[256];
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
@@ -102,6 +102,8 @@ int cmd_eval(int argc, char **argv) {
     struct harness h;
     harness_init(&h, "ql-eval", &o);
     if (ctx > h.cfg.max_pos) ctx = h.cfg.max_pos;
+    /* A checkpoint quantized by another tool is scored as it is (its recipe is named after it). */
+    if (h.is_checkpoint && !rname) r = &h.ckpt_recipe;
     struct qwen3_model *m;
     struct engine *e = harness_open_recipe(&h, r, &m, NULL);
     int64_t nw = perplexity_n_windows(et.n, ctx, windows);

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "harness/harness.h"
 #include "model/qwen3.h"
+#include "quant/ckpt_write.h"
 #include "quant/recipe.h"
 #include "quant/qcheckpoint.h"
 #include "quant/quantize.h"
@@ -31,6 +32,8 @@ static void usage(FILE *f) {
             "      --algo-calib-seqs N  GPTQ / AWQ calibration sequences (default 8; 0 = the recipe's 128)\n"
             "      --algo-calib-len N   GPTQ / AWQ tokens per sequence (default 0 = the recipe's: 2048 / 512)\n"
             "      --seed S         seed of the sampled calibration text when no data exists (default 1)\n"
+            "      --format F       checkpoint layout: compressed-tensors (default; vLLM, transformers), awq,\n"
+            "                       gptq (int4 recipes), ql (the own layout, for what the others cannot carry)\n"
             "  -h, --help           this text\n",
             recipe_list_names(names, sizeof names));
 }
@@ -39,6 +42,7 @@ int cmd_quantize(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
     int64_t calib_seqs = 16, calib_len = 512, algo_seqs = 8, algo_len = 0;
     uint64_t seed = 1;
+    enum ckpt_write_format out_format = CKPT_WRITE_CT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
@@ -52,6 +56,11 @@ int cmd_quantize(int argc, char **argv) {
         else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--algo-calib-len") && v) algo_len = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--seed") && v) seed = (uint64_t)cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--format") && v) {
+            int f = ckpt_write_format_parse(argv[++i]);
+            if (f < 0) die_usage("--format: unknown '%s' (compressed-tensors, awq, gptq, ql)", argv[i]);
+            out_format = (enum ckpt_write_format)f;
+        }
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model || !rname || !out) { usage(stderr); die_usage("-m, -r and -o are required"); }
@@ -78,10 +87,10 @@ int cmd_quantize(int argc, char **argv) {
     struct quant_stats st;
     struct engine *e = harness_open_recipe(&h, r, &m, &st);
     engine_free(e);
-    size_t bytes = qcheckpoint_write(m, r, out);
+    size_t bytes = ckpt_write(m, r, out_format, out);
     fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
-                    "(%zu bytes) in %.1f s\n",
-            check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, bytes,
+                    "(%s, %zu bytes) in %.1f s\n",
+            check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, ckpt_write_format_name(out_format), bytes,
             monotonic_seconds() - t0);
     qwen3_free(m);
     harness_free(&h, 0);

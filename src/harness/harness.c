@@ -7,6 +7,7 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
+#include "model/hf_cache.h"
 #include "model/tokenizer.h"
 #include "ops/linear.h"
 
@@ -16,6 +17,8 @@ const char HARNESS_USAGE[] =
     "  --data-dir DIR       evaluation data (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
     "  --recipes LIST|all   comma-separated recipe names (default all)\n"
     "  --backend cpu|cuda   engine backend (default cpu)\n"
+    "  --results-model NAME results/<NAME>/ instead of the model folder's name (a quantized checkpoint beside\n"
+    "                       its base model's recipes)\n"
     "  --windows N          windows of --ctx tokens per corpus, 0 = all (default 3)\n"
     "  --ctx N              window length, capped by max_position_embeddings (default 2048)\n"
     "  --calib-seqs N       calibration sequences of static-activation recipes (default 16)\n"
@@ -50,6 +53,7 @@ int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) 
     else if (!strcmp(a, "--results")) o->results = argv[++*i];
     else if (!strcmp(a, "--data-dir")) o->data_dir = argv[++*i];
     else if (!strcmp(a, "--recipes")) o->recipes = argv[++*i];
+    else if (!strcmp(a, "--results-model")) o->results_model = argv[++*i];
     else if (!strcmp(a, "--windows")) o->windows = cli_int(a, argv[++*i], 0);
     else if (!strcmp(a, "--ctx")) o->ctx = cli_int(a, argv[++*i], 2);
     else if (!strcmp(a, "--calib-seqs")) o->calib_seqs = cli_int(a, argv[++*i], 1);
@@ -70,7 +74,22 @@ void harness_init(struct harness *h, const char *experiment, const struct harnes
     h->o = *o;
     h->experiment = experiment;
     h->model = manifest_model_name(o->model, h->model_buf, sizeof h->model_buf);
-    qwen3_config_load(&h->cfg, o->model);
+    /* A Hugging Face id ("Qwen/Qwen3-8B") names the results after its last part and reads the cached snapshot,
+     * so the manifest hashes the files actually loaded (issue 13, model/hf_cache.h). */
+    char *dir = hf_cache_resolve(o->model);
+    snprintf(h->model_dir, sizeof h->model_dir, "%s", dir);
+    free(dir);
+    h->o.model = h->model_dir;
+    qwen3_config_load(&h->cfg, h->o.model);
+    /* A checkpoint another tool quantized is evaluated as it is: its one recipe, named after the folder. */
+    char folder[256];
+    h->is_checkpoint = recipe_checkpoint(h->o.model, manifest_model_name(h->o.model, folder, sizeof folder),
+                                         &h->ckpt_recipe, h->ckpt_name, sizeof h->ckpt_name);
+    if (o->results_model) {
+        if (!*o->results_model || strchr(o->results_model, '/'))
+            die_usage("--results-model: expected a folder name, got '%s'", o->results_model);
+        h->model = o->results_model;
+    }
     h->ctx = o->ctx < h->cfg.max_pos ? o->ctx : h->cfg.max_pos;
     /* Fails here, before any work, when --backend cuda has no engine library in this build. */
     engine_backend_identity(o->backend, h->backend_sha256);
@@ -96,7 +115,7 @@ void harness_manifest_begin(struct harness *h, struct manifest *m, const struct 
 static void manifest_recipe(struct harness *h, struct manifest *m, const struct recipe *r) {
     recipe_manifest(m, r);
     if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &h->calib);
-    if (r->algo != RECIPE_ALGO_RTN) {
+    if (r->algo == RECIPE_ALGO_GPTQ || r->algo == RECIPE_ALGO_AWQ) {
         struct calib_set cs = algo_calib(h, r);
         calib_set_manifest(m, &cs);
         calib_set_free(&cs);
@@ -112,7 +131,15 @@ void harness_manifest_end(struct harness *h, struct manifest *m) {
 
 int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled) {
     h->recipes = xmalloc((size_t)recipe_count() * sizeof *h->recipes);
-    h->n_rec = recipe_parse_list(h->o.recipes, h->recipes, "--recipes");
+    if (h->is_checkpoint) {
+        if (strcmp(h->o.recipes, "all") && strcmp(h->o.recipes, h->ckpt_recipe.name))
+            die_usage("--recipes: %s is a checkpoint quantized by another tool; it is evaluated as it is (recipe '%s'), "
+                      "other recipes apply to unquantized checkpoints", h->o.model, h->ckpt_recipe.name);
+        h->recipes[0] = &h->ckpt_recipe;
+        h->n_rec = 1;
+    } else {
+        h->n_rec = recipe_parse_list(h->o.recipes, h->recipes, "--recipes");
+    }
     h->mans = xcalloc((size_t)h->n_rec, sizeof *h->mans);
     h->todo = xcalloc((size_t)h->n_rec, sizeof *h->todo);
     for (int i = 0; i < h->n_rec; i++) {
@@ -147,6 +174,9 @@ int harness_needs_calibration(const struct harness *h) {
 
 struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, struct qwen3_model **m_out,
                                    struct quant_stats *st) {
+    if (h->is_checkpoint && r->algo != RECIPE_ALGO_CHECKPOINT)
+        die("%s: a checkpoint quantized by another tool is evaluated as it is (recipe '%s'); recipe '%s' applies to "
+            "unquantized checkpoints", h->o.model, h->ckpt_recipe.name, r->name);
     struct qwen3_model *m = qwen3_load(h->o.model);
     struct quant_calib qc = {&h->ranges, NULL, 0, 0};
     struct dataset_tokens algo_tok = {0};
@@ -160,7 +190,7 @@ struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, st
         /* Once per run, on the BF16 model (this one, before its weights change). */
         calib_set_calibrate(&h->calib, &h->ranges, m, &h->calib_tok);
     }
-    if (r->algo != RECIPE_ALGO_RTN) {
+    if (r->algo == RECIPE_ALGO_GPTQ || r->algo == RECIPE_ALGO_AWQ) {
         struct calib_set cs = algo_calib(h, r);
         calib_set_algo_tokens(&cs, h->o.model, &algo_tok, &qc);
         calib_set_free(&cs);

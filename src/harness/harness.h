@@ -36,6 +36,9 @@ struct harness_opts {
     const char *data_dir;      /* --data-dir DIR: NULL (the search order of data/dataset.h) */
     const char *recipes;       /* --recipes LIST|all: all */
     const char *backend;       /* --backend cpu|cuda: cpu */
+    const char *results_model; /* --results-model NAME: the results folder's model name (default: the model
+                                  folder's name; a quantized checkpoint's row sits beside its base model's
+                                  recipes with --results-model <base>) */
     int64_t windows;           /* --windows N: 3 (0 = every window) */
     int64_t ctx;               /* --ctx N: 2048 (capped by max_position_embeddings) */
     int64_t calib_seqs;        /* --calib-seqs N: 16 (static activation ranges) */
@@ -60,10 +63,16 @@ struct harness {
     const char *experiment;
     const char *model;                 /* results name of the model folder */
     char model_buf[1024];
+    char model_dir[4096];              /* o.model resolved (a Hugging Face id -> its cached snapshot folder) */
     struct qwen3_config cfg;
     int64_t ctx;                       /* --ctx capped by the model's context */
     char backend_sha256[SHA256_HEX_LEN];   /* "" for cpu (engine_backend_identity) */
     struct calib_set calib;            /* where calibration tokens come from */
+    /* a checkpoint quantized by another tool: its one recipe, named after it (recipe_checkpoint) */
+    int is_checkpoint;
+    struct recipe ckpt_recipe;
+    char ckpt_name[256];
+    const struct recipe *ckpt_list[1];
     /* the recipe loop */
     const struct recipe **recipes;
     int n_rec;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "model/ckpt_quant.h"
+#include "model/hf_cache.h"
 #include "model/safetensors.h"
 #include "ops/rope.h"
 
@@ -15,6 +17,7 @@ struct loader {
     const struct qwen3_config *cfg;
     const char *dir;
     int64_t n_nonfinite;
+    struct ckpt_quant cq;     /* the checkpoint's quantized layout (CKPT_KIND_NONE: plain or Qwen FP8) */
 };
 
 /* Fetches name with the expected shape (n_dims = 1 or 2) as a fresh FP32 array; dies on any mismatch. */
@@ -89,6 +92,14 @@ static float *load(struct loader *ld, const char *name, int n_dims, int64_t d0, 
 static void load_linear(struct loader *ld, struct linear *l, const char *prefix, int64_t N, int64_t K,
                         int bias) {
     char name[512];
+    // ---- quantized layouts of other tools (ckpt_quant.h) ----
+    if (ckpt_quant_load_linear(&ld->cq, &ld->st, prefix, N, K, l)) {
+        if (bias) {
+            snprintf(name, sizeof name, "%s.bias", prefix);
+            l->b = load(ld, name, 1, N, 0);
+        }
+        return;
+    }
     snprintf(name, sizeof name, "%s.weight", prefix);
     struct safetensors_tensor *t = safetensors_find(&ld->st, name);
     const char *fmt = !t ? "f32"
@@ -108,12 +119,20 @@ static void load_linear(struct loader *ld, struct linear *l, const char *prefix,
 /* Loads in checkpoint order of need: embeddings, final norm, lm_head, then each layer's attention and MLP or
  * experts. All weights are copied out of the mapping into FP32 arrays, so the files are unmapped at the end
  * and a quantizer may overwrite any weight in place. */
-struct qwen3_model *qwen3_load(const char *dir) {
+struct qwen3_model *qwen3_load(const char *dir_or_id) {
     struct qwen3_model *m = xcalloc(1, sizeof *m);
+    m->dir = hf_cache_resolve(dir_or_id);   /* a folder as given, or a cached Hugging Face model id */
+    const char *dir = m->dir;
     qwen3_config_load(&m->cfg, dir);
-    m->dir = xstrdup(dir);
     const struct qwen3_config *c = &m->cfg;
     struct loader ld = {.cfg = c, .dir = dir};
+    ckpt_quant_detect(&ld.cq, dir);
+    if (ld.cq.kind != CKPT_KIND_NONE) m->loaded_quant = xstrdup(ld.cq.desc);
+    else if (c->fp8_block_n) {
+        char d[64];
+        snprintf(d, sizeof d, "qwen fp8 block %dx%d", c->fp8_block_n, c->fp8_block_k);
+        m->loaded_quant = xstrdup(d);
+    }
     safetensors_open(&ld.st, dir);
 
     const int64_t D = c->D, Dh = c->D_h, qd = c->H * c->D_h, kvd = c->H_kv * c->D_h;
@@ -219,6 +238,7 @@ void qwen3_free(struct qwen3_model *m) {
     free(m->final_norm);
     free(m->inv_freq);
     free(m->dir);
+    free(m->loaded_quant);
     free(m);
 }
 

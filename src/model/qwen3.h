@@ -3,6 +3,9 @@
  * every tensor's presence, dtype and shape against the config (errors name the file and the tensor), converts
  * BF16 / F16 / F32 to FP32 (exact) and dequantizes Qwen's block FP8 (F8_E4M3 with weight_scale_inv per
  * 128 x 128 block: w = fp8 * scale_inv[n / 128][k / 128]) on load; non-finite weights give a warning.
+ * Checkpoints in the layouts of other tools (compressed-tensors, AutoAWQ, GPTQ, ModelOpt: ckpt_quant.h) load
+ * into Linears carrying their packed weights and activation settings; loaded_quant names the layout.
+ * qwen3_load also accepts a Hugging Face model id resolved in the local cache (hf_cache.h).
  * Tensor names are those of HF checkpoints: model.embed_tokens.weight, model.layers.L.{input_layernorm,
  * post_attention_layernorm}.weight, model.layers.L.self_attn.{q,k,v,o}_proj.weight, .{q,k}_norm.weight,
  * model.layers.L.mlp.{gate,up,down}_proj.weight or (MoE) model.layers.L.mlp.gate.weight (router) and
@@ -41,6 +44,9 @@ struct qwen3_model {
     float *inv_freq;             /* D_h / 2 RoPE frequencies from rope_theta */
     struct qwen3_layer *layers;  /* n_layers */
     int64_t n_nonfinite;         /* non-finite weight values seen on load (each tensor warned about) */
+    char *loaded_quant;          /* the quantized layout the checkpoint was read from (ckpt_quant.h), e.g.
+                                    "compressed-tensors pack-quantized w4a16 int g128 sym", "qwen fp8 block
+                                    128x128"; NULL for a BF16 / F16 / F32 checkpoint (owned) */
 };
 
 enum qwen3_linear_kind {

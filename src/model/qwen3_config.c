@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "core/json_io.h"
+#include "model/hf_cache.h"
 
 static int64_t get_pos_int(const cJSON *o, const char *key, const char *what) {
     int64_t v = json_get_int(o, key, what);
@@ -156,23 +157,33 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
         const char *method = cJSON_IsString(m) ? m->valuestring : "?";
         const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
-        if (strcmp(method, "fp8") != 0 || !cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+        // ---- issue 13: the layouts of other tools are read by src/model/ckpt_quant.c (it checks the rest) ----
+        static const char *const OTHER[] = {"compressed-tensors", "awq", "gptq", "modelopt"};
+        int other = 0;
+        for (int i = 0; i < 4; i++) other |= !strcmp(method, OTHER[i]);
+        if (other) bs = NULL;
+        else if (strcmp(method, "fp8") != 0 || !cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
             die("%s: quantization_config.quant_method '%s' is not supported on input: expected a BF16/FP16/FP32 "
                 "checkpoint or Qwen's block FP8 (quant_method fp8 with weight_block_size)", what, method);
-        c->fp8_block_n = (int)cJSON_GetArrayItem(bs, 0)->valuedouble;
-        c->fp8_block_k = (int)cJSON_GetArrayItem(bs, 1)->valuedouble;
-        if (c->fp8_block_n <= 0 || c->fp8_block_k <= 0) die("%s: weight_block_size must be positive", what);
+        if (bs) {
+            c->fp8_block_n = (int)cJSON_GetArrayItem(bs, 0)->valuedouble;
+            c->fp8_block_k = (int)cJSON_GetArrayItem(bs, 1)->valuedouble;
+            if (c->fp8_block_n <= 0 || c->fp8_block_k <= 0) die("%s: weight_block_size must be positive", what);
+        }
     }
     cJSON_Delete(root);
 }
 
-void qwen3_config_load(struct qwen3_config *c, const char *path) {
+void qwen3_config_load(struct qwen3_config *c, const char *path_or_id) {
+    char *resolved = hf_cache_resolve(path_or_id);   /* issue 13: a Hugging Face model id in the local cache */
+    const char *path = resolved;
     struct stat sb;
     int dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     size_t n = strlen(path) + 32;
     char *cfg = xmalloc(n), *gen = xmalloc(n);
     snprintf(cfg, n, dir ? "%s/config.json" : "%s", path);
-    if (!file_exists(cfg)) die("%s: not found (expected an HF checkpoint directory with config.json)", cfg);
+    if (!file_exists(cfg)) die("%s: not found (expected an HF checkpoint directory with config.json, or a model id "
+                               "in the Hugging Face cache: see hf_cache.h)", cfg);
     char *text = file_read_all(cfg, NULL);
     qwen3_config_parse(c, text, cfg);
     free(text);
@@ -187,6 +198,7 @@ void qwen3_config_load(struct qwen3_config *c, const char *path) {
     }
     free(cfg);
     free(gen);
+    free(resolved);
 }
 
 int qwen3_config_is_eos(const struct qwen3_config *c, int32_t id) {

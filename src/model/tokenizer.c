@@ -24,6 +24,7 @@
 #include "core/check.h"
 #include "core/json_io.h"
 #include "model/bpe.h"
+#include "model/hf_cache.h"
 #include "model/pretokenize.h"
 #include "core/strmap.h"
 
@@ -327,13 +328,16 @@ static int32_t config_eos(const struct tokenizer *t) {
     return id >= 0 ? id : tokenizer_token_id(t, "<|endoftext|>");
 }
 
-struct tokenizer *tokenizer_load(const char *path) {
+struct tokenizer *tokenizer_load(const char *path_or_id) {
     struct stat st;
     struct tokenizer *t = xcalloc(1, sizeof *t);
+    char *resolved = hf_cache_resolve(path_or_id);   /* a Hugging Face model id in the local cache */
+    const char *path = resolved;
     size_t np = strlen(path);
     t->path = xmalloc(np + sizeof "/tokenizer.json");
     strcpy(t->path, path);
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) strcpy(t->path + np, "/tokenizer.json");
+    free(resolved);
     path = t->path;
 
     cJSON *root = json_read_file(path);

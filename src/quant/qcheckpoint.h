@@ -1,6 +1,6 @@
 /* qcheckpoint -- writes a quantized model as a checkpoint folder, from the model in memory (never by copying
  * the source checkpoint's tensors: AWQ folds scales into norms, and those must be written as they now are).
- * Layout of model.safetensors (the project's own "ql" layout; formats other tools load are issue 13's):
+ * Layout of model.safetensors (the project's own "ql" layout; the formats of other tools: ckpt_write.h):
  *   every tensor of the Qwen3 checkpoint naming (qwen3.h) that is not a quantized Linear's weight, in BF16 when
  *   every value is exactly a BF16 number (a BF16 source round-trips bit for bit), else F32;
  *   for each quantized Linear <module>:

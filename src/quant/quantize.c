@@ -31,6 +31,15 @@ void quant_calib_size(const struct recipe *r, int64_t max_pos, int64_t *n_seqs, 
     if (max_pos > 0 && *seq_len > max_pos) *seq_len = max_pos;
 }
 
+static void count_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
+                         struct linear *l) {
+    (void)name, (void)layer, (void)expert, (void)kind;
+    struct quant_stats *s = ctx;
+    quant_stats_add_linear(s, l);
+    if (l->packed) s->n_weights_packed += l->N * l->K;
+    else s->n_unpacked++;
+}
+
 /* Every Linear must fit the recipe before any is changed, so a bad shape never leaves a half-quantized model. */
 static void check_linear(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind,
                          struct linear *l) {
@@ -63,19 +72,30 @@ static void transform_linear(void *ctx, const char *name, int layer, int expert,
 void quant_apply(struct qwen3_model *m, const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
     if (r->act_mode == RECIPE_ACT_STATIC)
         CHECK(cal && cal->ranges && cal->ranges->n > 0, "recipe %s needs calibrated activation ranges", r->name);
-    if (r->algo != RECIPE_ALGO_RTN)
+    if (r->algo == RECIPE_ALGO_GPTQ || r->algo == RECIPE_ALGO_AWQ)
         CHECK(cal && cal->ids && cal->n_seqs > 0 && cal->seq_len > 0, "recipe %s needs calibration tokens", r->name);
     double t0 = monotonic_seconds();
-    qwen3_for_each_linear(m, check_linear, (void *)r);
     struct quant_stats s;
     memset(&s, 0, sizeof s);
+    if (r->algo == RECIPE_ALGO_CHECKPOINT) {
+        /* Nothing to do: count what the loader installed (bits over the Linears it could hold packed). */
+        qwen3_for_each_linear(m, count_linear, &s);
+        if (s.n_unpacked)
+            warn("%s: %lld of %lld Linears hold no packed form of our schemes (their values are exact; "
+                 "bits_per_weight counts the packed ones only)", r->name, (long long)s.n_unpacked, (long long)s.n_linears);
+    } else {
+        qwen3_for_each_linear(m, check_linear, (void *)r);
+    }
     if (r->transform == RECIPE_TRANSFORM_HADAMARD) qwen3_for_each_linear(m, transform_linear, (void *)r);
     switch (r->algo) {
+    case RECIPE_ALGO_CHECKPOINT: break;
     case RECIPE_ALGO_RTN: rtn_apply(m, r, cal ? cal->ranges : NULL, &s); break;
     case RECIPE_ALGO_GPTQ: gptq_layers_apply(m, r, cal, &s); break;
     case RECIPE_ALGO_AWQ: awq_apply(m, r, cal, &s); break;
     }
     s.bits_per_weight = s.n_weights ? 8.0 * (double)s.weight_bytes / (double)s.n_weights : 0;
+    if (r->algo == RECIPE_ALGO_CHECKPOINT && s.n_weights_packed)
+        s.bits_per_weight = 8.0 * (double)s.weight_bytes / (double)s.n_weights_packed;
     s.seconds = monotonic_seconds() - t0;
     if (st) *st = s;
 }

@@ -38,6 +38,8 @@ struct quant_stats {
     double bits_per_weight;      /* 8 * weight_bytes / n_weights */
     double seconds;              /* wall time of the quantization (calibration passes included) */
     int64_t n_damp_raised;       /* GPTQ: Linears whose Cholesky needed more damping (recorded, never silent) */
+    int64_t n_weights_packed;    /* checkpoint recipes: weights of the Linears loaded packed */
+    int64_t n_unpacked;          /* checkpoint recipes: Linears with their FP32 view only */
 };
 
 /* Applies recipe r to every decoder-block Linear of m (see the header comment). A Linear whose shape the

@@ -1,11 +1,14 @@
 /* recipe -- the table of recipes (DESIGN.md "The variants (recipes), defined exactly"): one row per recipe. */
 #include "quant/recipe.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/check.h"
 #include "core/manifest.h"
+#include "core/json_io.h"
+#include "core/fileio.h"
 
 /* The one table. Each row is the DESIGN.md definition, in words in `desc`:
  * - bf16: the checkpoint's BF16 weights (rounding an FP32 checkpoint to BF16; exact for BF16 ones);
@@ -145,16 +148,66 @@ int recipe_parse_list(const char *list, const struct recipe **out, const char *w
 }
 
 const char *recipe_algo_name(enum recipe_algo a) {
-    static const char *const NAMES[] = {[RECIPE_ALGO_RTN] = "rtn", [RECIPE_ALGO_GPTQ] = "gptq", [RECIPE_ALGO_AWQ] = "awq"};
-    CHECK((int)a >= 0 && a <= RECIPE_ALGO_AWQ, "bad algorithm %d", (int)a);
+    static const char *const NAMES[] = {[RECIPE_ALGO_RTN] = "rtn", [RECIPE_ALGO_GPTQ] = "gptq", [RECIPE_ALGO_AWQ] = "awq",
+                                        [RECIPE_ALGO_CHECKPOINT] = "checkpoint"};
+    CHECK((int)a >= 0 && a <= RECIPE_ALGO_CHECKPOINT, "bad algorithm %d", (int)a);
     return NAMES[a];
 }
 
 int recipe_needs_calibration(const struct recipe *r) {
+    if (r->algo == RECIPE_ALGO_CHECKPOINT) return 0;   /* its ranges came with the checkpoint */
     return r->act_mode == RECIPE_ACT_STATIC || r->algo != RECIPE_ALGO_RTN;
 }
 
+/* The largest "num_bits" / "bits" anywhere in the quantization_config: the weight width for every layout the
+ * loader reads (compressed-tensors config_groups.*.weights.num_bits, AutoAWQ / GPTQ bits; ModelOpt NVFP4 has
+ * none and is 4-bit, its FP8 is 8-bit: quant_algo says which). */
+static int config_bits(const cJSON *o) {
+    int best = 0;
+    for (const cJSON *c = o ? o->child : NULL; c; c = c->next) {
+        if (cJSON_IsNumber(c) && c->string && (!strcmp(c->string, "num_bits") || !strcmp(c->string, "bits")))
+            best = c->valueint > best ? c->valueint : best;
+        if (cJSON_IsString(c) && c->string && !strcmp(c->string, "quant_algo"))
+            best = strstr(c->valuestring, "FP4") ? (best ? best : 4) : (best ? best : 8);
+        int sub = config_bits(c);
+        best = sub > best ? sub : best;
+    }
+    return best;
+}
+
+int recipe_checkpoint(const char *model_dir, const char *name, struct recipe *out, char *name_buf, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", model_dir);
+    if (!file_exists(path)) return 0;
+    cJSON *cfg = json_read_file(path);
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(cfg, "quantization_config");
+    const cJSON *m = q ? cJSON_GetObjectItemCaseSensitive(q, "quant_method") : NULL;
+    int other = cJSON_IsString(m) && strcmp(m->valuestring, "fp8") != 0;
+    snprintf(path, sizeof path, "%s/hf_quant_config.json", model_dir);
+    cJSON *hq = !other && file_exists(path) ? json_read_file(path) : NULL;   /* ModelOpt's own file */
+    if (!other && !hq) {
+        cJSON_Delete(cfg);
+        return 0;
+    }
+    int bits = config_bits(other ? q : hq);
+    memset(out, 0, sizeof *out);
+    snprintf(name_buf, n, "%s", name);
+    out->name = name_buf;
+    out->algo = RECIPE_ALGO_CHECKPOINT;
+    out->weight = QFORMAT_BF16;   /* unused: the values are the checkpoint's */
+    out->family = bits >= 8 ? RECIPE_FAMILY_FP8 : RECIPE_FAMILY_FP4;
+    out->desc = "a checkpoint quantized by another tool, as loaded";
+    cJSON_Delete(hq);
+    cJSON_Delete(cfg);
+    return 1;
+}
+
 void recipe_manifest(struct manifest *m, const struct recipe *r) {
+    if (r->algo == RECIPE_ALGO_CHECKPOINT) {
+        /* What the values are is the checkpoint's business: its files are the manifest's inputs. */
+        manifest_param_str(m, "algorithm", "checkpoint");
+        return;
+    }
     static const char *const SCHEME[] = {[RECIPE_ACT_NONE] = "none", [RECIPE_ACT_DYNAMIC] = "dynamic",
                                          [RECIPE_ACT_STATIC] = "static"};
     manifest_param_str(m, "weight_format", qformat_name(r->weight));

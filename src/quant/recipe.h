@@ -36,7 +36,9 @@ enum recipe_family {
 enum recipe_algo {
     RECIPE_ALGO_RTN = 0,       /* round to nearest at the scheme's own scales (rtn.c) */
     RECIPE_ALGO_GPTQ,          /* GPTQ (gptq.c): Hessian-based error feedback, layer by layer */
-    RECIPE_ALGO_AWQ            /* AWQ (awq.c): activation-aware per-channel scales, then RTN */
+    RECIPE_ALGO_AWQ,           /* AWQ (awq.c): activation-aware per-channel scales, then RTN */
+    RECIPE_ALGO_CHECKPOINT     /* none: a checkpoint quantized by another tool, evaluated as it was loaded
+                                * (recipe_checkpoint; never in the table) */
 };
 
 /* An optional transform of every quantized Linear's input (and, offline, of its weights). */
@@ -80,7 +82,14 @@ struct recipe {
     const char *desc;          /* one line for tables and --help */
 };
 
-/* The name of an algorithm: "rtn", "gptq", "awq". */
+/* The recipe of a quantized checkpoint made by another tool (compressed-tensors, AutoAWQ, GPTQ, ModelOpt: the
+ * loader reads its values, model/ckpt_quant.h), named after the checkpoint: *out is filled with name (copied
+ * into name_buf, n bytes), RECIPE_ALGO_CHECKPOINT, and the family from the checkpoint's weight bits (8: FP8, 4:
+ * FP4 / INT4). Returns 1 when model_dir holds such a checkpoint, 0 otherwise (an unquantized one, or Qwen's
+ * block FP8, which loads dequantized and takes the table's recipes). */
+int recipe_checkpoint(const char *model_dir, const char *name, struct recipe *out, char *name_buf, size_t n);
+
+/* The name of an algorithm: "rtn", "gptq", "awq", "checkpoint". */
 const char *recipe_algo_name(enum recipe_algo a);
 
 /* 1 when applying r needs calibration data: a static activation range, or a GPTQ / AWQ pass. */
