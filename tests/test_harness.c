@@ -70,6 +70,35 @@ int main(void) {
     harness_close_recipe(e, mq);
     harness_free(&h, 0);
 
+    // GPTQ with its chosen scales: written as compressed-tensors, read back, the same logits (the packed
+    // checkpoint keeps what the algorithm chose; ql eval on it then gives the in-memory perplexity).
+    {
+        const struct recipe *g = recipe_by_name("gptq");
+        struct qwen3_model *mg = qwen3_load(FIXDIR);
+        int32_t cids[4 * 32];
+        for (int i = 0; i < 4 * 32; i++) cids[i] = (int32_t)((i * 37 + 11) % mg->cfg.V);
+        struct quant_calib qc = {NULL, cids, 4, 32};
+        quant_apply(mg, g, &qc, NULL);
+        char gout[256];
+        snprintf(gout, sizeof gout, "%s/ct-gptq", tmp);
+        ckpt_write(mg, g, CKPT_WRITE_CT, gout);
+        e = engine_create(mg, "cpu");
+        engine_forward(e, ids, 6, a, NULL);
+        engine_free(e);
+        qwen3_free(mg);
+        struct harness_opts go;
+        harness_defaults(&go);
+        go.model = gout;
+        harness_init(&h, "test-harness", &go);
+        e = harness_open_recipe(&h, &h.ckpt_recipe, &mq, &st);
+        engine_forward(e, ids, 6, b, NULL);
+        double dg = max_diff(a, b, 6 * V);
+        TEST(h.is_checkpoint && h.ckpt_recipe.family == RECIPE_FAMILY_INT4 && dg == 0,
+             "gptq written as compressed-tensors and read back: the in-memory logits bit for bit (max |d| %.2e)", dg);
+        harness_close_recipe(e, mq);
+        harness_free(&h, 0);
+    }
+
     // --results-model places the row beside the base model's recipes.
     o.results_model = "dense-bf16";
     harness_init(&h, "test-harness", &o);

@@ -35,6 +35,7 @@ static void usage(FILE *f) {
             "      --ctx N          window length (default 2048, capped by max_position_embeddings)\n"
             "      --data-dir D     data folder (default search: $QL_DATA_DIR, ./data, ../shared/data)\n"
             "      --backend B      cpu (default) or cuda\n"
+            "      --algo-calib-seqs N, --algo-calib-len N   GPTQ / AWQ calibration size, as ql quantize and e02\n"
             "  -h, --help           this text\n",
             recipe_list_names(names, sizeof names));
 }
@@ -46,7 +47,7 @@ static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *data = "wikitext2", *data_dir = NULL, *text = NULL;
     const char *backend = "cpu";
-    int64_t windows = 0, ctx = 2048, text_offset = 0;
+    int64_t windows = 0, ctx = 2048, text_offset = 0, algo_seqs = -1, algo_len = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
@@ -60,6 +61,8 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--windows") && v) windows = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--ctx") && v) ctx = cli_int(a, argv[++i], 2);
         else if (!strcmp(a, "--backend") && v) backend = argv[++i];
+        else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && v) algo_len = cli_int(a, argv[++i], 0);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model) { usage(stderr); die_usage("-m is required"); }
@@ -99,6 +102,8 @@ int cmd_eval(int argc, char **argv) {
     o.model = model;
     o.data_dir = data_dir;
     o.backend = backend;
+    if (algo_seqs >= 0) o.algo_calib_seqs = algo_seqs;
+    if (algo_len >= 0) o.algo_calib_len = algo_len;
     struct harness h;
     harness_init(&h, "ql-eval", &o);
     if (ctx > h.cfg.max_pos) ctx = h.cfg.max_pos;

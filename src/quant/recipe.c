@@ -175,6 +175,18 @@ static int config_bits(const cJSON *o) {
     return best;
 }
 
+/* 1 when the weights are integers: AutoAWQ and GPTQ always, compressed-tensors when a "type" is "int". */
+static int config_is_int(const cJSON *o) {
+    for (const cJSON *c = o ? o->child : NULL; c; c = c->next) {
+        if (cJSON_IsString(c) && c->string && !strcmp(c->string, "type") && !strcmp(c->valuestring, "int")) return 1;
+        if (cJSON_IsString(c) && c->string && !strcmp(c->string, "quant_method") &&
+            (!strcmp(c->valuestring, "awq") || !strcmp(c->valuestring, "gptq")))
+            return 1;
+        if (config_is_int(c)) return 1;
+    }
+    return 0;
+}
+
 int recipe_checkpoint(const char *model_dir, const char *name, struct recipe *out, char *name_buf, size_t n) {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", model_dir);
@@ -195,7 +207,8 @@ int recipe_checkpoint(const char *model_dir, const char *name, struct recipe *ou
     out->name = name_buf;
     out->algo = RECIPE_ALGO_CHECKPOINT;
     out->weight = QFORMAT_BF16;   /* unused: the values are the checkpoint's */
-    out->family = bits >= 8 ? RECIPE_FAMILY_FP8 : RECIPE_FAMILY_FP4;
+    const int is_int = config_is_int(other ? q : hq);
+    out->family = bits >= 8 ? (is_int ? RECIPE_FAMILY_INT8 : RECIPE_FAMILY_FP8) : (is_int ? RECIPE_FAMILY_INT4 : RECIPE_FAMILY_FP4);
     out->desc = "a checkpoint quantized by another tool, as loaded";
     cJSON_Delete(hq);
     cJSON_Delete(cfg);

@@ -84,8 +84,8 @@ struct recipe {
 
 /* The recipe of a quantized checkpoint made by another tool (compressed-tensors, AutoAWQ, GPTQ, ModelOpt: the
  * loader reads its values, model/ckpt_quant.h), named after the checkpoint: *out is filled with name (copied
- * into name_buf, n bytes), RECIPE_ALGO_CHECKPOINT, and the family from the checkpoint's weight bits (8: FP8, 4:
- * FP4 / INT4). Returns 1 when model_dir holds such a checkpoint, 0 otherwise (an unquantized one, or Qwen's
+ * into name_buf, n bytes), RECIPE_ALGO_CHECKPOINT, and the family from the checkpoint's weights (8 bits: FP8 or
+ * INT8, 4 bits: FP4 or INT4). Returns 1 when model_dir holds such a checkpoint, 0 otherwise (an unquantized one, or Qwen's
  * block FP8, which loads dequantized and takes the table's recipes). */
 int recipe_checkpoint(const char *model_dir, const char *name, struct recipe *out, char *name_buf, size_t n);
 
