@@ -2,6 +2,7 @@
 #include "data/gsm8k.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/check.h"
 #include "core/pyrandom.h"
@@ -64,4 +65,19 @@ char *gsm8k_context(const struct gsm8k_doc *d, const struct gsm8k_doc *train, co
     free(q);
     free(ctx);
     return t;
+}
+
+char **gsm8k_contexts(const struct gsm8k_doc *test, size_t n_test, const struct gsm8k_doc *train, size_t n_train,
+                      const int64_t *idx, size_t n_idx, uint64_t seed, int64_t *shots_out) {
+    int64_t *shots = xmalloc((n_test ? n_test : 1) * GSM8K_N_SHOTS * sizeof *shots);
+    gsm8k_fewshot(n_test, n_train, seed, shots);
+    char **out = xmalloc((n_idx ? n_idx : 1) * sizeof *out);
+    for (size_t j = 0; j < n_idx; j++) {
+        CHECK(idx[j] >= 0 && (size_t)idx[j] < n_test, "gsm8k item %lld of %zu", (long long)idx[j], n_test);
+        const int64_t *s = shots + (size_t)idx[j] * GSM8K_N_SHOTS;
+        out[j] = gsm8k_context(&test[idx[j]], train, s);
+        if (shots_out) memcpy(shots_out + j * GSM8K_N_SHOTS, s, GSM8K_N_SHOTS * sizeof *s);
+    }
+    free(shots);
+    return out;
 }

@@ -9,7 +9,8 @@
  * is removed). Item i's shots therefore depend on every earlier draw: gsm8k_fewshot draws for items [0, n)
  * in full order, and a --limit subsample takes its rows from that table (src/core/pyrandom.h).
  * Files: openai/grade-school-math test.jsonl and train.jsonl (fields question, answer), pinned below.
- * API: gsm8k_pin / gsm8k_load / gsm8k_doc_to_text / gsm8k_fewshot / gsm8k_context / gsm8k_free. */
+ * API: gsm8k_pin / gsm8k_load / gsm8k_doc_to_text / gsm8k_fewshot / gsm8k_context / gsm8k_contexts /
+ *      gsm8k_free. */
 #ifndef SRC_DATA_GSM8K_H
 #define SRC_DATA_GSM8K_H
 
@@ -44,6 +45,12 @@ void gsm8k_fewshot(size_t n_test, size_t n_train, uint64_t seed, int64_t *shots)
 
 /* The full prompt of test doc d with the given 5 train shots (fresh string). */
 char *gsm8k_context(const struct gsm8k_doc *d, const struct gsm8k_doc *train, const int64_t *shot_idx);
+
+/* The prompts of test items idx[0..n_idx) (ascending or not), with the shots of a full-order draw over all
+ * n_test items (so a --limit subsample gets the same shots for item i as the full run). Returns n_idx fresh
+ * strings in a fresh array; shots_out (may be NULL) receives the 5 train indices of each. */
+char **gsm8k_contexts(const struct gsm8k_doc *test, size_t n_test, const struct gsm8k_doc *train, size_t n_train,
+                      const int64_t *idx, size_t n_idx, uint64_t seed, int64_t *shots_out);
 
 #ifdef __cplusplus
 }

@@ -114,7 +114,7 @@ static size_t load_txt(const char *path, struct mc_doc **out) {
             die("%s: line %zu: expected the gold label 0..3, got '%s'", path, 6 * i + 2, l[1]);
         snprintf(id, sizeof id, "hellaswag/%zu", i);
         docs[i].id = xstrdup(id);
-        docs[i].context = hellaswag_preprocess(l[0]);
+        docs[i].context = hellaswag_txt_query(l[0]);
         docs[i].n_choices = 4;
         for (int c = 0; c < 4; c++) docs[i].choices[c] = hellaswag_preprocess(l[2 + c]);
         docs[i].gold = l[1][0] - '0';
@@ -123,6 +123,26 @@ static size_t load_txt(const char *path, struct mc_doc **out) {
     free(text);
     *out = docs;
     return n;
+}
+
+char *hellaswag_txt_query(const char *line) {
+    char *q = hellaswag_preprocess(line);
+    /* ctx_b starts after the last ". " of the context (after "label: "), or at the context's start. */
+    char *ctx = strstr(q, ": ");
+    ctx = ctx ? ctx + 2 : q;
+    char *b = ctx, *k;
+    for (k = strstr(ctx, ". "); k; k = strstr(k + 1, ". ")) b = k + 2;
+    if (*b) {
+        /* capitalize() of the first code point only: split at the second code point. */
+        size_t l = 1;
+        while (b[l] && ((unsigned char)b[l] & 0xC0) == 0x80) l++;
+        char *first = pystr_ndup(b, l), *cap = pystr_capitalize(first);
+        *b = 0;
+        char *r = pystr_cat(q, cap, b + l, (char *)NULL);
+        free(first), free(cap), free(q);
+        q = r;
+    }
+    return q;
 }
 
 size_t hellaswag_load(const char *path, enum hellaswag_layout layout, struct mc_doc **docs) {

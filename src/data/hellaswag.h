@@ -11,10 +11,13 @@
  *     `hellaswag_val_head10.jsonl` (its first 10 records) is pinned for tests.
  *   - the llama.cpp extraction `hellaswag_val_full.txt` (6 lines per task: activity_label + ": " + ctx, gold,
  *     4 endings; already bracket-cleaned by klosax's extract_hellaswag.cpp). It lost the ctx_a / ctx_b split,
- *     so ctx_b.capitalize() cannot be redone: the query here is preprocess(line 1), which differs from lm-eval's
- *     exactly where ctx_b is non-empty and does not already start with a capital followed by lower case (lm-eval
- *     capitalises ctx_b's first letter and lower-cases the rest of ctx_b). e04 says which layout it read.
- * API: hellaswag_preprocess / hellaswag_query / hellaswag_load / hellaswag_pin. */
+ *     so ctx_b.capitalize() is reconstructed (hellaswag_txt_query): preprocess(line 1), then the first code
+ *     point after the context's last ". " (where ctx_a's last sentence ends and ctx_b begins in ActivityNet
+ *     records) is title-cased. Equal to lm-eval's query on all 10 records of the original sample (all
+ *     ActivityNet); it differs where ctx_b is empty and a lower-case letter follows the last ". " (it then
+ *     capitalises a letter lm-eval leaves), and where ctx_b holds capitals after its first letter (lm-eval
+ *     lower-cases them). e04 says which layout it read.
+ * API: hellaswag_preprocess / hellaswag_query / hellaswag_txt_query / hellaswag_load / hellaswag_pin. */
 #ifndef SRC_DATA_HELLASWAG_H
 #define SRC_DATA_HELLASWAG_H
 
@@ -46,6 +49,9 @@ char *hellaswag_preprocess(const char *text);
 
 /* The lm-eval query of one original record (fresh string). */
 char *hellaswag_query(const char *activity_label, const char *ctx_a, const char *ctx_b);
+
+/* The reconstructed lm-eval query of one llama.cpp-layout line 1 (fresh string; see the header comment). */
+char *hellaswag_txt_query(const char *line);
 
 /* Reads path in the given layout into *docs (n returned; ids "hellaswag/<ind>" or "hellaswag/<row>"). */
 size_t hellaswag_load(const char *path, enum hellaswag_layout layout, struct mc_doc **docs);
