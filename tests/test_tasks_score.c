@@ -242,7 +242,7 @@ static void test_mcscore(const struct tokenizer *tok) {
     struct mc_doc d = {xstrdup("toy/0"), xstrdup("Question: Which colour is the sky?\nAnswer:"), 3,
                        {xstrdup("blue"), xstrdup("green as grass"), xstrdup("red")}, 0};
     struct mc_result r;
-    mcscore_doc(&lm, tok, &d, &r);
+    mcscore_doc(&lm, tok, &d, NULL, &r);
     /* Expected: whole = encode(ctx + " " + choice), cont = whole[len(encode(ctx)):], ll = sum of the closed form
      * over cont given the token before each. */
     size_t nc;
@@ -280,17 +280,35 @@ static void test_mcscore(const struct tokenizer *tok) {
     struct toy m2 = {V, (int64_t)nc + 1, 0, 0, NULL, 0, 0};
     struct task_lm lm2 = toy_lm(&m2);
     struct mc_result r2;
-    mcscore_doc(&lm2, tok, &d, &r2);
+    mcscore_doc(&lm2, tok, &d, NULL, &r2);
     ok = r2.truncated;
     for (int c = 0; c < 3; c++) ok &= fabs(r2.ll[c] - want[c]) < 1e-9;
     TEST(ok, "mcscore: lm-eval's left cut (ctx + cont)[-(L+1):][:-1] when the input is too long");
+    /* A cache shared by consecutive items: the second item with the same context runs one context token (its
+     * last, for the row) and scores the same; a different context reuses only the common start. */
+    struct mc_cache cache = {0};
+    struct mc_result ra, rb, rc;
+    mcscore_doc(&lm, tok, &d, &cache, &ra);
+    mcscore_doc(&lm, tok, &d, &cache, &rb);
+    struct mc_doc dq = {xstrdup("toy/3"), xstrdup("Question: Which colour is grass?\nAnswer:"), 3,
+                        {xstrdup("blue"), xstrdup("green as grass"), xstrdup("red")}, 1};
+    mcscore_doc(&lm, tok, &dq, &cache, &rc);
+    struct mc_result rq;
+    mcscore_doc(&lm, tok, &dq, NULL, &rq);
+    ok = ra.n_ctx_run == (int64_t)nc && rb.n_ctx_run == 1 && rc.n_ctx_run < rc.n_ctx && rc.n_ctx_run > 1;
+    for (int c = 0; c < 3; c++) ok &= ra.ll[c] == r.ll[c] && rb.ll[c] == r.ll[c] && rc.ll[c] == rq.ll[c];
+    TEST(ok, "mcscore: a cache across items reruns only the new context tokens (%lld, %lld, %lld of %lld), same "
+             "scores", (long long)ra.n_ctx_run, (long long)rb.n_ctx_run, (long long)rc.n_ctx_run,
+         (long long)rc.n_ctx);
+    mc_cache_free(&lm, &cache);
+    mc_doc_free(&dq);
     /* Ties go to the first choice: two identical choices. */
     struct mc_doc d2 = {xstrdup("toy/1"), xstrdup("A:"), 2, {xstrdup("same"), xstrdup("same")}, 1};
-    mcscore_doc(&lm, tok, &d2, &r);
+    mcscore_doc(&lm, tok, &d2, NULL, &r);
     TEST(r.pred == 0 && r.pred_norm == 0 && !r.acc, "mcscore: ties go to the first choice");
     /* A context ending in a space: the space moves to the continuation (_encode_pair). */
     struct mc_doc d3 = {xstrdup("toy/2"), xstrdup("Answer: "), 1, {xstrdup("yes")}, 0};
-    mcscore_doc(&lm, tok, &d3, &r);
+    mcscore_doc(&lm, tok, &d3, NULL, &r);
     {
         size_t n1, n2;
         int32_t *c1 = tokenizer_encode(tok, "Answer:", 7, &n1), *c2 = tokenizer_encode(tok, "Answer:  yes", 12, &n2);

@@ -41,7 +41,7 @@ static double score_cont(const struct task_lm *lm, void *seq, const float *first
 }
 
 void mcscore_doc(const struct task_lm *lm, const struct tokenizer *tok, const struct mc_doc *d,
-                 struct mc_result *r) {
+                 struct mc_cache *cache, struct mc_result *r) {
     CHECK(d->n_choices >= 1 && d->n_choices <= MC_MAX_CHOICES, "%s: %d choices", d->id, d->n_choices);
     memset(r, 0, sizeof *r);
     int64_t V = lm->n_vocab;
@@ -76,8 +76,25 @@ void mcscore_doc(const struct task_lm *lm, const struct tokenizer *tok, const st
     int64_t L = lm->max_len;
     void *seq = NULL;
     if ((int64_t)nc <= L) {
-        seq = lm->seq_new(lm->ctx, (int64_t)nc + max_m);
-        lm->seq_append(seq, ctx_ids, (int64_t)nc, first, 1);
+        int64_t keep = 0;
+        if (cache) {
+            /* Reuse the cached tokens this context starts with (at least the last context token is rerun,
+             * for its row); the cache then holds this context. */
+            if (!cache->seq) {
+                cache->seq = lm->seq_new(lm->ctx, L);
+                cache->ids = xmalloc((size_t)L * sizeof(int32_t));
+                cache->n = 0;
+            }
+            while (keep < cache->n && keep + 1 < (int64_t)nc && cache->ids[keep] == ctx_ids[keep]) keep++;
+            lm->seq_truncate(cache->seq, keep);
+            seq = cache->seq;
+            memcpy(cache->ids, ctx_ids, nc * sizeof(int32_t));
+            cache->n = (int64_t)nc;
+        } else {
+            seq = lm->seq_new(lm->ctx, (int64_t)nc + max_m);
+        }
+        r->n_ctx_run = (int64_t)nc - keep;
+        lm->seq_append(seq, ctx_ids + keep, (int64_t)nc - keep, first, 1);
     }
     for (int c = 0; c < d->n_choices; c++) {
         int64_t m = r->n_cont[c];
@@ -101,7 +118,7 @@ void mcscore_doc(const struct task_lm *lm, const struct tokenizer *tok, const st
             free(all);
         }
     }
-    if (seq) lm->seq_free(seq);
+    if (seq && !cache) lm->seq_free(seq);
 
     /* Arg-max with ties to the first choice (numpy argmax). */
     r->pred = r->pred_norm = 0;
@@ -127,4 +144,10 @@ void mc_doc_free(struct mc_doc *d) {
     free(d->context);
     for (int c = 0; c < d->n_choices; c++) free(d->choices[c]);
     memset(d, 0, sizeof *d);
+}
+
+void mc_cache_free(const struct task_lm *lm, struct mc_cache *c) {
+    if (c->seq) lm->seq_free(c->seq);
+    free(c->ids);
+    memset(c, 0, sizeof *c);
 }

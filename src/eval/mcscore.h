@@ -10,8 +10,10 @@
  *   - acc: arg-max of the log-likelihood; acc_norm: arg-max of ll / len(choice) in code points (the choice
  *     without the delimiter); ties go to the first choice (numpy argmax).
  * Cost: the context is run once per item; each choice appends its continuation after it and is rewound
- * (task_lm seq_truncate), so the cached prefix is exactly the one pass (engine.h: bit-identical reuse).
- * API: struct mc_doc, mcscore_doc, mc_doc_free. */
+ * (task_lm seq_truncate), so the cached prefix is exactly the one pass (engine.h: bit-identical reuse). With an
+ * mc_cache, consecutive items also share the tokens their contexts start with (MMLU: the description and the
+ * five shots of a subject), so only the new tokens run; the model reads the same token sequence either way.
+ * API: struct mc_doc, struct mc_cache, mcscore_doc, mc_cache_free, mc_doc_free. */
 #ifndef SRC_EVAL_MCSCORE_H
 #define SRC_EVAL_MCSCORE_H
 
@@ -44,12 +46,21 @@ struct mc_result {
     int pred, pred_norm;             /* arg-max of ll and of ll / len(choice) */
     int acc, acc_norm;               /* pred == gold, pred_norm == gold */
     int truncated;                   /* 1 when some choice needed the left cut */
+    int64_t n_ctx_run;               /* context tokens actually run (fewer than n_ctx with a cache hit) */
 };
 
-/* Scores d with lm (see the header comment); a continuation that tokenizes to nothing dies naming d->id
- * (lm-eval asserts the same). */
+/* A sequence kept between items: the tokens of the last context scored through it. Zero-initialise. */
+struct mc_cache {
+    void *seq;
+    int32_t *ids;
+    int64_t n;
+};
+
+/* Scores d with lm (see the header comment); cache may be NULL (a fresh sequence per item). A continuation
+ * that tokenizes to nothing dies naming d->id (lm-eval asserts the same). */
 void mcscore_doc(const struct task_lm *lm, const struct tokenizer *tok, const struct mc_doc *d,
-                 struct mc_result *r);
+                 struct mc_cache *cache, struct mc_result *r);
+void mc_cache_free(const struct task_lm *lm, struct mc_cache *c);
 
 void mc_doc_free(struct mc_doc *d);
 
