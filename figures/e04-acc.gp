@@ -54,13 +54,16 @@ do for [k = 1:4] { stats datafile every ::0::0 using (C[k] = column(22 + k), 0) 
 
 set xtics rotate by 45 right scale 0 font ',8'
 set grid ytics
+set ytics font ',8'
+set format y '%.2g'
 set offsets 0.5, 0.5, 0, 0
-set yrange [0:*]
 set key off
+# MC panels start at 0; generation panels (often all 0 on a small model) span the whole [0, 1].
 set bmargin 5
 
 panels = "set multiplot layout 2,4 title title_e04_acc; \
   do for [k = 1:7] { set title T[k] font ',10'; set ylabel (k == 1 || k == 5) ? lab_score : ''; \
+    if (k <= 4) { set yrange [0:*]; set ytics 0.1 } else { set yrange [0:1]; set ytics 0.25 }; \
     if (k <= 4) { plot C[k] with lines lt 8 dt 2 lw 1 title lab_chance, \
                        datafile using 0:(column(3 * k - 1)):(column(3 * k)):(column(3 * k + 1)):xtic(1) with yerrorbars lt k notitle } \
     else { plot datafile using 0:(column(3 * k - 1)):(column(3 * k)):(column(3 * k + 1)):xtic(1) with yerrorbars lt k notitle } }; \
