@@ -39,16 +39,19 @@ set xtics (4, 4.5, 5, 6, 8, 10)
 set grid xtics ytics
 set key outside right top
 
-# multiplicative offsets on the log axis: tasks 1..4 at x * 2^((k - 2.5) / 40)
-off(k) = 2 ** ((k - 2.5) / 40.0)
+# Multiplicative offsets on the log axis: recipes that store the same bits (a W4A4 recipe and its W4A16
+# twin; fp8 and nvfp8) sit left and right of their x by row parity (2^-+0.06), and the four tasks of a recipe
+# are spread 2^(1/60) apart around that.
+par(r) = 2 ** ((int(r) % 2) ? 0.06 : -0.06)
+off(k) = 2 ** ((k - 2.5) / 60.0)
 eval svg_begin
 plot 1 with lines lt 8 lw 1 notitle, \
      0.95 with lines lt 8 dt 2 lw 1 title lab_target, 0.90 with lines lt 8 dt 3 lw 1 notitle, \
-     datafile using ($2 * off(1)):3:4:5 with yerrorbars lt 1 title 'HellaSwag acc_norm', \
-     ''       using ($2 * off(2)):6:7:8 with yerrorbars lt 2 title 'ARC-Easy acc', \
-     ''       using ($2 * off(3)):9:10:11 with yerrorbars lt 3 title 'ARC-Challenge acc', \
-     ''       using ($2 * off(4)):12:13:14 with yerrorbars lt 4 title 'MMLU acc', \
-     ''       using 2:(0.0):1 with labels rotate by 90 left offset 0,0.5 font ',7' textcolor rgb '#555555' notitle
+     datafile using ($2 * par($0) * off(1)):3:4:5 with yerrorbars lt 1 title 'HellaSwag acc_norm', \
+     ''       using ($2 * par($0) * off(2)):6:7:8 with yerrorbars lt 2 title 'ARC-Easy acc', \
+     ''       using ($2 * par($0) * off(3)):9:10:11 with yerrorbars lt 3 title 'ARC-Challenge acc', \
+     ''       using ($2 * par($0) * off(4)):12:13:14 with yerrorbars lt 4 title 'MMLU acc', \
+     ''       using ($2 * par($0)):(0.0):1 with labels rotate by 90 left offset 0,0.5 font ',7' textcolor rgb '#555555' notitle
 eval png_begin
 replot
 unset output
