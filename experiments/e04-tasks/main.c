@@ -3,7 +3,7 @@
  * mmlu (5-shot, acc: micro and macro, per subject), gsm8k (5-shot, greedy, strict-match and flexible-extract),
  * math500 (lm-eval's hendrycks_math500, greedy) and math500_chat (the seed protocol: Qwen3 chat template,
  * thinking off unless --thinking, sampled with fixed seeds, \boxed answer; strip_string and numeric columns).
- * Usage: build/bin/e04-tasks [--force] [--model DIR] [--backend cpu] [--results DIR] [--data-dir DIR]
+ * Usage: build/bin/e04-tasks [--force] [--model DIR] [--backend cpu|cuda] [--results DIR] [--data-dir DIR]
  *        [--recipes LIST|all] [--tasks LIST|all] [--limit TASK=N,...] [--full] [--seed S] [--boot N]
  *        [--gen-max-new N] [--chat-max-new N] [--thinking] [--calib-seqs N] [--calib-len N]
  * Writes: results/<model>/e04-tasks/<recipe>.json (atomically), <recipe>.items.jsonl beside it (every item:
@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "core/check.h"          // defines: die, die_usage, xmalloc, file_read_all
-#include "core/cli.h"            // defines: cli_int, cli_backend_cpu_only
+#include "core/cli.h"            // defines: cli_int
+#include "harness/harness.h"     // defines: harness_init, harness_open_recipe, harness_manifest_recipe
 #include "core/fileio.h"         // defines: file_write_atomic, mkdir_parent
 #include "core/json_io.h"        // defines: json_print
 #include "core/manifest.h"       // defines: manifest_init, manifest_seal, manifest_cache_hit, manifest_write_result
@@ -25,7 +26,7 @@
 #include "data/hellaswag.h"      // defines: hellaswag_load, hellaswag_pin
 #include "data/math500.h"        // defines: math500_load, math500_prompt_lmeval, math500_prompt_chat
 #include "data/mmlu.h"           // defines: mmlu_csv_read, mmlu_load_subject
-#include "engine/engine.h"       // defines: engine_create, engine_free
+#include "engine/engine.h"       // defines: struct engine
 #include "eval/gsm8k_score.h"    // defines: gsm8k_score_strict, gsm8k_score_flexible, gsm8k_score_match
 #include "eval/math_equiv.h"     // defines: math_equiv_is_equiv, math_equiv_numeric, math_equiv_last_boxed
 #include "eval/mcscore.h"        // defines: mcscore_doc
@@ -33,12 +34,9 @@
 #include "eval/subsample.h"      // defines: subsample_indices
 #include "eval/task_lm.h"        // defines: task_lm_engine
 #include "eval/taskgen.h"        // defines: taskgen_run
-#include "model/qwen3.h"         // defines: qwen3_load, qwen3_free
+#include "model/qwen3.h"         // defines: struct qwen3_model
 #include "model/tokenizer.h"     // defines: tokenizer_load, tokenizer_encode
-#include "ops/linear.h"          // defines: linear_backend_desc
-#include "quant/calib.h"         // defines: calib_free
-#include "quant/calib_set.h"     // defines: calib_set_init, calib_set_tokens, calib_set_calibrate
-#include "quant/quantize.h"      // defines: quant_apply
+#include "quant/quantize.h"      // defines: struct quant_stats
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_manifest
 
 #define E04_NAME "e04-tasks"
@@ -66,7 +64,8 @@ static const struct task_def {
 struct e04_params {
     const char *model, *results, *data_dir, *recipes, *tasks;
     int64_t limit[T_COUNT];
-    int64_t boot, gen_max_new, chat_max_new, calib_seqs, calib_len;
+    int64_t boot, gen_max_new, chat_max_new, calib_seqs, calib_len, algo_calib_seqs, algo_calib_len;
+    const char *backend;
     uint64_t seed;
     int thinking, force;
 };
@@ -74,17 +73,17 @@ struct e04_params {
 static struct e04_params e04_defaults(void) {
     struct e04_params p = {.model = "models/qwen3-tiny", .results = "results", .data_dir = NULL, .recipes = "all",
                            .tasks = "all", .boot = 1000, .gen_max_new = 256, .chat_max_new = 256,
-                           .calib_seqs = 16, .calib_len = 512, .seed = 1, .thinking = 0, .force = 0};
+                           .calib_seqs = 16, .calib_len = 512, .algo_calib_seqs = -1, .algo_calib_len = -1, .backend = "cpu", .seed = 1, .thinking = 0, .force = 0};
     for (int t = 0; t < T_COUNT; t++) p.limit[t] = TASKS[t].default_limit;
     return p;
 }
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: e04-tasks [--force] [--model DIR] [--backend cpu] [--results DIR] [--data-dir DIR]\n"
+            "usage: e04-tasks [--force] [--model DIR] [--backend cpu|cuda] [--results DIR] [--data-dir DIR]\n"
             "                 [--recipes LIST|all] [--tasks LIST|all] [--limit TASK=N,...] [--full] [--seed S]\n"
             "                 [--boot N] [--gen-max-new N] [--chat-max-new N] [--thinking]\n"
-            "                 [--calib-seqs N] [--calib-len N]\n"
+            "                 [--calib-seqs N] [--calib-len N] [--algo-calib-seqs N] [--algo-calib-len N]\n"
             "Task accuracy per recipe, scored as lm-evaluation-harness does (hellaswag, arc_easy, arc_challenge,\n"
             "mmlu, gsm8k, math500; math500_chat = the seed's chat protocol). --limit draws a seeded subsample\n"
             "(seed --seed) of each named task, N = 0 for all items; --full scores every item of every task.\n"
@@ -129,9 +128,9 @@ struct task_items {
 
 struct plan {
     struct e04_params p;
+    struct harness h;                  /* model loading, quantization, calibration (src/harness) */
     const char *model;
     struct task_items items[T_COUNT];
-    struct calib_set calib;
     struct tokenizer *tok;
     char mmlu_inputs_sha256[SHA256_HEX_LEN];  /* one hash over the 114 MMLU pins (load_items) */
     char **input_names, **input_paths;  /* every file read, for the manifest */
@@ -620,26 +619,20 @@ static void e04_manifest(struct manifest *m, const struct plan *pl, const struct
     manifest_param_int(m, "thinking", pl->p.thinking);
     manifest_param_int(m, "gsm8k_fewshot_seed", GSM8K_FEWSHOT_SEED);
     if (pl->items[T_HELLASWAG].on) manifest_param_str(m, "hellaswag_input", pl->items[T_HELLASWAG].layout);
-    recipe_manifest(m, r);
-    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_manifest(m, &pl->calib);
+    harness_manifest_recipe((struct harness *)&pl->h, m, r);
     manifest_input_checkpoint(m, pl->p.model);
     for (int i = 0; i < pl->n_inputs; i++)
         manifest_input(m, pl->input_names[i], pl->input_paths[i], pl->input_sha[i]);
     if (pl->items[T_MMLU].on) manifest_input_hash(m, "mmlu/{dev,test}/*.csv (114 pinned files)", pl->mmlu_inputs_sha256);
-    manifest_device(m, linear_backend_desc());
-    manifest_seal(m);
+    harness_manifest_end((struct harness *)&pl->h, m);
 }
 
 /* Scores every task for one recipe into sc and its items file; returns the quantization stats. */
-static void run_recipe(struct plan *pl, const struct recipe *r, const struct manifest *man,
-                       const struct dataset_tokens *calib_tok, struct calib *cal, struct scores *sc,
+static void run_recipe(struct plan *pl, const struct recipe *r, const struct manifest *man, struct scores *sc,
                        struct quant_stats *st) {
     double t0 = monotonic_seconds();
-    struct qwen3_model *m = qwen3_load(pl->p.model);
-    if (r->act_mode == RECIPE_ACT_STATIC) calib_set_calibrate(&pl->calib, cal, m, calib_tok);
-    struct quant_calib qc = {cal, NULL, 0, 0};
-    quant_apply(m, r, &qc, st);
-    struct engine *e = engine_create(m, "cpu");
+    struct qwen3_model *m;
+    struct engine *e = harness_open_recipe(&pl->h, r, &m, st);
     struct task_lm lm = task_lm_engine(e);
     size_t cap = 1 << 16, len = 0;
     char *buf = xmalloc(cap);
@@ -651,8 +644,7 @@ static void run_recipe(struct plan *pl, const struct recipe *r, const struct man
     file_write_atomic(ip, buf, len);
     fprintf(stderr, "%s: %-12s wrote %s (%.1f s)\n", check_progname(), r->name, ip, monotonic_seconds() - t0);
     free(ip), free(buf);
-    engine_free(e);
-    qwen3_free(m);
+    harness_close_recipe(e, m);
 }
 
 int main(int argc, char **argv) {
@@ -687,7 +679,19 @@ int main(int argc, char **argv) {
     if (pl.items[T_HELLASWAG].on && strcmp(pl.items[T_HELLASWAG].layout, "jsonl-original"))
         warn("hellaswag: the original hellaswag_val.jsonl was not found; reading the llama.cpp layout "
              "(hellaswag_val_full.txt), with lm-eval's query reconstructed (src/data/hellaswag.h says what differs)");
-    calib_set_init(&pl.calib, pl.p.data_dir, pl.p.calib_seqs, pl.p.calib_len, pl.p.seed + CALIB_SET_SEED_OFFSET);
+    /* The harness loads and quantizes (static ranges and GPTQ / AWQ calibration exactly as e02 does). */
+    struct harness_opts ho;
+    harness_defaults(&ho);
+    ho.model = pl.p.model;
+    ho.results = pl.p.results;
+    ho.data_dir = pl.p.data_dir;
+    ho.backend = pl.p.backend;
+    ho.calib_seqs = pl.p.calib_seqs;
+    ho.calib_len = pl.p.calib_len;
+    ho.seed = pl.p.seed;
+    if (pl.p.algo_calib_seqs >= 0) ho.algo_calib_seqs = pl.p.algo_calib_seqs;
+    if (pl.p.algo_calib_len >= 0) ho.algo_calib_len = pl.p.algo_calib_len;
+    harness_init(&pl.h, E04_NAME, &ho);
 
     /* Recipes, bf16 first (the paired baseline). */
     const struct recipe **rec = xmalloc((size_t)(recipe_count() + 1) * sizeof *rec);
@@ -699,14 +703,7 @@ int main(int argc, char **argv) {
         if (recipe_is_baseline(rec[i]) && i) { const struct recipe *t = rec[0]; rec[0] = rec[i]; rec[i] = t; }
 
     struct manifest *mans = xcalloc((size_t)n_rec, sizeof *mans);
-    int need_calib = 0;
-    for (int i = 0; i < n_rec; i++) {
-        e04_manifest(&mans[i], &pl, rec[i]);
-        need_calib |= rec[i]->act_mode == RECIPE_ACT_STATIC && (pl.p.force || !manifest_cache_hit(&mans[i]));
-    }
-    struct dataset_tokens calib_tok = {0};
-    struct calib cal = {0};
-    if (need_calib) calib_set_tokens(&pl.calib, pl.tok, pl.p.model, &calib_tok);
+    for (int i = 0; i < n_rec; i++) e04_manifest(&mans[i], &pl, rec[i]);
     struct scores base;
     scores_alloc(&base, &pl);
     double t0 = monotonic_seconds();
@@ -731,7 +728,7 @@ int main(int argc, char **argv) {
         struct scores sc;
         scores_alloc(&sc, &pl);
         struct quant_stats st;
-        run_recipe(&pl, rec[i], &mans[i], &calib_tok, &cal, i == 0 ? &base : &sc, &st);
+        run_recipe(&pl, rec[i], &mans[i], i == 0 ? &base : &sc, &st);
         if (i == 0) {
             write_result(&pl, &mans[i], &base, &base, &st);
             write_cost(&pl, &mans[i], &base, rec[i]->name);
@@ -745,11 +742,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: %d recipe(s) computed in %.1f s, %d cache hit(s)\n", check_progname(), n_done,
             monotonic_seconds() - t0, n_rec - n_done);
     scores_free(&base);
-    calib_free(&cal);
-    dataset_tokens_free(&calib_tok);
+    harness_free(&pl.h, t0);
     for (int i = 0; i < n_rec; i++) manifest_free(&mans[i]);
     free(mans), free(rec);
-    calib_set_free(&pl.calib);
     tokenizer_free(pl.tok);
     return 0;
 }
@@ -774,7 +769,9 @@ static void e04_parse_args(struct e04_params *p, int argc, char **argv) {
         else if (!strcmp(a, "--chat-max-new") && has_val) p->chat_max_new = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-seqs") && has_val) p->calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && has_val) p->calib_len = cli_int(a, argv[++i], 2);
-        else if (!strcmp(a, "--backend") && has_val) cli_backend_cpu_only(argv[++i]);
+        else if (!strcmp(a, "--backend") && has_val) p->backend = argv[++i];
+        else if (!strcmp(a, "--algo-calib-seqs") && has_val) p->algo_calib_seqs = cli_int(a, argv[++i], 0);
+        else if (!strcmp(a, "--algo-calib-len") && has_val) p->algo_calib_len = cli_int(a, argv[++i], 0);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
 }

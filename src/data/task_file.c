@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "eval/dataset.h"
+#include "data/dataset.h"
 
 char *task_file_find(const struct task_pin *pin, const char *data_dir) { return dataset_find(pin->name, data_dir); }
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "eval/task_lm.h"
-#include "model/sampling.h"
+#include "engine/sampling.h"
 #include "model/tokenizer.h"
 
 #ifdef __cplusplus
