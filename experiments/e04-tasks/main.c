@@ -39,6 +39,9 @@
 #include "quant/quantize.h"      // defines: struct quant_stats
 #include "quant/recipe.h"        // defines: recipe_parse_list, recipe_manifest
 
+/* The default recipe set: the eight RTN recipes of the FP8 / FP4 study. The algorithm recipes (GPTQ, AWQ and their
+ * RTN baselines) cost minutes each on two cores on top of the tasks; `--recipes all` runs every row. */
+#define E04_DEFAULT_RECIPES "bf16,fp8,nvfp8,mxfp8,nvfp4,mxfp4,nvfp4-w4a16,mxfp4-w4a16"
 #define E04_NAME "e04-tasks"
 
 enum task_id { T_HELLASWAG, T_ARC_EASY, T_ARC_CHALLENGE, T_MMLU, T_GSM8K, T_MATH500, T_MATH500_CHAT, T_COUNT };
@@ -71,7 +74,7 @@ struct e04_params {
 };
 
 static struct e04_params e04_defaults(void) {
-    struct e04_params p = {.model = "models/qwen3-tiny", .results = "results", .data_dir = NULL, .recipes = "all",
+    struct e04_params p = {.model = "models/qwen3-tiny", .results = "results", .data_dir = NULL, .recipes = E04_DEFAULT_RECIPES,
                            .tasks = "all", .boot = 1000, .gen_max_new = 256, .chat_max_new = 256,
                            .calib_seqs = 16, .calib_len = 512, .algo_calib_seqs = -1, .algo_calib_len = -1, .backend = "cpu", .seed = 1, .thinking = 0, .force = 0};
     for (int t = 0; t < T_COUNT; t++) p.limit[t] = TASKS[t].default_limit;
@@ -81,7 +84,7 @@ static struct e04_params e04_defaults(void) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: e04-tasks [--force] [--model DIR] [--backend cpu|cuda] [--results DIR] [--data-dir DIR]\n"
-            "                 [--recipes LIST|all] [--tasks LIST|all] [--limit TASK=N,...] [--full] [--seed S]\n"
+            "                 [--recipes LIST|all (default: the 8 RTN FP8 / FP4 recipes)] [--tasks LIST|all] [--limit TASK=N,...] [--full] [--seed S]\n"
             "                 [--boot N] [--gen-max-new N] [--chat-max-new N] [--thinking]\n"
             "                 [--calib-seqs N] [--calib-len N] [--algo-calib-seqs N] [--algo-calib-len N]\n"
             "Task accuracy per recipe, scored as lm-evaluation-harness does (hellaswag, arc_easy, arc_challenge,\n"
