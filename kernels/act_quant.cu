@@ -11,7 +11,7 @@
 #include "formats/mxfp4.h"
 #include "formats/mxfp8.h"
 #include "formats/nvfp4.h"
-#include "quantize_fp8.h"
+#include "quantize_fp8_group.h"
 #include "quantize_mxfp4.h"
 #include "quantize_mxfp8.h"
 #include "quantize_nvfp4.h"
@@ -105,24 +105,24 @@ extern "C" void act_quant_cuda(enum qformat f, const struct qparams *p, float *x
     switch (f) {
     case QFORMAT_FP8_GROUP128: {
         float *scales = (float *)(codes + (size_t)n);   /* n is a multiple of 128: 4-byte aligned */
-        quantize_fp8_cuda(x, codes, scales, T, K, stream);
-        quantize_fp8_decode_cuda(codes, scales, x, T, K, stream);
+        quantize_fp8_group_cuda(x, codes, scales, T, K, stream);
+        quantize_fp8_group_dequantize_cuda(codes, scales, x, T, K, stream);
         break;
     }
     case QFORMAT_MXFP8:
         quantize_mxfp8_cuda(x, (struct mxfp8_block *)codes, T, K, r.mx_rule, stream);
-        quantize_mxfp8_decode_cuda((struct mxfp8_block *)codes, x, T, K, stream);
+        quantize_mxfp8_dequantize_cuda((struct mxfp8_block *)codes, x, T, K, stream);
         break;
     case QFORMAT_MXFP4:
     case QFORMAT_MXFP4_CEIL:
         quantize_mxfp4_cuda(x, (struct mxfp4_block *)codes, T, K, f == QFORMAT_MXFP4_CEIL ? E8M0_RULE_CEIL : r.mx_rule,
                             stream);
-        quantize_mxfp4_decode_cuda((struct mxfp4_block *)codes, x, T, K, stream);
+        quantize_mxfp4_dequantize_cuda((struct mxfp4_block *)codes, x, T, K, stream);
         break;
     case QFORMAT_NVFP4: {
         const float g = nvfp4_global_scale(r.amax > 0.0f ? r.amax : amax_cuda(x, n, word, stream));
         quantize_nvfp4_cuda(x, (struct nvfp4_block *)codes, T, K, g, stream);
-        quantize_nvfp4_decode_cuda((struct nvfp4_block *)codes, x, T, K, g, stream);
+        quantize_nvfp4_dequantize_cuda((struct nvfp4_block *)codes, x, T, K, g, stream);
         break;
     }
     case QFORMAT_FP8_TENSOR: {

@@ -23,7 +23,7 @@ static __global__ void quantize_mxfp4_kernel(const float *x, struct mxfp4_block 
         });
 }
 
-static __global__ void quantize_mxfp4_decode_kernel(const struct mxfp4_block *x, float *y, int64_t n_blocks) {
+static __global__ void quantize_mxfp4_dequantize_kernel(const struct mxfp4_block *x, float *y, int64_t n_blocks) {
     int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= n_blocks) return;
     struct mxfp4_block in = x[b];
@@ -46,11 +46,11 @@ extern "C" void quantize_mxfp4_cuda(const float *x, struct mxfp4_block *y, int64
     CUDA_CHECK_LAUNCH();
 }
 
-extern "C" void quantize_mxfp4_decode_cuda(const struct mxfp4_block *x, float *y, int64_t T, int64_t K,
+extern "C" void quantize_mxfp4_dequantize_cuda(const struct mxfp4_block *x, float *y, int64_t T, int64_t K,
                                            void *stream) {
     CHECK(K % MXFP4_BLOCK_SIZE == 0, "mxfp4: K=%lld is not a multiple of %d", (long long)K, MXFP4_BLOCK_SIZE);
     int64_t n = T * K / MXFP4_BLOCK_SIZE;
     if (n == 0) return;
-    quantize_mxfp4_decode_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n);
+    quantize_mxfp4_dequantize_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n);
     CUDA_CHECK_LAUNCH();
 }

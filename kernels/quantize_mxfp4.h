@@ -21,7 +21,7 @@ void quantize_mxfp4_cuda(const float *x, struct mxfp4_block *y, int64_t T, int64
                          void *stream);
 
 /* The inverse: T * K/32 blocks -> T x K floats. */
-void quantize_mxfp4_decode_cuda(const struct mxfp4_block *x, float *y, int64_t T, int64_t K, void *stream);
+void quantize_mxfp4_dequantize_cuda(const struct mxfp4_block *x, float *y, int64_t T, int64_t K, void *stream);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@ static __global__ void quantize_mxfp8_kernel(const float *x, struct mxfp8_block 
         });
 }
 
-static __global__ void quantize_mxfp8_decode_kernel(const struct mxfp8_block *x, float *y, int64_t n_blocks) {
+static __global__ void quantize_mxfp8_dequantize_kernel(const struct mxfp8_block *x, float *y, int64_t n_blocks) {
     int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= n_blocks) return;
     float X = dev_e8m0_value(x[b].e);
@@ -40,11 +40,11 @@ extern "C" void quantize_mxfp8_cuda(const float *x, struct mxfp8_block *y, int64
     CUDA_CHECK_LAUNCH();
 }
 
-extern "C" void quantize_mxfp8_decode_cuda(const struct mxfp8_block *x, float *y, int64_t T, int64_t K,
+extern "C" void quantize_mxfp8_dequantize_cuda(const struct mxfp8_block *x, float *y, int64_t T, int64_t K,
                                            void *stream) {
     CHECK(K % MXFP8_BLOCK_SIZE == 0, "mxfp8: K=%lld is not a multiple of %d", (long long)K, MXFP8_BLOCK_SIZE);
     int64_t n = T * K / MXFP8_BLOCK_SIZE;
     if (n == 0) return;
-    quantize_mxfp8_decode_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n);
+    quantize_mxfp8_dequantize_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n);
     CUDA_CHECK_LAUNCH();
 }

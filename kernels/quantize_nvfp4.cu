@@ -24,7 +24,7 @@ static __global__ void quantize_nvfp4_kernel(const float *x, struct nvfp4_block 
         });
 }
 
-static __global__ void quantize_nvfp4_decode_kernel(const struct nvfp4_block *x, float *y, int64_t n_blocks,
+static __global__ void quantize_nvfp4_dequantize_kernel(const struct nvfp4_block *x, float *y, int64_t n_blocks,
                                                     float g) {
     int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= n_blocks) return;
@@ -48,11 +48,11 @@ extern "C" void quantize_nvfp4_cuda(const float *x, struct nvfp4_block *y, int64
     CUDA_CHECK_LAUNCH();
 }
 
-extern "C" void quantize_nvfp4_decode_cuda(const struct nvfp4_block *x, float *y, int64_t T, int64_t K,
+extern "C" void quantize_nvfp4_dequantize_cuda(const struct nvfp4_block *x, float *y, int64_t T, int64_t K,
                                            float global, void *stream) {
     CHECK(K % NVFP4_BLOCK_SIZE == 0, "nvfp4: K=%lld is not a multiple of %d", (long long)K, NVFP4_BLOCK_SIZE);
     int64_t n = T * K / NVFP4_BLOCK_SIZE;
     if (n == 0) return;
-    quantize_nvfp4_decode_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n, global);
+    quantize_nvfp4_dequantize_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(x, y, n, global);
     CUDA_CHECK_LAUNCH();
 }

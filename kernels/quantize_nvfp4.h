@@ -20,7 +20,7 @@ extern "C" {
 void quantize_nvfp4_cuda(const float *x, struct nvfp4_block *y, int64_t T, int64_t K, float global, void *stream);
 
 /* The inverse: T * K/16 blocks -> T x K floats. */
-void quantize_nvfp4_decode_cuda(const struct nvfp4_block *x, float *y, int64_t T, int64_t K, float global,
+void quantize_nvfp4_dequantize_cuda(const struct nvfp4_block *x, float *y, int64_t T, int64_t K, float global,
                                 void *stream);
 
 #ifdef __cplusplus

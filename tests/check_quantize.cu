@@ -21,7 +21,7 @@
 #include "formats/mxfp4.h"
 #include "formats/mxfp8.h"
 #include "formats/nvfp4.h"
-#include "quantize_fp8.h"
+#include "quantize_fp8_group.h"
 #include "quantize_mxfp4.h"
 #include "quantize_mxfp8.h"
 #include "quantize_nvfp4.h"
@@ -118,7 +118,7 @@ static void check_nvfp4(const float *x, float *d_x, enum input_kind kind) {
     int ok_q = cmp_bytes("nvfp4", c, h, bytes);
     /* Decode the CPU's blocks on the GPU, so a decode bug is not masked by an encode bug. */
     CUDA_CHECK(cudaMemcpy(d_q, c, bytes, cudaMemcpyHostToDevice));
-    quantize_nvfp4_decode_cuda(d_q, d_y, T, K, g, NULL);
+    quantize_nvfp4_dequantize_cuda(d_q, d_y, T, K, g, NULL);
     CUDA_CHECK(cudaMemcpy(yg, d_y, sizeof(float) * T * K, cudaMemcpyDeviceToHost));
     int ok_d = cmp_floats("nvfp4 decode", yc, yg, T * K);
     TEST(ok_q && ok_d, "nvfp4 %s: packed blocks memcmp-equal, decode bit-equal (g=%g)", kind_name[kind], (double)g);
@@ -140,9 +140,9 @@ template <class Block> struct mx_codec {
     void (*decode_cuda)(const Block *, float *, int64_t, int64_t, void *);
 };
 static const mx_codec<struct mxfp4_block> MXFP4 = {"mxfp4", mxfp4_quantize_row_ref, mxfp4_dequantize_row_ref,
-                                                   quantize_mxfp4_cuda, quantize_mxfp4_decode_cuda};
+                                                   quantize_mxfp4_cuda, quantize_mxfp4_dequantize_cuda};
 static const mx_codec<struct mxfp8_block> MXFP8 = {"mxfp8", mxfp8_quantize_row_ref, mxfp8_dequantize_row_ref,
-                                                   quantize_mxfp8_cuda, quantize_mxfp8_decode_cuda};
+                                                   quantize_mxfp8_cuda, quantize_mxfp8_dequantize_cuda};
 
 template <class Block>
 static void check_mx(const mx_codec<Block> &f, const float *x, float *d_x, enum input_kind kind,
@@ -187,13 +187,13 @@ static void check_fp8_group(const float *x, float *d_x, enum input_kind kind) {
     CUDA_CHECK(cudaMalloc(&d_q, (size_t)(T * K)));
     CUDA_CHECK(cudaMalloc(&d_s, sizeof(float) * ng));
     CUDA_CHECK(cudaMalloc(&d_y, sizeof(float) * T * K));
-    quantize_fp8_cuda(d_x, d_q, d_s, T, K, NULL);
+    quantize_fp8_group_cuda(d_x, d_q, d_s, T, K, NULL);
     CUDA_CHECK(cudaMemcpy(qg, d_q, (size_t)(T * K), cudaMemcpyDeviceToHost));
     CUDA_CHECK(cudaMemcpy(sg, d_s, sizeof(float) * ng, cudaMemcpyDeviceToHost));
     int ok_q = cmp_bytes("fp8 codes", qc, qg, (size_t)(T * K)) && cmp_floats("fp8 scales", sc, sg, ng);
     CUDA_CHECK(cudaMemcpy(d_q, qc, (size_t)(T * K), cudaMemcpyHostToDevice));
     CUDA_CHECK(cudaMemcpy(d_s, sc, sizeof(float) * ng, cudaMemcpyHostToDevice));
-    quantize_fp8_decode_cuda(d_q, d_s, d_y, T, K, NULL);
+    quantize_fp8_group_dequantize_cuda(d_q, d_s, d_y, T, K, NULL);
     CUDA_CHECK(cudaMemcpy(yg, d_y, sizeof(float) * T * K, cudaMemcpyDeviceToHost));
     int ok_d = cmp_floats("fp8 decode", yc, yg, T * K);
     TEST(ok_q && ok_d, "fp8-group128 %s: codes memcmp-equal, scales and decode bit-equal", kind_name[kind]);
@@ -278,7 +278,7 @@ static void check_layouts_fp8(void) {
             CUDA_CHECK(cudaMalloc(&d_q, (size_t)n + 1));
             CUDA_CHECK(cudaMalloc(&d_s, sizeof(float) * ng));
             CUDA_CHECK(cudaMemcpy(d_x + x_off, x, sizeof(float) * n, cudaMemcpyHostToDevice));
-            quantize_fp8_cuda(d_x + x_off, d_q + q_off, d_s, t_n, k, NULL);
+            quantize_fp8_group_cuda(d_x + x_off, d_q + q_off, d_s, t_n, k, NULL);
             CUDA_CHECK(cudaMemcpy(qg, d_q + q_off, (size_t)n, cudaMemcpyDeviceToHost));
             CUDA_CHECK(cudaMemcpy(sg, d_s, sizeof(float) * ng, cudaMemcpyDeviceToHost));
             const char *off_name[3] = {"aligned", "x+1", "q+1"};
@@ -334,7 +334,7 @@ static void bench(const cudaDeviceProp *prop) {
     snprintf(gpu, sizeof gpu, "%s", prop->name);
     for (char *c = gpu; *c; c++)
         if (!(isalnum((unsigned char)*c) || *c == '-')) *c = '_';
-    const char *names[5] = {"copy (roofline)", "quantize_nvfp4", "quantize_mxfp4", "quantize_mxfp8", "quantize_fp8"};
+    const char *names[5] = {"copy (roofline)", "quantize_nvfp4", "quantize_mxfp4", "quantize_mxfp8", "quantize_fp8_group"};
     const double out_bytes[5] = {4.0, 9.0 / 16, 17.0 / 32, 33.0 / 32, 1.0 + 4.0 / 128};
     double roof = 0;
     for (int kk = 0; kk < 5; kk++) {
@@ -344,7 +344,7 @@ static void bench(const cudaDeviceProp *prop) {
             if (kk == 1) quantize_nvfp4_cuda(d_x, (struct nvfp4_block *)d_out, BT, BK, 1.0f, NULL);
             if (kk == 2) quantize_mxfp4_cuda(d_x, (struct mxfp4_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
             if (kk == 3) quantize_mxfp8_cuda(d_x, (struct mxfp8_block *)d_out, BT, BK, E8M0_RULE_FLOOR, NULL);
-            if (kk == 4) quantize_fp8_cuda(d_x, (uint8_t *)d_out, (float *)d_s, BT, BK, NULL);
+            if (kk == 4) quantize_fp8_group_cuda(d_x, (uint8_t *)d_out, (float *)d_s, BT, BK, NULL);
             CUDA_CHECK(cudaEventRecord(e1));
             CUDA_CHECK(cudaEventSynchronize(e1));
             if (it >= 3) CUDA_CHECK(cudaEventElapsedTime(&times[it - 3], e0, e1));

@@ -1,5 +1,5 @@
-/* quantize_fp8 -- see quantize_fp8.h. */
-#include "quantize_fp8.h"
+/* quantize_fp8_group -- see quantize_fp8_group.h. */
+#include "quantize_fp8_group.h"
 
 #include "common.cuh"
 #include "core/check.h"
@@ -9,7 +9,7 @@
  * group (x[128g .. 128g+127], groups never straddle rows since K % 128 == 0) and lane l elements 4l .. 4l+3.
  * The group amax is a butterfly max over the warp with NaN/Inf carried as a flag (dev_group_amax). The four
  * codes of a lane leave in one 4-byte store when q is 4-byte aligned. */
-static __global__ void quantize_fp8_kernel(const float *x, uint8_t *q, float *scales, int64_t n, int vec) {
+static __global__ void quantize_fp8_group_kernel(const float *x, uint8_t *q, float *scales, int64_t n, int vec) {
     int64_t i0 = (int64_t)blockIdx.x * QTILE_ELEMS;
     float v[QTILE_UNROLL][4];
     for (int u = 0; u < QTILE_UNROLL; u++) dev_load4(x, i0 + u * QTILE_STEP + 4 * threadIdx.x, n, vec, v[u]);
@@ -31,29 +31,29 @@ static __global__ void quantize_fp8_kernel(const float *x, uint8_t *q, float *sc
     }
 }
 
-static __global__ void quantize_fp8_decode_kernel(const uint8_t *q, const float *scales, float *y, int64_t n) {
+static __global__ void quantize_fp8_group_dequantize_kernel(const uint8_t *q, const float *scales, float *y, int64_t n) {
     int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     y[i] = __fmul_rn(dev_e4m3_value(q[i]), scales[i / FP8_GROUP_SIZE]);
 }
 
-extern "C" void quantize_fp8_cuda(const float *x, uint8_t *q, float *scales, int64_t T, int64_t K, void *stream) {
+extern "C" void quantize_fp8_group_cuda(const float *x, uint8_t *q, float *scales, int64_t T, int64_t K, void *stream) {
     CHECK(K % FP8_GROUP_SIZE == 0, "fp8-group128: K=%lld is not a multiple of %d", (long long)K, FP8_GROUP_SIZE);
     int64_t n_groups = T * K / FP8_GROUP_SIZE;
     if (n_groups == 0) return;
     int64_t n = T * K;
     /* x 16-byte and q 4-byte aligned: vector loads and word stores; else the scalar paths. */
     int vec = (uintptr_t)x % 16 == 0 && (uintptr_t)q % 4 == 0;
-    quantize_fp8_kernel<<<(unsigned)ceil_div(n, QTILE_ELEMS), QTILE_THREADS, 0, (cudaStream_t)stream>>>(
+    quantize_fp8_group_kernel<<<(unsigned)ceil_div(n, QTILE_ELEMS), QTILE_THREADS, 0, (cudaStream_t)stream>>>(
         x, q, scales, n, vec);
     CUDA_CHECK_LAUNCH();
 }
 
-extern "C" void quantize_fp8_decode_cuda(const uint8_t *q, const float *scales, float *y, int64_t T, int64_t K,
+extern "C" void quantize_fp8_group_dequantize_cuda(const uint8_t *q, const float *scales, float *y, int64_t T, int64_t K,
                                          void *stream) {
     CHECK(K % FP8_GROUP_SIZE == 0, "fp8-group128: K=%lld is not a multiple of %d", (long long)K, FP8_GROUP_SIZE);
     int64_t n = T * K;
     if (n == 0) return;
-    quantize_fp8_decode_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(q, scales, y, n);
+    quantize_fp8_group_dequantize_kernel<<<(unsigned)ceil_div(n, 256), 256, 0, (cudaStream_t)stream>>>(q, scales, y, n);
     CUDA_CHECK_LAUNCH();
 }
