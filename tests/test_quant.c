@@ -293,7 +293,7 @@ static void test_rtn(void) {
             if (!q) { exact = 0; continue; }
             /* The FP32 view is the exact decoding of quantize(original W). */
             struct qtensor q2;
-            qtensor_quantize(&q2, r->weight, rl.l[i]->w, l->N, l->K, NULL);
+            qtensor_quantize(&q2, r->weight, rl.l[i]->w, l->N, l->K, &r->weight_params);   /* as rtn.c */
             float *wd = xmalloc((size_t)(l->N * l->K) * sizeof *wd);
             qtensor_dequantize(&q2, wd);
             exact &= memcmp(wd, l->w, (size_t)(l->N * l->K) * sizeof *wd) == 0;
