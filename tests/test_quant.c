@@ -122,13 +122,14 @@ static void test_recipes(void) {
     const char *names[] = {"bf16", "fp8", "nvfp8", "mxfp8", "nvfp4", "mxfp4", "nvfp4-w4a16", "mxfp4-w4a16"};
     const char *algo_names[] = {"rtn-int4", "rtn-int4-asym", "gptq", "gptq-asym", "awq", "gptq-nvfp4-w4a16",
                                 "gptq-mxfp4-w4a16", "awq-nvfp4-w4a16", "gptq-mxfp4-had", "gptq-nvfp4-had",
-                                "int8-w8a8", "gptq-w4a8"};
-    TEST(recipe_count() == 20, "recipe table has 20 recipes (8 RTN rows first, then 12 of issue 10)");
+                                "int8-w8a8", "gptq-w4a8", "rtn-int4-g64", "gptq-g64",
+                                "gptq-g64-nofloor"};
+    TEST(recipe_count() == 23, "recipe table has 23 recipes (8 RTN rows first, then 12 of issue 10, then 3 of issue 16)");
     int ok = 1;
     for (int i = 0; i < 8; i++) ok &= recipe_at(i) == recipe_by_name(names[i]) && !strcmp(recipe_at(i)->name, names[i]);
     TEST(ok, "recipe order and lookup (bf16 first, FP8 then FP4)");
     ok = 1;
-    for (int i = 0; i < 12; i++) ok &= recipe_at(8 + i) == recipe_by_name(algo_names[i]);
+    for (int i = 0; i < 15; i++) ok &= recipe_at(8 + i) == recipe_by_name(algo_names[i]);
     TEST(ok, "the algorithm rows follow, in their order");
     const struct recipe *g = recipe_by_name("gptq"), *a = recipe_by_name("awq");
     TEST(g->algo == RECIPE_ALGO_GPTQ && g->weight == QFORMAT_INT4_SYM && g->gptq.act_order == 1 && g->gptq.block == 128 &&
@@ -292,7 +293,7 @@ static void test_rtn(void) {
             if (!q) { exact = 0; continue; }
             /* The FP32 view is the exact decoding of quantize(original W). */
             struct qtensor q2;
-            qtensor_quantize(&q2, r->weight, rl.l[i]->w, l->N, l->K, NULL);
+            qtensor_quantize(&q2, r->weight, rl.l[i]->w, l->N, l->K, &r->weight_params);   /* as rtn.c */
             float *wd = xmalloc((size_t)(l->N * l->K) * sizeof *wd);
             qtensor_dequantize(&q2, wd);
             exact &= memcmp(wd, l->w, (size_t)(l->N * l->K) * sizeof *wd) == 0;

@@ -147,6 +147,7 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     cJSON_AddNumberToObject(metrics, "n_linears", (double)st.n_linears);
     /* GPTQ: Linears whose Cholesky needed more damping (quant_stats; deterministic, never silent). */
     if (r->algo == RECIPE_ALGO_GPTQ) cJSON_AddNumberToObject(metrics, "n_damp_raised", (double)st.n_damp_raised);
+    quant_stats_add_expert_metrics(metrics, &st);
     cJSON_AddStringToObject(metrics, "data", pl->sampled ? "sampled-bf16" : "files");
     manifest_write_result(man, metrics, cases);
     fprintf(stderr, "%s: %-12s wrote %s (%.1f s)\n", check_progname(), r->name, man->result_path,

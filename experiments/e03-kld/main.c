@@ -209,6 +209,7 @@ static void run_recipe(struct plan *pl, const struct recipe *r, struct manifest 
     cJSON_AddNumberToObject(metrics, "windows", (double)nw);
     cJSON_AddNumberToObject(metrics, "ctx", (double)T);
     cJSON_AddNumberToObject(metrics, "bits_per_weight", st.bits_per_weight);
+    quant_stats_add_expert_metrics(metrics, &st);
     cJSON_AddStringToObject(metrics, "corpus", pl->corpus_name);
     cJSON_AddStringToObject(metrics, "data", pl->sampled ? "sampled-bf16" : "files");
     cJSON_AddStringToObject(metrics, "ref_sha256", ref_sha);

@@ -11,6 +11,8 @@
 #include "model/tokenizer.h"
 #include "ops/linear.h"
 
+#include <cjson/cJSON.h>
+
 const char HARNESS_USAGE[] =
     "  --model DIR          HF checkpoint folder (default models/qwen3-tiny)\n"
     "  --results DIR        results root (default results)\n"
@@ -120,6 +122,18 @@ static void manifest_recipe(struct harness *h, struct manifest *m, const struct 
         calib_set_manifest(m, &cs);
         calib_set_free(&cs);
     }
+    /* The expert row floor acts on MoE models only: named there, absent from dense manifests (whose cache
+     * identity it does not change). */
+    if (r->algo == RECIPE_ALGO_GPTQ && h->cfg.E > 0) manifest_param_num(m, "gptq_min_rows_k", r->gptq.min_rows_k);
+}
+
+void quant_stats_add_expert_metrics(struct cJSON *metrics, const struct quant_stats *st) {
+    if (st->n_expert_hessians == 0) return;
+    cJSON_AddNumberToObject(metrics, "expert_rows_min", (double)st->expert_rows_min);
+    cJSON_AddNumberToObject(metrics, "expert_rows_median", (double)st->expert_rows_median);
+    cJSON_AddNumberToObject(metrics, "expert_rows_max", (double)st->expert_rows_max);
+    cJSON_AddNumberToObject(metrics, "n_experts_below_floor", (double)st->n_experts_below_floor);
+    cJSON_AddNumberToObject(metrics, "n_expert_rtn", (double)st->n_expert_rtn);
 }
 
 void harness_manifest_end(struct harness *h, struct manifest *m) {

@@ -110,6 +110,12 @@ struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, st
                                    struct quant_stats *st);
 void harness_close_recipe(struct engine *e, struct qwen3_model *m);
 
+/* GPTQ on an MoE model (st->n_expert_hessians > 0): adds expert_rows_min, expert_rows_median,
+ * expert_rows_max, n_experts_below_floor and n_expert_rtn to a result's metrics (gptq_layers.h); nothing
+ * otherwise, so dense results keep their exact keys. */
+struct cJSON;
+void quant_stats_add_expert_metrics(struct cJSON *metrics, const struct quant_stats *st);
+
 /* The sampled-text fallback: n_seqs x seq_len tokens sampled from the BF16 checkpoint (dataset_tokens_sample,
  * from <|endoftext|>) with seed, named name. */
 void harness_sample(struct harness *h, int64_t n_seqs, int64_t seq_len, uint64_t seed, const char *name,

@@ -1,6 +1,7 @@
 /* gptq_layers -- sequential GPTQ over the model; see gptq_layers.h. */
 #include "quant/gptq_layers.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,42 @@ static struct gptq_opts opts_of(const struct recipe *r) {
     return o;
 }
 
+int64_t gptq_layers_expert_floor(double min_rows_k, int64_t K) {
+    return min_rows_k > 0 ? (int64_t)ceil(min_rows_k * (double)K) : 0;
+}
+
+int gptq_layers_expert_uses_rtn(int is_expert, int64_t n_rows, double min_rows_k, int64_t K) {
+    if (n_rows == 0) return 1;
+    return is_expert && n_rows < gptq_layers_expert_floor(min_rows_k, K);
+}
+
+/* The calibration rows of every expert's gate/up Hessian, over the whole pass (for the summary in st). */
+struct expert_rows {
+    int64_t *rows;
+    int64_t n, cap;
+};
+
+static void expert_rows_push(struct expert_rows *e, int64_t v) {
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 64;
+        e->rows = xrealloc(e->rows, (size_t)e->cap * sizeof *e->rows);
+    }
+    e->rows[e->n++] = v;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v[0..n) and writes its min, lower median and max. */
+static void summarize_rows(int64_t *v, int64_t n, int64_t *mn, int64_t *med, int64_t *mx) {
+    qsort(v, (size_t)n, sizeof *v, cmp_i64);
+    *mn = v[0];
+    *med = v[(n - 1) / 2];
+    *mx = v[n - 1];
+}
+
 /* Quantizes the readers of one unit from its Hessian and installs them. */
 static void quantize_unit(const struct qgroup_unit *u, const struct hessian *hs, const struct qgroups *g,
                           const struct recipe *r, const struct quant_calib *cal, struct quant_stats *st) {
@@ -37,9 +74,14 @@ static void quantize_unit(const struct qgroup_unit *u, const struct hessian *hs,
     for (int i = 0; i < u->n_readers; i++) {
         struct linear *l = u->readers[i];
         const char *name = qgroups_name(g, l);
-        if (hs->n_rows == 0) {
-            warn("%s: no calibration rows reached it: RTN instead of GPTQ", name);
+        const int is_expert = u->expert >= 0;
+        if (gptq_layers_expert_uses_rtn(is_expert, hs->n_rows, r->gptq.min_rows_k, K)) {
+            if (hs->n_rows == 0) warn("%s: no calibration rows reached it: RTN instead of GPTQ", name);
+            else warn("%s: %lld calibration rows < floor %lld (min_rows_k %g x K %lld): RTN instead of GPTQ", name,
+                      (long long)hs->n_rows, (long long)gptq_layers_expert_floor(r->gptq.min_rows_k, K),
+                      r->gptq.min_rows_k, (long long)K);
             rtn_linear(l, r);
+            if (is_expert) st->n_expert_rtn++;
         } else {
             hessian_finish(hs, H);
             struct qtensor *q = xcalloc(1, sizeof *q);
@@ -64,7 +106,7 @@ static void quantize_unit(const struct qgroup_unit *u, const struct hessian *hs,
  * over every sequence, unhook, then quantize every unit. */
 static void run_kind(struct qwen3_model *m, int layer, enum qwen3_group_kind kind, struct layer_inputs *li,
                      const struct qgroups *g, const struct recipe *r, const struct quant_calib *cal,
-                     struct quant_stats *st) {
+                     struct quant_stats *st, struct expert_rows *er) {
     int64_t n = 0;
     for (int64_t i = 0; i < g->n; i++) n += g->u[i].layer == layer && g->u[i].kind == kind;
     if (n == 0) return;
@@ -111,6 +153,28 @@ static void run_kind(struct qwen3_model *m, int layer, enum qwen3_group_kind kin
             us[j]->readers[0]->observe_ctx = NULL;
         }
     }
+    if (kind == QWEN3_GROUP_MLP_IN && L->is_moe) {
+        /* The tokens routed to each expert: the rows of its gate/up Hessian (down sees the same rows). */
+        int64_t *v = xmalloc((size_t)n * sizeof *v), below = 0;
+        fprintf(stderr, "%s: gptq %s: layer %d calibration rows per expert:", check_progname(), r->name, layer);
+        for (j = 0; j < n; j++) fprintf(stderr, " %lld", (long long)hs[j].n_rows);
+        fprintf(stderr, "\n");
+        for (j = 0; j < n; j++) {
+            CHECK(us[j]->expert >= 0, "MoE MLP_IN unit without an expert index");
+            v[j] = hs[j].n_rows;
+            expert_rows_push(er, v[j]);
+            below += v[j] < gptq_layers_expert_floor(r->gptq.min_rows_k, hs[j].K);
+        }
+        st->n_experts_below_floor += below;
+        int64_t mn, med, mx;
+        summarize_rows(v, n, &mn, &med, &mx);
+        fprintf(stderr, "%s: gptq %s: layer %d experts: calibration rows min %lld median %lld max %lld over %lld "
+                "experts; %lld below the floor %lld (min_rows_k %g x K %lld)\n", check_progname(), r->name, layer,
+                (long long)mn, (long long)med, (long long)mx, (long long)n, (long long)below,
+                (long long)gptq_layers_expert_floor(r->gptq.min_rows_k, hs[0].K), r->gptq.min_rows_k,
+                (long long)hs[0].K);
+        free(v);
+    }
     for (j = 0; j < n; j++) {
         quantize_unit(us[j], &hs[j], g, r, cal, st);
         hessian_free(&hs[j]);
@@ -128,14 +192,15 @@ void gptq_layers_apply(struct qwen3_model *m, const struct recipe *r, const stru
     struct layer_inputs li;
     layer_inputs_init(&li, m, cal->ids, cal->n_seqs, cal->seq_len);
     float *d = xmalloc((size_t)(li.S * li.L * li.D) * sizeof *d);
+    struct expert_rows er = {0};
     for (int layer = 0; layer < m->cfg.n_layers; layer++) {
         double t0 = monotonic_seconds();
-        run_kind(m, layer, QWEN3_GROUP_ATTN_IN, &li, &g, r, cal, st);
-        run_kind(m, layer, QWEN3_GROUP_ATTN_OUT, &li, &g, r, cal, st);
+        run_kind(m, layer, QWEN3_GROUP_ATTN_IN, &li, &g, r, cal, st, &er);
+        run_kind(m, layer, QWEN3_GROUP_ATTN_OUT, &li, &g, r, cal, st, &er);
         layer_inputs_attn(m, layer, &li, d);   /* x += attn(x), with the quantized attention */
         layer_inputs_add(&li, d);
-        run_kind(m, layer, QWEN3_GROUP_MLP_IN, &li, &g, r, cal, st);
-        run_kind(m, layer, QWEN3_GROUP_MLP_OUT, &li, &g, r, cal, st);
+        run_kind(m, layer, QWEN3_GROUP_MLP_IN, &li, &g, r, cal, st, &er);
+        run_kind(m, layer, QWEN3_GROUP_MLP_OUT, &li, &g, r, cal, st, &er);
         if (layer + 1 < m->cfg.n_layers) {    /* the last layer's output feeds nothing */
             layer_inputs_mlp(m, layer, &li, d);
             layer_inputs_add(&li, d);
@@ -143,6 +208,11 @@ void gptq_layers_apply(struct qwen3_model *m, const struct recipe *r, const stru
         fprintf(stderr, "%s: gptq %s: layer %d/%d (%.1f s)\n", check_progname(), r->name, layer + 1,
                 (int)m->cfg.n_layers, monotonic_seconds() - t0);
     }
+    if (er.n) {
+        st->n_expert_hessians += er.n;
+        summarize_rows(er.rows, er.n, &st->expert_rows_min, &st->expert_rows_median, &st->expert_rows_max);
+    }
+    free(er.rows);
     free(d);
     layer_inputs_free(&li);
     qgroups_free(&g);

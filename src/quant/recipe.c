@@ -23,7 +23,7 @@
  *   scale per row, i.e. per token). Calibration sizes: N = 128 sequences, L = 2048 (GPTQ, IST) or 512 (AWQ,
  *   AutoAWQ); drivers may override them (recorded in the manifest). */
 /* IST-DASLab / llm-compressor GPTQ defaults, and AutoAWQ's (recipe.h). */
-#define GPTQ_DEFAULTS {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0}
+#define GPTQ_DEFAULTS {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0, .min_rows_k = 1.0}
 #define AWQ_DEFAULTS {.n_grid = 20, .duo_scaling = 1, .clip = 1}
 
 static const struct recipe RECIPES[] = {
@@ -79,6 +79,20 @@ static const struct recipe RECIPES[] = {
     {.name = "gptq-w4a8", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_SYM, .act_mode = RECIPE_ACT_DYNAMIC, .act = QFORMAT_INT8_CHANNEL,
      .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
      .family = RECIPE_FAMILY_INT4, .desc = "the gptq INT4 weights with INT8 dynamic per-token activations"},
+    /* ---- issue 16 (MoE): the expert-floor ablation on INT4 g64, the INT4 grid an expert of qwen3-tiny-moe can
+     * hold (its down_proj has K = 192, not a multiple of 128, so the g128 rows above cannot quantize it; 192 =
+     * 3 x 64). Rows above are unchanged and come first. ---- */
+    {.name = "rtn-int4-g64", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_INT4_SYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16, .family = RECIPE_FAMILY_INT4,
+     .desc = "INT4 symmetric weights, groups of 64, RTN (the baseline of gptq-g64)"},
+    {.name = "gptq-g64", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_SYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16, .gptq = GPTQ_DEFAULTS, .calib_seqs = 128, .calib_len = 2048,
+     .family = RECIPE_FAMILY_INT4, .desc = "GPTQ, INT4 symmetric g64, W4A16, static act-order, MoE expert row floor 1.0 x K"},
+    {.name = "gptq-g64-nofloor", .algo = RECIPE_ALGO_GPTQ, .weight = QFORMAT_INT4_SYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .gptq = {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0, .min_rows_k = 0.0},
+     .calib_seqs = 128, .calib_len = 2048, .family = RECIPE_FAMILY_INT4,
+     .desc = "gptq-g64 without the MoE expert row floor (GPTQ on every expert any calibration row reached)"},
 };
 
 #define N_RECIPES ((int)(sizeof RECIPES / sizeof RECIPES[0]))

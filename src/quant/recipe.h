@@ -7,7 +7,7 @@
  * on the weight grid; quant_apply (quantize.h) applies any recipe to a loaded model.
  * Names are file names, JSON keys and figure labels: bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16,
  * then rtn-int4 rtn-int4-asym gptq gptq-asym awq gptq-nvfp4-w4a16 gptq-mxfp4-w4a16 awq-nvfp4-w4a16
- * gptq-mxfp4-had gptq-nvfp4-had int8-w8a8 gptq-w4a8 (recipe.c defines each; the first eight rows never move). */
+ * gptq-mxfp4-had gptq-nvfp4-had int8-w8a8 gptq-w4a8, then rtn-int4-g64 gptq-g64 gptq-g64-nofloor (recipe.c defines each; the first eight rows never move). */
 #ifndef SRC_QUANT_RECIPE_H
 #define SRC_QUANT_RECIPE_H
 
@@ -55,6 +55,10 @@ struct recipe_gptq {
     int block;                 /* 128 */
     int act_order;             /* 1 = static act-order */
     int dynamic_groups;        /* 0 = scales fixed up front from the original weights (llm-compressor) */
+    double min_rows_k;         /* MoE experts only: an expert Linear whose Hessian saw fewer than
+                                * ceil(min_rows_k * K) calibration rows gets RTN instead of GPTQ (1.0, the
+                                * rank floor: the policy and its reason are in gptq_layers.h); 0 = no floor
+                                * (GPTQ on every expert with >= 1 row). Dense Linears never take it. */
 };
 
 /* AWQ parameters (AutoAWQ names): grid of alpha = i / n_grid, duo scaling, clip search. */
