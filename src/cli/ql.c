@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd_eval.h"
+#include "cli/cmd_export_gguf.h"
 #include "cli/cmd_figdata.h"
 #include "cli/cmd_generate.h"
 #include "cli/cmd_logits.h"
@@ -22,6 +23,7 @@ struct ql_command {
 
 static const struct ql_command COMMANDS[] = {
     {"eval", cmd_eval, "perplexity of a checkpoint under a recipe (simulated, CPU)"},
+    {"export-gguf", cmd_export_gguf, "write a checkpoint under a recipe as a GGUF file (llama.cpp)"},
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
     {"generate", cmd_generate, "continue a prompt with the CPU engine"},
     {"logits", cmd_logits, "logits of a token sequence (QLLOGITS file or top-k text)"},

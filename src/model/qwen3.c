@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "model/qwen3_gguf.h"
 #include "model/safetensors.h"
 #include "ops/rope.h"
 
@@ -109,6 +110,12 @@ static void load_linear(struct loader *ld, struct linear *l, const char *prefix,
  * experts. All weights are copied out of the mapping into FP32 arrays, so the files are unmapped at the end
  * and a quantizer may overwrite any weight in place. */
 struct qwen3_model *qwen3_load(const char *dir) {
+    char *gguf = qwen3_gguf_path(dir);
+    if (gguf) {
+        struct qwen3_model *g = qwen3_gguf_load(gguf);
+        free(gguf);
+        return g;
+    }
     struct qwen3_model *m = xcalloc(1, sizeof *m);
     qwen3_config_load(&m->cfg, dir);
     m->dir = xstrdup(dir);

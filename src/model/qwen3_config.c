@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/check.h"
+#include "model/qwen3_gguf.h"
 #include "core/json_io.h"
 
 static int64_t get_pos_int(const cJSON *o, const char *key, const char *what) {
@@ -167,6 +168,12 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
 }
 
 void qwen3_config_load(struct qwen3_config *c, const char *path) {
+    char *gguf = qwen3_gguf_path(path);
+    if (gguf) {
+        qwen3_gguf_config(c, gguf);
+        free(gguf);
+        return;
+    }
     struct stat sb;
     int dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     size_t n = strlen(path) + 32;
