@@ -169,7 +169,13 @@ int64_t ggml_block_pack_q4_0(const struct qtensor *q, uint8_t *dst) {
             uint8_t *o = dst + (n * (K / 32) + b) * 18;
             float s = bf16_to_float(sc[n * ng + b * 32 / G]);
             uint16_t h;
-            if (!f16_exact(s, &h)) return n * K + b * 32;
+            if (!f16_exact(s, &h)) {
+                /* a block of zero codes decodes to zeros at any scale: d = 0 carries it exactly */
+                int zero = 1;
+                for (int j = 0; j < 32 && zero; j++) zero = int4_get(q->data, n * K + b * 32 + j) == 0;
+                if (!zero) return n * K + b * 32;
+                h = 0;
+            }
             wr16(o, h);
             for (int j = 0; j < 16; j++) {
                 int lo = int4_get(q->data, n * K + b * 32 + j) + 8, hi = int4_get(q->data, n * K + b * 32 + j + 16) + 8;
@@ -189,11 +195,18 @@ int64_t ggml_block_pack_q4_1(const struct qtensor *q, uint8_t *dst, int64_t *n_i
         for (int64_t g = 0; g < ng; g++) {
             float s = bf16_to_float(sc[n * ng + g]);
             int z = int4_get_u(q->zeros, n * ng + g);
-            uint16_t hd;
-            if (!f16_exact(s, &hd)) return n * K + g * G;
+            uint16_t hd, hm;
+            if (!f16_exact(s, &hd)) {
+                /* every code equal to the zero point (AutoAWQ's floored scale on an all-zero group): the group
+                 * decodes to zeros at any scale, and d = m = 0 carries it exactly */
+                int zero = 1;
+                for (int64_t j = 0; j < G && zero; j++) zero = int4_get_u(q->data, n * K + g * G + j) == z;
+                if (!zero) return n * K + g * G;
+                hd = 0;
+                z = 0;
+            }
             /* -z s: an integer below 16 times a BF16 number, exact in FP32 (at most 12 significant bits) */
-            float mz = -(float)z * s;
-            uint16_t hm;
+            float mz = -(float)z * f16_to_float(hd);
             if (!f16_exact(mz, &hm)) {
                 if (!isfinite(f16_to_float(hm))) return n * K + g * G;
                 (*n_inexact)++;

@@ -63,10 +63,12 @@ uint16_t ggml_block_f16_from_float(float x);
  * represented, and writes nothing meaningful then:
  *   int4-gG-sym -> Q4_0: per 32-block d = f16(s) of its group (G / 32 blocks share it), nibble q + 8.
  *     Exact iff s is an FP16 number: BF16 s (8 significant bits) fits FP16 when 2^-17 <= s <= 65504 roughly;
- *     precisely when f16 round-trips it. Otherwise (s above 65504, or below FP16's subnormal grid) refused.
+ *     precisely when f16 round-trips it. Otherwise (s above 65504, or below FP16's subnormal grid) refused,
+ *     except a block of zero codes (it decodes to zeros at any scale: d = 0).
  *   int4-gG-asym -> Q4_1: d = f16(s), m = f16_rne(-z s) (z s is exact in FP32; FP16 has 11 significant bits
  *     and z s may need 12): *n_inexact counts the groups whose m rounded, each then off by at most half an
- *     FP16 ulp of z s (<= 2^-11 z s, z <= 15) in every element; a d that is not FP16 is refused.
+ *     FP16 ulp of z s (<= 2^-11 z s, z <= 15) in every element; a d that is not FP16 is refused, except a
+ *     group whose codes all equal z (zeros at any scale, AutoAWQ's floored all-zero group: d = m = 0).
  *   mxfp4 (either scale rule) -> MXFP4: E8M0 copied, codes reordered; a NaN block (e = 255) refused.
  *   nvfp4 -> NVFP4 (K % 64 == 0, else refused at element 0): UE4M3 codes and E2M1 codes copied
  *     (reordered); the per-tensor 1/g is returned in *tensor_scale (FP32 1/g, one rounding: ggml's weight is
