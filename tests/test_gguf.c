@@ -24,6 +24,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "engine/engine.h"
+#include "eval/perplexity_llamacpp.h"
 #include "formats/f16.h"
 #include "formats/ggml_block.h"
 #include "model/gguf.h"
@@ -543,6 +544,29 @@ static void check_fixtures(void) {
          "export: fp8-block128 refused with one line naming the tensor (%.*s)", e1 ? (int)strcspn(e1, "\n") : 0, e1 ? e1 : "");
 }
 
+// ---- 5. llama-perplexity's protocol ----
+
+/* Logits of a toy model with V = 8: at positions below n_ctx / 2 (never scored) the target is given -1e30
+ * (an enormous NLL, which would show), from n_ctx / 2 on all logits are equal (NLL = log 8 exactly). */
+static void toy_logits(void *ctx, const int32_t *ids, int64_t T, float *logits) {
+    (void)ctx;
+    for (int64_t t = 0; t < T; t++)
+        for (int v = 0; v < 8; v++)
+            logits[t * 8 + v] = (t < T / 2 && t + 1 < T && v == ids[t + 1]) ? -1e30f : 0.0f;
+}
+
+static void check_llamacpp_protocol(void) {
+    int32_t ids[100];
+    for (int i = 0; i < 100; i++) ids[i] = (int32_t)((i * 5 + 1) % 8);
+    struct perplexity_llamacpp_result r;
+    perplexity_llamacpp_run(toy_logits, NULL, 8, ids, 100, 16, 0, &r);
+    /* 100 / 16 = 6 chunks, each scoring 16 - 1 - 8 = 7 tokens */
+    TEST(r.n_chunks == 6 && r.n_tokens == 42 && fabs(r.ppl - 8.0) < 1e-12,
+         "llama.cpp protocol: only the second half of each chunk is scored (6 chunks, 42 tokens, ppl %.15g = 8)", r.ppl);
+    perplexity_llamacpp_run(toy_logits, NULL, 8, ids, 100, 16, 2, &r);
+    TEST(r.n_chunks == 2 && r.n_tokens == 14, "llama.cpp protocol: --chunks caps the chunks");
+}
+
 int main(void) {
     check_set_progname("test_gguf");
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_gguf.%ld", (long)getpid());
@@ -551,6 +575,7 @@ int main(void) {
     check_blocks();
     check_packers();
     check_fixtures();
+    check_llamacpp_protocol();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "test_gguf: could not remove %s\n", tmpdir);
