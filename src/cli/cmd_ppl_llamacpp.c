@@ -23,7 +23,22 @@ static void usage(FILE *f) {
                "  -f, --file FILE     the text file given to llama-perplexity -f\n"
                "  -c, --ctx N         chunk length (default 512, llama-perplexity's usual -c)\n"
                "      --chunks N      at most N chunks (default: all)\n"
+               "      --act SCHEME    quantize-dequantize every decoder Linear's input dynamically in SCHEME\n"
+               "                      (bf16 emulates llama.cpp's BF16 vec_dot; int8-channel is a per-token\n"
+               "                      int8 grid, coarser than llama.cpp's Q8_0 / Q8_1 blocks of 32)\n"
                "  -h, --help          this text\n");
+}
+
+struct act_ctx {
+    enum qformat f;
+};
+
+static void set_act(void *ctx, const char *name, int layer, int expert, enum qwen3_linear_kind kind, struct linear *l) {
+    (void)name, (void)layer, (void)expert, (void)kind;
+    const struct act_ctx *a = ctx;
+    l->act.mode = LINEAR_ACT_DYNAMIC;
+    l->act.format = a->f;
+    l->act.params = qformat_resolve(a->f, NULL);
 }
 
 static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
@@ -31,7 +46,7 @@ static void logits_fn(void *ctx, const int32_t *ids, int64_t T, float *logits) {
 }
 
 int cmd_ppl_llamacpp(int argc, char **argv) {
-    const char *model = NULL, *file = NULL;
+    const char *model = NULL, *file = NULL, *act = NULL;
     int64_t n_ctx = 512, chunks = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -41,6 +56,7 @@ int cmd_ppl_llamacpp(int argc, char **argv) {
         else if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && v) file = argv[++i];
         else if ((!strcmp(a, "-c") || !strcmp(a, "--ctx")) && v) n_ctx = cli_int(a, argv[++i], 4);
         else if (!strcmp(a, "--chunks") && v) chunks = cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--act") && v) act = argv[++i];
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
     if (!model || !file) { usage(stderr); die_usage("-m and -f are required"); }
@@ -55,6 +71,13 @@ int cmd_ppl_llamacpp(int argc, char **argv) {
     double t0 = monotonic_seconds();
     struct qwen3_model *m = qwen3_load(model);
     if (n_ctx > m->cfg.max_pos) die("-c %lld exceeds the model's context %lld", (long long)n_ctx, (long long)m->cfg.max_pos);
+    if (act) {
+        struct act_ctx ac;
+        int f = qformat_by_name(act);
+        if (f < 0) die_usage("--act: unknown scheme '%s'", act);
+        ac.f = (enum qformat)f;
+        qwen3_for_each_linear(m, set_act, &ac);
+    }
     struct engine *e = engine_create(m, "cpu");
     struct perplexity_llamacpp_result r;
     perplexity_llamacpp_run(logits_fn, e, m->cfg.V, ids, (int64_t)n, n_ctx, chunks, &r);
