@@ -26,6 +26,8 @@ static void usage(FILE *f) {
             "  -r, --recipe NAME    a weight-only recipe: %s\n"
             "      --weights S      instead: RTN of every decoder Linear into scheme S (int4-g128-sym,\n"
             "                       int4-g32-asym, mxfp4, nvfp4, ...)\n"
+            "      --as-loaded      instead: the weights as loaded, no quantization (MODEL may be a .gguf:\n"
+            "                       its decoded values are written as F32)\n"
             "  -o, --out FILE       output .gguf file\n"
             "      --float T        f32 (default) or bf16: the type of unquantized Linears\n"
             "      --q8_0           unquantized Linears as Q8_0 (a baseline)\n"
@@ -52,7 +54,7 @@ int cmd_export_gguf(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *wname = NULL, *out = NULL, *data_dir = NULL, *ftype = "f32";
     int64_t calib_seqs = 16, calib_len = 512;
     uint64_t seed = 1;
-    int q8 = 0;
+    int q8 = 0, as_loaded = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int v = i + 1 < argc;
@@ -63,13 +65,17 @@ int cmd_export_gguf(int argc, char **argv) {
         else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
         else if (!strcmp(a, "--float") && v) ftype = argv[++i];
         else if (!strcmp(a, "--q8_0")) q8 = 1;
+        else if (!strcmp(a, "--as-loaded")) as_loaded = 1;
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
         else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && v) calib_len = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--seed") && v) seed = (uint64_t)cli_int(a, argv[++i], 1);
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
-    if (!model || !out || (!rname == !wname)) { usage(stderr); die_usage("-m, -o and one of -r / --weights are required"); }
+    if (!model || !out || (!!rname + !!wname + as_loaded != 1)) {
+        usage(stderr);
+        die_usage("-m, -o and exactly one of -r / --weights / --as-loaded are required");
+    }
     struct gguf_export_opts eo = {.float_type = GGML_BLOCK_F32, .q8_0 = q8};
     if (!strcmp(ftype, "bf16")) eo.float_type = GGML_BLOCK_BF16;
     else if (strcmp(ftype, "f32")) die_usage("--float: expected f32 or bf16, got '%s'", ftype);
@@ -91,6 +97,9 @@ int cmd_export_gguf(int argc, char **argv) {
         engine_free(harness_open_recipe(&h, r, &m, &st));
         harness_free(&h, 0);
         what = r->name;
+    } else if (as_loaded) {
+        m = qwen3_load(model);
+        what = "as loaded";
     } else {
         struct rtn_ctx c;
         int f = qformat_parse(wname, &c.p);
