@@ -63,6 +63,10 @@ static void config_from(struct qwen3_config *c, const struct gguf_file *g) {
     c->rms_norm_eps = d;
     snprintf(k, sizeof k, "%s.rope.freq_base", arch);
     c->rope_theta = gguf_get_float(g, k, &d) ? d : 10000.0;   /* llama.cpp's default freq_base */
+    snprintf(k, sizeof k, "%s.rope.dimension_count", arch);
+    if (gguf_get_int(g, k, &v) && v != c->D_h)
+        die("%s: %s = %lld: partial rotary embeddings are not supported (expected head dim %lld)", g->path, k,
+            (long long)v, (long long)c->D_h);
     snprintf(k, sizeof k, "%s.rope.scaling.type", arch);
     char *rs = gguf_get_string(g, k);
     if (rs && strcmp(rs, "none")) die("%s: %s = '%s': rope scaling is not supported", g->path, k, rs);

@@ -254,6 +254,7 @@ uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export
     SET_U32("attention.head_count_kv", c->H_kv);
     SET_U32("attention.key_length", c->D_h);
     SET_U32("attention.value_length", c->D_h);
+    SET_U32("rope.dimension_count", c->D_h);
     key(k, sizeof k, x.arch, "rope.freq_base");
     gguf_writer_set_f32(x.w, k, (float)c->rope_theta);
     key(k, sizeof k, x.arch, "attention.layer_norm_rms_epsilon");

@@ -4,7 +4,8 @@
  * Metadata: general.architecture "qwen3" or "qwen3moe", general.name, general.alignment 32,
  * general.quantization_version 2; <arch>.context_length, embedding_length, block_count, feed_forward_length,
  * attention.head_count, attention.head_count_kv, attention.key_length, attention.value_length,
- * attention.layer_norm_rms_epsilon (F32: our engine casts eps to float too), rope.freq_base (F32; rope_theta
+ * attention.layer_norm_rms_epsilon (F32: our engine casts eps to float too), rope.dimension_count (D_h),
+ * rope.freq_base (F32; rope_theta
  * is read back as that float, exact for the 1e4 / 1e6 of every Qwen3), and for qwen3moe expert_count,
  * expert_used_count, expert_feed_forward_length, expert_weights_norm. The tokenizer, when tokenizer.json sits
  * in the model's folder, as llama.cpp's convert_hf_to_gguf.py writes it for Qwen (get_vocab_base): model
