@@ -57,6 +57,8 @@ for v in "${VARIANTS[@]}"; do
   # --ppl-output-type 1 lines: "<pos>  <ppl %.4f>  <mean nll %f>  <sd>"; the last is the running total
   n_ll=$(awk 'NF == 4 && $1 ~ /^[0-9]+$/ && $3 ~ /^[0-9.]+$/ {m = $3} END {print m}' "$OUT/llamacpp-$name.log")
   [ -n "$n_ll" ] || { echo "agree.sh: no perplexity lines in $OUT/llamacpp-$name.log" >&2; fail=1; continue; }
+  # a run that stopped early (no "Final estimate") covers fewer chunks than ours: not comparable
+  grep -q 'Final estimate' "$OUT/llamacpp-$name.log" || { echo "agree.sh: $name: llama-perplexity stopped before its final estimate (see $OUT/llamacpp-$name.log)" >&2; fail=1; continue; }
   case $name in
     f32)  ref="plain"; n_ref=$n_ours ;;
     bf16) ref="act-bf16"; n_ref=$(nll_ours "$g" "--act bf16") ;;
