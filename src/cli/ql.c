@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "cli/cmd_eval.h"
+#include "cli/cmd_export_gguf.h"
 #include "cli/cmd_figdata.h"
 #include "cli/cmd_generate.h"
 #include "cli/cmd_logits.h"
+#include "cli/cmd_ppl_llamacpp.h"
 #include "cli/cmd_quantize.h"
 #include "cli/cmd_report.h"
 #include "cli/cmd_tokenize.h"
@@ -22,9 +24,11 @@ struct ql_command {
 
 static const struct ql_command COMMANDS[] = {
     {"eval", cmd_eval, "perplexity of a checkpoint under a recipe (simulated, CPU)"},
+    {"export-gguf", cmd_export_gguf, "write a checkpoint under a recipe as a GGUF file (llama.cpp)"},
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
     {"generate", cmd_generate, "continue a prompt with the CPU engine"},
     {"logits", cmd_logits, "logits of a token sequence (QLLOGITS file or top-k text)"},
+    {"ppl-llamacpp", cmd_ppl_llamacpp, "perplexity under llama-perplexity's protocol (side by side with llama.cpp)"},
     {"quantize", cmd_quantize, "write a checkpoint quantized with a recipe (packed safetensors)"},
     {"report", cmd_report, "render a notebook or the paper (or the index) to HTML"},
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids on stdout"},

@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "model/ckpt_quant.h"
 #include "model/hf_cache.h"
+#include "model/qwen3_gguf.h"
 #include "model/safetensors.h"
 #include "ops/rope.h"
 
@@ -120,6 +121,12 @@ static void load_linear(struct loader *ld, struct linear *l, const char *prefix,
  * experts. All weights are copied out of the mapping into FP32 arrays, so the files are unmapped at the end
  * and a quantizer may overwrite any weight in place. */
 struct qwen3_model *qwen3_load(const char *dir_or_id) {
+    char *gguf = qwen3_gguf_path(dir_or_id);
+    if (gguf) {
+        struct qwen3_model *g = qwen3_gguf_load(gguf);
+        free(gguf);
+        return g;
+    }
     struct qwen3_model *m = xcalloc(1, sizeof *m);
     m->dir = hf_cache_resolve(dir_or_id);   /* a folder as given, or a cached Hugging Face model id */
     const char *dir = m->dir;

@@ -11,7 +11,8 @@
  * model.layers.L.mlp.{gate,up,down}_proj.weight or (MoE) model.layers.L.mlp.gate.weight (router) and
  * model.layers.L.mlp.experts.X.{gate,up,down}_proj.weight, model.norm.weight, lm_head.weight (if untied).
  * Every projection is a struct linear that qwen3_for_each_linear visits (embeddings, lm_head, norms and the
- * router are not Linears: they stay as loaded). API: qwen3_load / qwen3_free / qwen3_for_each_linear. */
+ * router are not Linears: they stay as loaded). A path that is a .gguf file, or a folder holding one .gguf
+ * and no config.json, is read by qwen3_gguf.h instead. API: qwen3_load / qwen3_free / qwen3_for_each_linear. */
 #ifndef SRC_MODEL_QWEN3_H
 #define SRC_MODEL_QWEN3_H
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/check.h"
+#include "model/qwen3_gguf.h"
 #include "core/json_io.h"
 #include "model/hf_cache.h"
 
@@ -175,6 +176,12 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
 }
 
 void qwen3_config_load(struct qwen3_config *c, const char *path_or_id) {
+    char *gguf = qwen3_gguf_path(path_or_id);
+    if (gguf) {
+        qwen3_gguf_config(c, gguf);
+        free(gguf);
+        return;
+    }
     char *resolved = hf_cache_resolve(path_or_id);   /* issue 13: a Hugging Face model id in the local cache */
     const char *path = resolved;
     struct stat sb;

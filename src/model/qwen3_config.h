@@ -48,7 +48,8 @@ struct qwen3_config {
 };
 
 /* Reads path (a config.json, or a directory holding config.json and optionally generation_config.json) into
- * c. Dies with "path: key: expected ..., got ..." for a missing or invalid key, an architecture other than the
+ * c; a GGUF path (qwen3_gguf_path) is read from its metadata by qwen3_gguf_config instead.
+ * Dies with "path: key: expected ..., got ..." for a missing or invalid key, an architecture other than the
  * two above, a rope scaling type, sliding-window attention, an activation other than silu or a quantization
  * method other than Qwen's block FP8. */
 void qwen3_config_load(struct qwen3_config *c, const char *path);

@@ -26,6 +26,9 @@
 #include "model/bpe.h"
 #include "model/hf_cache.h"
 #include "model/pretokenize.h"
+#include "model/gguf.h"
+#include "model/qwen3_gguf.h"
+#include "model/tokenizer_gguf.h"
 #include "core/strmap.h"
 
 #define TOK_NONE UINT32_MAX
@@ -337,10 +340,17 @@ struct tokenizer *tokenizer_load(const char *path_or_id) {
     t->path = xmalloc(np + sizeof "/tokenizer.json");
     strcpy(t->path, path);
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) strcpy(t->path + np, "/tokenizer.json");
+    /* a GGUF file (or a folder holding one and no tokenizer.json): its tokenizer.ggml.* as tokenizer.json */
+    char *gguf = gguf_is_path(path) || !file_exists(t->path) ? qwen3_gguf_path(path) : NULL;
+    int32_t gguf_eos = -1;
+    cJSON *root;
+    if (gguf) {
+        free(t->path);
+        t->path = gguf;
+        root = tokenizer_gguf_json(gguf, &gguf_eos);
+    } else root = json_read_file(t->path);
     free(resolved);
     path = t->path;
-
-    cJSON *root = json_read_file(path);
     check_pipeline(root, path);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
@@ -376,7 +386,7 @@ struct tokenizer *tokenizer_load(const char *path_or_id) {
     load_added(t, added, path);
     cJSON_Delete(root);
 
-    t->eos_id = config_eos(t);
+    t->eos_id = gguf ? (gguf_eos >= 0 ? gguf_eos : tokenizer_token_id(t, "<|endoftext|>")) : config_eos(t);
     t->im_end_id = tokenizer_token_id(t, "<|im_end|>");
     return t;
 }

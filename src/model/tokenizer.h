@@ -18,7 +18,9 @@ struct tokenizer; /* opaque; immutable once loaded, so one may be shared by thre
 
 /* Loads path, a tokenizer.json or a folder holding one. Anything but a byte-level BPE with an NFC (or no)
  * normalizer, the Qwen split pattern and a ByteLevel decoder is refused with one error line naming the file
- * (die, exit status 1). If a tokenizer_config.json sits beside it, its eos_token is read (tokenizer_eos_id). */
+ * (die, exit status 1). If a tokenizer_config.json sits beside it, its eos_token is read (tokenizer_eos_id).
+ * A .gguf file (or a folder with one .gguf and no tokenizer.json) gives its tokenizer.ggml.* through
+ * tokenizer_gguf.h, with tokenizer.ggml.eos_token_id as the eos. */
 struct tokenizer *tokenizer_load(const char *path);
 void tokenizer_free(struct tokenizer *t);
 
