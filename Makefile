@@ -39,7 +39,7 @@ export QL_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/nu
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
-.PHONY: all deps test bench run figures report paper check-report check-tiny data clean help
+.PHONY: all deps test bench run figures report paper check-report check-tiny data clean help verify
 
 # ---- sources ----
 LIB_SRC    := $(sort $(wildcard src/*/*.c))
@@ -221,6 +221,19 @@ paper: build/report/$(REPORT_LANG)/paper.html ## render the paper only: make pap
 
 check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ## open the zh report in headless Chromium; check Chinese text and that every figure loads
 	bash tools/check-report.sh build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) build/report/zh/paper.html
+
+# ---- verify (issue 9) ----
+# Recompute results on this machine into a temporary tree and compare their metrics with the committed ones:
+# bit-equal where the backend (manifest "device") is the same, else within the per-metric tolerances derived in
+# src/core/verify.c. EXP= one or more drivers (default: every experiment the figures read), ARGS= extra driver
+# flags (e.g. ARGS='--recipes bf16'). Prints a table; exits non-zero on a real difference.
+VERIFY_EXPS = $(or $(EXP),$(FIG_EXPS))
+build/bin/verify-results: tools/verify-results.c build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
+
+verify: build/bin/verify-results $(foreach e,$(VERIFY_EXPS),build/bin/$(e)) ## recompute results here and compare with the committed ones: make verify [EXP='e02-perplexity ...'] [ARGS='--recipes bf16']
+	tools/verify.sh $(MODEL) '$(VERIFY_EXPS)' '$(ARGS)'
 
 # ---- data ----
 # The public evaluation files, pinned by sha256: the same hashes as the table in src/eval/dataset.c (the one the
