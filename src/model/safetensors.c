@@ -20,6 +20,8 @@
 
 // The reference implementation refuses headers over 100 MB; a real 30B-A3B index header is ~2 MB.
 #define SAFETENSORS_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
+// The largest integer a JSON number (a double) holds exactly: shapes and offsets must lie in [0, 2^53].
+#define SAFETENSORS_MAX_JSON_INT 9007199254740992.0
 
 static const struct {
     const char *name;
@@ -79,7 +81,25 @@ static int cmp_name(const void *a, const void *b) {
     return strcmp((*(struct safetensors_tensor *const *)a)->name, (*(struct safetensors_tensor *const *)b)->name);
 }
 
-/* Maps and validates one file into f. */
+/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n) return 0;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Maps one file and validates its header against the file size; the checks are those of the reference
  * implementation (huggingface/safetensors), so a file it accepts we accept, and conversely. */
 static void open_file(struct safetensors_file *f, const char *path) {
@@ -104,6 +124,8 @@ static void open_file(struct safetensors_file *f, const char *path) {
     if (n > SAFETENSORS_MAX_HEADER) die("%s: header length %llu exceeds 100 MB", path, (unsigned long long)n);
     f->header_len = n;
     const char *hdr = (const char *)base + 8;
+    if (!utf8_valid((const unsigned char *)hdr, (size_t)n))
+        die("%s: header is not valid UTF-8 (the reference implementation rejects it)", path);
     const char *err_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &err_end, 0);
     if (!root || !cJSON_IsObject(root))
@@ -116,7 +138,14 @@ static void open_file(struct safetensors_file *f, const char *path) {
     f->tensors = xcalloc((size_t)(cap > 0 ? cap : 1), sizeof *f->tensors);
     const cJSON *it;
     cJSON_ArrayForEach(it, root) {
-        if (!strcmp(it->string, "__metadata__")) continue;
+        if (!strcmp(it->string, "__metadata__")) {
+            const cJSON *mv;
+            if (!cJSON_IsObject(it)) die("%s: __metadata__ must be an object of strings", path);
+            cJSON_ArrayForEach(mv, it) if (!cJSON_IsString(mv))
+                die("%s: __metadata__['%s'] must be a string", path, mv->string);
+            continue;
+        }
+        if (!cJSON_IsObject(it)) die("%s: '%s': header entry must be an object", path, it->string);
         struct safetensors_tensor *t = &f->tensors[f->n_tensors];
         t->name = xstrdup(it->string);
         t->path = f->path;
@@ -132,21 +161,35 @@ static void open_file(struct safetensors_file *f, const char *path) {
         t->n_dims = cJSON_GetArraySize(sh);
         if (t->n_dims > SAFETENSORS_MAX_DIMS) die("%s: '%s': %d dimensions (at most %d)", path, t->name, t->n_dims,
                                                   SAFETENSORS_MAX_DIMS);
-        t->n_elems = 1;
+        /* Checked arithmetic, as the reference's Metadata::validate: the element count is a checked product of
+         * the shape in u64 and the byte count a checked multiple of it (ValidationOverflow); a [2^32, 2^32]
+         * tensor is rejected even with 0 bytes of data. JSON numbers are doubles: an entry must be an integer
+         * in [0, 2^53] before any cast (a cast of 1e30 to an integer type is undefined behaviour). */
+        uint64_t elems = 1;
         for (int i = 0; i < t->n_dims; i++) {
             const cJSON *v = cJSON_GetArrayItem(sh, i);
-            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9.0e15 ||
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
                 v->valuedouble != floor(v->valuedouble))
-                die("%s: '%s': shape entry %d is not a non-negative integer", path, t->name, i);
+                die("%s: '%s': shape entry %d is not an integer in [0, 2^53]", path, t->name, i);
             t->shape[i] = (int64_t)v->valuedouble;
-            t->n_elems *= t->shape[i];
+            if (__builtin_mul_overflow(elems, (uint64_t)t->shape[i], &elems))
+                die("%s: '%s': the shape's element count overflows 64 bits (rejected, as by the reference "
+                    "implementation)", path, t->name);
         }
+        uint64_t need;
+        if (__builtin_mul_overflow(elems, (uint64_t)DTYPES[t->dtype].size, &need) || need > (uint64_t)INT64_MAX)
+            die("%s: '%s': the shape's byte count overflows 64 bits (rejected, as by the reference implementation)",
+                path, t->name);
+        t->n_elems = (int64_t)elems;
         const cJSON *b0 = cJSON_GetArrayItem(off, 0), *b1 = cJSON_GetArrayItem(off, 1);
-        if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) || b0->valuedouble < 0 || b1->valuedouble < b0->valuedouble)
-            die("%s: '%s': data_offsets must be [begin, end] with 0 <= begin <= end", path, t->name);
+        if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) ||
+            !(b0->valuedouble >= 0 && b0->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
+            !(b1->valuedouble >= b0->valuedouble && b1->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
+            b0->valuedouble != floor(b0->valuedouble) || b1->valuedouble != floor(b1->valuedouble))
+            die("%s: '%s': data_offsets must be integers [begin, end] with 0 <= begin <= end <= 2^53", path,
+                t->name);
         t->begin = (uint64_t)b0->valuedouble;
         t->end = (uint64_t)b1->valuedouble;
-        uint64_t need = (uint64_t)t->n_elems * DTYPES[t->dtype].size;
         if (t->end - t->begin != need)
             die("%s: '%s': shape and dtype %s need %llu bytes but data_offsets [%llu, %llu) give %llu", path,
                 t->name, DTYPES[t->dtype].name, (unsigned long long)need, (unsigned long long)t->begin,
@@ -174,6 +217,10 @@ static void open_file(struct safetensors_file *f, const char *path) {
         pos = by[i]->end;
     }
     free(by);
+    // The reference requires the data area to be covered exactly (MetadataIncompleteBuffer).
+    if (pos != data_size)
+        die("%s: the tensors cover %llu bytes of data but the file holds %llu after the header: trailing bytes "
+            "or a wrong header length", path, (unsigned long long)pos, (unsigned long long)data_size);
 }
 
 static void build_index(struct safetensors *st) {
