@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,6 +244,74 @@ static void test_manifest_identity(void) {
     manifest_free(&b);
 }
 
+/* A full disk, simulated: RLIMIT_FSIZE makes write() fail with EFBIG past 4 KiB (SIGXFSZ ignored). */
+static void small_disk(void) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &rl);
+}
+
+static void write_big(void *path) {
+    small_disk();
+    size_t n = 1 << 20;
+    char *buf = xcalloc(n, 1);
+    file_write_atomic(path, buf, n);
+}
+
+static void dir_then_die(void *path) {
+    struct fileio_tmp t;
+    fileio_tmp_begin(&t, path, 1);
+    char p[512];
+    snprintf(p, sizeof p, "%s/model.safetensors", t.tmp);
+    FILE *f = xfopen(p, "w");
+    fputs("half", f);
+    xfclose(f, p);
+    die("%s: simulated failure while writing the folder", (const char *)path);
+}
+
+static int any_tmp_left(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while ((e = readdir(d))) any |= strstr(e->d_name, ".tmp") != NULL || strstr(e->d_name, ".old") != NULL;
+    closedir(d);
+    return any;
+}
+
+/* Issue 9 item 3: every writer cleans up after itself on every error path. */
+static void test_writers_clean_up(void) {
+    const char *dir = "build/tmp/test_core/full";
+    fileio_remove_tree(dir);
+    mkdir_p(dir);
+    char path[256], err[2048];
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    file_write_atomic(path, "old\n", 4);
+    int st = in_child(write_big, path, err, sizeof err);
+    size_t n;
+    char *txt = file_read_all(path, &n);
+    TEST(st == 1 && one_line(err) && strstr(err, "write failed") && !any_tmp_left(dir) && n == 4 && !memcmp(txt, "old\n", 4),
+         "full disk (RLIMIT_FSIZE): file_write_atomic exits 1 with one line, no temp file, old file intact");
+    free(txt);
+    snprintf(path, sizeof path, "%s/out-model", dir);
+    st = in_child(dir_then_die, path, err, sizeof err);
+    TEST(st == 1 && !any_tmp_left(dir) && !file_exists(path), "folder writer: die() mid-way leaves no temp folder");
+    struct fileio_tmp t;
+    fileio_tmp_begin(&t, path, 1);
+    fileio_tmp_commit(&t, 0);
+    TEST(file_exists(path) && !any_tmp_left(dir), "folder writer: commit renames the folder into place");
+    fileio_tmp_begin(&t, path, 1);
+    snprintf(err, sizeof err, "%s/marker", t.tmp);
+    file_write_atomic(err, "x", 1);
+    fileio_tmp_commit(&t, 1);
+    snprintf(err, sizeof err, "%s/marker", path);
+    TEST(file_exists(err) && !any_tmp_left(dir), "folder writer: replace swaps in the new folder, removes the old");
+    TEST(fileio_same_file(path, "build/tmp/test_core/full/../full/out-model") && !fileio_same_file(path, dir) &&
+             !fileio_same_file(path, "build/tmp/test_core/full/none"),
+         "fileio_same_file: same inode through another spelling, not for other or missing paths");
+    TEST(fileio_dir_nonempty(path) && !fileio_dir_nonempty("build/tmp/test_core/full/none"), "fileio_dir_nonempty");
+}
+
 static void test_die_exit_code(void) {
     /* die() must exit 1 with a one-line message; run it in a child. */
     pid_t pid = fork();
@@ -280,6 +351,7 @@ int main(void) {
     test_atomic_and_json();
     test_manifest();
     test_manifest_identity();
+    test_writers_clean_up();
     test_die_exit_code();
     return TEST_REPORT();
 }

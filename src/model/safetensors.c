@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/fileio.h"
 #include "formats/bf16.h"  /* the element codecs live in src/formats (exhaustively tested there) */
 #include "formats/e4m3.h"
 #include "formats/e5m2.h"
@@ -400,23 +401,22 @@ void safetensors_write(const char *path, int n, const struct safetensors_desc *d
     cJSON_Delete(root);
     size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
 
-    size_t tl = strlen(path) + 8;
-    char *tmp = xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp", path);
-    FILE *f = xfopen(tmp, "wb");
+    // Under a temporary name that every error path removes (a full disk must not leave a .tmp behind).
+    struct fileio_tmp tmp;
+    fileio_tmp_begin(&tmp, path, 0);
+    FILE *f = xfopen(tmp.tmp, "wb");
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(((uint64_t)padded >> (8 * i)) & 0xff);
-    xfwrite(len8, 1, 8, f, tmp);
-    xfwrite(hdr, 1, hl, f, tmp);
-    for (size_t i = hl; i < padded; i++) xfwrite(" ", 1, 1, f, tmp);
+    xfwrite(len8, 1, 8, f, tmp.tmp);
+    xfwrite(hdr, 1, hl, f, tmp.tmp);
+    for (size_t i = hl; i < padded; i++) xfwrite(" ", 1, 1, f, tmp.tmp);
     for (int i = 0; i < n; i++) {
         int64_t ne = 1;
         for (int j = 0; j < d[i].n_dims; j++) ne *= d[i].shape[j];
         size_t nb = (size_t)ne * DTYPES[d[i].dtype].size;
-        if (nb) xfwrite(d[i].data, 1, nb, f, tmp);
+        if (nb) xfwrite(d[i].data, 1, nb, f, tmp.tmp);
     }
-    xfclose(f, tmp);
-    if (rename(tmp, path) != 0) die("%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-    free(tmp);
+    xfclose(f, tmp.tmp);
+    fileio_tmp_commit(&tmp, 1);
     free(hdr);
 }
