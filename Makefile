@@ -136,14 +136,58 @@ build/bin/run_tests: tests/runner/run_tests.c build/.flags | build/.deps-ok
 -include $(shell find build/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ----
+ifneq ($(SANITIZE),1)
 test: build/bin/run_tests $(TEST_BIN) $(CHECK_BIN) build/bin/ql $(EXP_BIN) ## all tests (GPU checks skip without a GPU)
 	build/bin/run_tests $(TEST_BIN) $(CHECK_BIN)
 	@if command -v chromium >/dev/null; then $(MAKE) --no-print-directory check-report; \
 	 else echo "SKIP check-report: chromium not installed" >&2; fi
+else
+test: test-san
+endif
 
 # The embedded model against its training run (needs ../shared/corpus; ~5 minutes, so not part of `test`).
 check-tiny: build/bin/ql ## qwen3-tiny: our validation ids and perplexity against the training script's (within 0.5%)
 	tools/check-tiny-val.sh
+
+# ---- sanitizers: make test SANITIZE=1 (issue 9) ----
+# The whole CPU suite built with clang under AddressSanitizer + UndefinedBehaviorSanitizer (float-cast-overflow
+# included, which gcc does not check) and LeakSanitizer, in build/san/ so it never mixes with the normal
+# objects. Any report fails the program (-fno-sanitize-recover, halt_on_error). die() leaves with _exit, so the
+# tests that expect a one-line error and exit 1 keep their exact status (src/core/check.h).
+SANITIZE ?= 0
+$(if $(filter $(SANITIZE),0 1),,$(error SANITIZE must be 0 or 1, got '$(SANITIZE)'))
+SAN_CC := $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null)
+SAN_DEB_PKGS := clang-14 libclang-rt-14-dev libomp-14-dev
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
+              -ffile-prefix-map=$(CURDIR)=. $(SAN_FLAGS)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+SAN_LIB_OBJ := $(LIB_SRC:%.c=build/san/obj/%.o)
+SAN_TEST_BIN := $(TEST_SRC:tests/%.c=build/san/bin/%)
+ifneq ($(filter 1,$(SANITIZE))$(filter test-san,$(MAKECMDGOALS)),)
+  $(shell mkdir -p build/san && (printf '%s\n' '$(SAN_CC) $(SAN_CFLAGS)' | cmp -s - build/san/.flags || printf '%s\n' '$(SAN_CC) $(SAN_CFLAGS)' > build/san/.flags))
+endif
+build/san/.deps-ok:
+	@missing=$$(for p in $(SAN_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "SANITIZE=1 needs: sudo apt-get install -y" $$missing >&2; exit 1; fi; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >&2 || exit 1; \
+	fi
+	@mkdir -p $(@D) && touch $@
+build/san/obj/%.o: %.c build/san/.flags | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) -c $< -o $@
+build/san/lib/libql.a: $(SAN_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+build/san/bin/test_%: build/san/obj/tests/test_%.o build/san/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $< build/san/lib/libql.a $(LIBS_COMMON) -o $@
+.PHONY: test-san
+test-san: build/bin/run_tests $(SAN_TEST_BIN) ## the CPU tests under ASan + UBSan + LSan (clang): make test SANITIZE=1
+	$(SAN_ENV) build/bin/run_tests $(SAN_TEST_BIN)
+-include $(shell find build/san/obj -name '*.d' 2>/dev/null)
 
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its

@@ -513,7 +513,9 @@ static void check_bad_inputs(void) {
         snprintf(d, sizeof d, "%s/cfg%zu", TMP, i);
         rewrite(src, d, 1, NULL);
         snprintf(p, sizeof p, "%s/config.json", d);
-        cJSON *c = cJSON_Parse(file_read_all(p, NULL));
+        char *orig = file_read_all(p, NULL);
+        cJSON *c = cJSON_Parse(orig);
+        free(orig);
         cJSON_ReplaceItemInObjectCaseSensitive(c, cfg[i].key, cJSON_Parse(cfg[i].value));
         char *txt = cJSON_Print(c);
         f = xfopen(p, "w");
@@ -540,7 +542,9 @@ static void check_bad_inputs(void) {
     snprintf(d, sizeof d, "%s/fewer-layers", TMP);
     rewrite(src, d, 1, NULL);
     snprintf(p, sizeof p, "%s/config.json", d);
-    cJSON *c = cJSON_Parse(file_read_all(p, NULL));
+    char *orig = file_read_all(p, NULL);
+    cJSON *c = cJSON_Parse(orig);
+    free(orig);
     int64_t L = (int64_t)cJSON_GetObjectItemCaseSensitive(c, "num_hidden_layers")->valuedouble;
     cJSON_ReplaceItemInObjectCaseSensitive(c, "num_hidden_layers", cJSON_CreateNumber((double)(L - 1)));
     char *txt = cJSON_Print(c);

@@ -3,7 +3,8 @@
  * (<fresh>/<model>/<experiment>/<recipe>.json) the committed file at the same place under <committed> is read;
  * the two must have the same identity (parameters, input names) to be comparable. Metrics (flat and per case)
  * are then compared: bit-equal when both were computed on the same backend (the manifests' "device" strings
- * are equal: same OpenBLAS kernel family and thread count, the same GPU), else within the per-experiment,
+ * are equal: same OpenBLAS kernel family and thread count, the same GPU) from the same input hashes, else
+ * within the per-experiment,
  * per-metric tolerance of the table in verify.c, whose comments derive each bound. Strings must be equal,
  * except content hashes of device-dependent intermediates (names ending in "sha256") on another backend. */
 #ifndef SRC_CORE_VERIFY_H
