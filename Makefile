@@ -189,6 +189,43 @@ test-san: build/bin/run_tests $(SAN_TEST_BIN) ## the CPU tests under ASan + UBSa
 	$(SAN_ENV) build/bin/run_tests $(SAN_TEST_BIN)
 -include $(shell find build/san/obj -name '*.d' 2>/dev/null)
 
+# ---- fuzzing: make fuzz [FUZZ_TIME=60] [FUZZ=name...] (issue 9) ----
+# libFuzzer harnesses for every reader of outside input (tests/fuzz/targets.c), built with clang under ASan +
+# UBSan in build/fuzz/; each runs FUZZ_TIME seconds from its seed corpus (tests/fuzz/<name>/seed/) and a
+# working corpus in build/fuzz/corpus/<name>/; crashers land in build/fuzz/crash/<name>/ (copy one, once
+# fixed, into tests/fuzz/<name>/regress/: build/bin/test_fuzz replays those in `make test`).
+FUZZ_NAMES := safetensors st_index config tokenizer_load tokenize results placeholders logits dataset
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -std=c11 -O1 -g -ffp-contract=off -Isrc -Wno-unknown-pragmas -ffile-prefix-map=$(CURDIR)=. \
+               -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/lib/libql.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+build/fuzz/bin/fuzz_%: tests/fuzz/libfuzzer_main.c build/fuzz/obj/tests/fuzz/targets.o build/fuzz/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_NAME='"$*"' $^ $(LIBS_COMMON) -o $@
+.PHONY: fuzz
+fuzz: $(FUZZ:%=build/fuzz/bin/fuzz_%) ## run every libFuzzer harness FUZZ_TIME seconds (default 60): make fuzz [FUZZ=config] [FUZZ_TIME=120]
+	@for t in $(FUZZ); do mkdir -p build/fuzz/corpus/$$t build/fuzz/crash/$$t; \
+	  echo "fuzz $$t ($(FUZZ_TIME) s)" >&2; \
+	  ASAN_OPTIONS=detect_leaks=0 build/fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_TIME) -detect_leaks=0 -rss_limit_mb=4096 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/crash/$$t/ build/fuzz/corpus/$$t tests/fuzz/$$t/seed \
+	    2> build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log >&2; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units' build/fuzz/$$t.log | sed "s/^/  $$t /" >&2; \
+	done
+# The replay test links the targets too (gcc, or clang under SANITIZE=1).
+build/bin/test_fuzz: build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o build/lib/libql.a $(LDLIBS) -o $@
+build/san/bin/test_fuzz: build/san/obj/tests/test_fuzz.o build/san/obj/tests/fuzz/targets.o build/san/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $^ $(LIBS_COMMON) -o $@
+
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
 # correctness pass; the GPU kernels' benches skip (exit 77) without a device. Collected into build/bench/.

@@ -30,7 +30,12 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
     abort();
 }
 
+static int g_quiet;
+
+void check_set_quiet(int quiet) { g_quiet = quiet; }
+
 static void vreport(const char *kind, const char *fmt, va_list ap) {
+    if (g_quiet) return;
     fflush(stdout);
     fprintf(stderr, "%s: %s: ", g_progname, kind);
     vfprintf(stderr, fmt, ap);

@@ -42,6 +42,9 @@ void check_on_die_remove(void (*fn)(void *), void *arg);
  * must not return (it longjmps back to the harness). NULL restores the default. */
 void check_set_die_handler(void (*handler)(int status));
 
+/* For fuzz harnesses only: 1 drops the text of die(), die_usage() and warn() (millions of rejected inputs). */
+void check_set_quiet(int quiet);
+
 /* Like die() but exits with status 2 (bad command line). */
 void die_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

@@ -103,6 +103,8 @@ static int utf8_valid(const unsigned char *s, size_t n) {
 
 /* Maps one file and validates its header against the file size; the checks are those of the reference
  * implementation (huggingface/safetensors), so a file it accepts we accept, and conversely. */
+static void parse_file(struct safetensors_file *f, const char *path);
+
 static void open_file(struct safetensors_file *f, const char *path) {
     memset(f, 0, sizeof *f);
     f->path = xstrdup(path);
@@ -115,7 +117,11 @@ static void open_file(struct safetensors_file *f, const char *path) {
     f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (f->map == MAP_FAILED) die("%s: cannot mmap %zu bytes: %s", path, f->size, strerror(errno));
     close(fd);
+    parse_file(f, path);
+}
 
+/* Validates the header of the file mapped at f->map (f->size bytes) and fills f->tensors. */
+static void parse_file(struct safetensors_file *f, const char *path) {
     const unsigned char *base = f->map;
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = (n << 8) | base[i];          /* little-endian u64 */
@@ -319,12 +325,26 @@ void safetensors_open(struct safetensors *st, const char *path) {
     free(index);
 }
 
+void safetensors_open_buffer(struct safetensors *st, const char *what, const void *buf, size_t size) {
+    memset(st, 0, sizeof *st);
+    st->n_files = 1;
+    st->files = xcalloc(1, sizeof *st->files);
+    struct safetensors_file *f = &st->files[0];
+    f->path = xstrdup(what);
+    f->map = (void *)buf;
+    f->size = size;
+    f->borrowed = 1;
+    if (size < 8) die("%s: file of %zu bytes is too short for a safetensors header (8 bytes)", what, size);
+    parse_file(f, f->path);
+    build_index(st);
+}
+
 void safetensors_close(struct safetensors *st) {
     for (int i = 0; i < st->n_files; i++) {
         struct safetensors_file *f = &st->files[i];
         for (int j = 0; j < f->n_tensors; j++) free(f->tensors[j].name);
         free(f->tensors);
-        if (f->map && f->map != MAP_FAILED) munmap(f->map, f->size);
+        if (f->map && f->map != MAP_FAILED && !f->borrowed) munmap(f->map, f->size);
         free(f->path);
     }
     free(st->files);
