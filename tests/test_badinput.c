@@ -124,5 +124,15 @@ int main(void) {
     TEST(st == 1 && strstr(last_line(err), "wiki.test.raw") && strstr(last_line(err), "sha256 mismatch") &&
              strstr(last_line(err), "expected 173c87a5") && !file_exists(TMP "/e02/dense-f32/e02-perplexity/bf16.json"),
          "bad input: data file hash mismatch -> exit 1, '%.120s...'", last_line(err));
+
+    // ql generate with a temperature that is not a finite number in range: a usage error (exit 2), one line.
+    const char *temps[] = {"nan", "inf", "-1", "1e300"};
+    for (int i = 0; i < 4; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "build/bin/ql generate -m " FIX " --ids 1 -n 1 -t %s >/dev/null", temps[i]);
+        st = run(cmd, err, sizeof err);
+        TEST(st == 2 && strstr(err, "-t: expected a finite number"), "bad input: ql generate -t %s -> exit 2 (got %d)",
+             temps[i], st);
+    }
     return TEST_REPORT();
 }

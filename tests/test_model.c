@@ -425,6 +425,18 @@ static void check_bad_inputs(void) {
     CHECK(truncate(p, sb.st_size / 2) == 0, "truncate");
     expect_error("truncated safetensors", d, "truncated");
 
+    // Truncated in the length: fewer than the 8 bytes of the header length.
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    CHECK(truncate(p, 5) == 0, "truncate");
+    expect_error("truncated in the length (5 bytes)", d, "too short for a safetensors header");
+
+    // Truncated in the header: the length field is intact, the JSON is cut.
+    snprintf(d, sizeof d, "%s/truncated-header", TMP);
+    write_raw(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 60, 0);
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    CHECK(truncate(p, 8 + 30) == 0, "truncate");
+    expect_error("truncated in the header", d, "runs past the end of the file");
+
     // A header length that points past the end of the file.
     snprintf(d, sizeof d, "%s/hdrlen", TMP);
     write_raw(d, "{}", 1u << 30, 0);

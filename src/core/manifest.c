@@ -170,9 +170,11 @@ static cJSON *existing_read(const struct manifest *m) {
         die("%s: corrupt results file (invalid JSON near byte %zu); hint: restore it (git checkout -- %s) or "
             "recompute it with FORCE=1 (driver flag --force)", m->result_path, off, m->result_path);
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
-    if (!cJSON_IsObject(man) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(old, "metrics"))) {
+    char dup[256];
+    if (!cJSON_IsObject(man) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(old, "metrics")) ||
+        json_results_duplicate(old, dup, sizeof dup)) {
         cJSON_Delete(old);
-        die("%s: corrupt results file (expected objects 'manifest' and 'metrics'); hint: restore it (git checkout "
+        die("%s: corrupt results file (expected objects 'manifest' and 'metrics', no key twice); hint: restore it (git checkout "
             "-- %s) or recompute it with FORCE=1 (driver flag --force)", m->result_path, m->result_path);
     }
     return old;

@@ -157,6 +157,11 @@ static int has_input(const cJSON *inputs, const char *name) {
 
 enum verify_status verify_pair(const cJSON *committed, const cJSON *fresh, int *same_backend, int *same_code,
                                char *note, size_t n) {
+    char dup[256];
+    if (json_results_duplicate(committed, dup, sizeof dup) || json_results_duplicate(fresh, dup, sizeof dup)) {
+        snprintf(note, n, "%s appears twice in a results file (ambiguous)", dup);
+        return VERIFY_IDENTITY;
+    }
     const cJSON *cman = cJSON_GetObjectItemCaseSensitive(committed, "manifest");
     const cJSON *fman = cJSON_GetObjectItemCaseSensitive(fresh, "manifest");
     int sb = !strcmp(str_at(cman, "device", NULL), str_at(fman, "device", NULL));

@@ -25,9 +25,15 @@ static uint64_t bytes_ck(uint64_t a, uint64_t b, uint64_t c, uint64_t left, int 
 
 /* Every count is checked against what the file still holds before anything is allocated, so a damaged
  * header (T = 2^32 - 1, V = 2^32 - 1) is a one-line "truncated" error, not an overflow or a huge malloc. */
+static void close_cb(void *f) { fclose(f); }
+static void free_cb(void *lf) { logits_file_free(lf); }
+
 void logits_file_read(struct logits_file *lf, const char *path) {
     memset(lf, 0, sizeof *lf);
     FILE *f = xfopen(path, "rb");
+    // A die() below (a damaged file) closes the stream and frees what was read (cleanups run newest first).
+    check_on_die(free_cb, lf);
+    check_on_die(close_cb, f);
     if (fseek(f, 0, SEEK_END) != 0) die("%s: cannot seek", path);
     long size = ftell(f);
     rewind(f);
@@ -70,6 +76,8 @@ void logits_file_read(struct logits_file *lf, const char *path) {
             xfread(q->hidden, 1, (size_t)nb_hid, f, path);
         }
     }
+    check_on_die_remove(close_cb, f);
+    check_on_die_remove(free_cb, lf);
     xfclose(f, path);
 }
 

@@ -88,9 +88,12 @@ static double read_rope(const cJSON *root, const char *what) {
     return theta;
 }
 
+static void json_delete_cb(void *j) { cJSON_Delete(j); }
+
 void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *what) {
     memset(c, 0, sizeof *c);
     cJSON *root = json_parse_or_die(json, strlen(json), what);
+    check_on_die(json_delete_cb, root);  /* freed on every error path too (the fuzz harness lives on) */
     if (!cJSON_IsObject(root)) die("%s: expected a JSON object", what);
 
     // Architecture: the first entry of "architectures", or model_type when the list is absent.
@@ -188,6 +191,7 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
     }
     if (qwen3_config_n_params(c) < 0)
         die("%s: the parameter count of this configuration overflows 64 bits", what);
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
 }
 

@@ -104,6 +104,7 @@ static int utf8_valid(const unsigned char *s, size_t n) {
 /* Maps one file and validates its header against the file size; the checks are those of the reference
  * implementation (huggingface/safetensors), so a file it accepts we accept, and conversely. */
 static void parse_file(struct safetensors_file *f, const char *path);
+static void json_delete_cb(void *j) { cJSON_Delete(j); }
 
 static void open_file(struct safetensors_file *f, const char *path) {
     memset(f, 0, sizeof *f);
@@ -135,9 +136,12 @@ static void parse_file(struct safetensors_file *f, const char *path) {
         die("%s: header is not valid UTF-8 (the reference implementation rejects it)", path);
     const char *err_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &err_end, 0);
-    if (!root || !cJSON_IsObject(root))
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
         die("%s: header is not a JSON object (parse error near byte %ld of the header)", path,
             err_end ? (long)(err_end - hdr) : -1L);
+    }
+    check_on_die(json_delete_cb, root);
 
     const uint64_t data_size = f->size - 8 - n;
     const unsigned char *data = base + 8 + n;
@@ -207,6 +211,7 @@ static void parse_file(struct safetensors_file *f, const char *path) {
         t->data = data + t->begin;
         f->n_tensors++;
     }
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
 
     // Overlaps and holes: with the tensors sorted by begin, each must start exactly where the last ended.
@@ -259,7 +264,9 @@ static char *join(const char *dir, const char *name) {
 static void open_index(struct safetensors *st, const char *dir, const char *index_path) {
     char *text = file_read_all(index_path, NULL);
     cJSON *root = cJSON_Parse(text);
+    free(text);
     if (!root) die("%s: not valid JSON", index_path);
+    check_on_die(json_delete_cb, root);
     const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(wm)) die("%s: no \"weight_map\" object", index_path);
     // Distinct shard names in order of first appearance.
@@ -294,8 +301,8 @@ static void open_index(struct safetensors *st, const char *dir, const char *inde
             die("%s: '%s': the index says shard %s but it is in %s", index_path, it->string, it->valuestring, base);
     }
     free(shards);
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
-    free(text);
 }
 
 /* A directory prefers the sharded index when both layouts are present, as transformers does. */
