@@ -18,6 +18,7 @@
 #include "core/manifest.h"
 #include "core/rng.h"
 #include "core/sha256.h"
+#include "core/verify.h"
 #include "test.h"
 
 static void test_sha256(void) {
@@ -312,6 +313,40 @@ static void test_writers_clean_up(void) {
     TEST(fileio_dir_nonempty(path) && !fileio_dir_nonempty("build/tmp/test_core/full/none"), "fileio_dir_nonempty");
 }
 
+/* A minimal results file for verify_pair. */
+static cJSON *res(const char *device, const char *data, double ppl, double tokens) {
+    char txt[1024];
+    snprintf(txt, sizeof txt,
+             "{\"experiment\": \"e02-perplexity\", \"recipe\": \"bf16\", \"manifest\": {\"params\": {\"data\": \"%s\"},"
+             " \"inputs\": [{\"name\": \"config.json\", \"sha256\": \"aa\"}], \"device\": \"%s\", \"binary_sha256\": \"b\"},"
+             " \"metrics\": {\"ppl\": %.17g, \"tokens\": %.17g, \"data\": \"%s\"}}", data, device, ppl, tokens, data);
+    return cJSON_Parse(txt);
+}
+
+static void test_verify(void) {
+    char note[512];
+    int sb, sc;
+    cJSON *a = res("cpu openblas Zen 2 threads", "files", 318.18061230494152, 6141);
+    cJSON *same = res("cpu openblas Zen 2 threads", "files", 318.18061230494152, 6141);
+    cJSON *ulp = res("cpu openblas Zen 2 threads", "files", 318.18061230494158, 6141);
+    cJSON *other = res("cpu openblas Haswell 2 threads", "files", 318.18061230494158, 6141);
+    cJSON *far = res("cpu openblas Haswell 2 threads", "files", 318.18061230494152 * 1.01, 6141);
+    cJSON *count = res("cpu openblas Haswell 2 threads", "files", 318.18061230494152, 6140);
+    cJSON *sampled = res("cpu openblas Zen 2 threads", "sampled-bf16", 100, 6141);
+    TEST(verify_pair(a, same, &sb, &sc, note, sizeof note) == VERIFY_BIT_EQUAL && sb && sc, "verify: same backend, same bits -> bit-equal");
+    TEST(verify_pair(a, ulp, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: same backend, one ulp off -> DIFF (%s)", note);
+    TEST(verify_pair(a, other, &sb, NULL, note, sizeof note) == VERIFY_WITHIN_TOL && !sb, "verify: other backend, one ulp -> within tolerance");
+    TEST(verify_pair(a, far, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: other backend, ppl 1%% off -> DIFF (%s)", note);
+    TEST(verify_pair(a, count, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: a token count differs -> DIFF on any backend");
+    TEST(verify_pair(a, sampled, NULL, NULL, note, sizeof note) == VERIFY_SKIP, "verify: data missing here (sampled) -> skip (%s)", note);
+    TEST(verify_tolerance("e01-formats", "nvfp4", "sqnr_db_gaussian").rel == 0 &&
+             verify_tolerance("e02-perplexity", "nvfp4", "tokens").rel == 0 &&
+             verify_tolerance("e02-perplexity", "bf16", "ppl").rel < verify_tolerance("e02-perplexity", "nvfp4", "ppl").rel,
+         "verify: e01 and counts exact on any backend; weight-only recipes held tighter than activation-quantized");
+    cJSON_Delete(a), cJSON_Delete(same), cJSON_Delete(ulp), cJSON_Delete(other), cJSON_Delete(far);
+    cJSON_Delete(count), cJSON_Delete(sampled);
+}
+
 static void test_die_exit_code(void) {
     /* die() must exit 1 with a one-line message; run it in a child. */
     pid_t pid = fork();
@@ -352,6 +387,7 @@ int main(void) {
     test_manifest();
     test_manifest_identity();
     test_writers_clean_up();
+    test_verify();
     test_die_exit_code();
     return TEST_REPORT();
 }

@@ -15,53 +15,73 @@
 /* ---- tolerances (another backend only; the same backend must be bit-equal) ----
  * Where the bits come from: OpenBLAS picks its SGEMM kernel by CPU type (OPENBLAS_CORETYPE) and splits the work
  * by thread count, which changes the order of the FP32 sums inside each dot product. Everything else on the
- * CPU path (quantization codecs, RMSNorm, softmax, the double-precision reductions of src/eval) is plain C with
- * -ffp-contract=off, identical on every x86-64 machine with the same compiler.
- * Measured (tools/verify-backends.sh, this machine, AMD EPYC, OpenBLAS 0.3.21 of Debian 12): e02 and e03 rerun
- * with OPENBLAS_NUM_THREADS=1 and with OPENBLAS_CORETYPE=Haswell against the committed "Zen 2 threads" files.
- * The worst relative change seen is the "measured" figure in each row's comment; the bound is that times ~30,
- * rounded up to a power of ten, so a genuine change (a format or algorithm edit moves PPL by >= 1e-3 relative)
- * still fails while summation order never does. Counts (tokens, windows, ctx, weight bytes) and bits per
- * weight do not depend on arithmetic order: they are exact everywhere. */
+ * CPU path (codecs, RMSNorm, softmax, the double-precision reductions of src/eval) is plain C with
+ * -ffp-contract=off: identical on every x86-64 machine with the same compiler. Two regimes follow:
+ *  - weight-only recipes (bf16, *-w4a16, int4 RTN / GPTQ / AWQ): the GEMM reordering perturbs each logit by a
+ *    few FP32 ulps and the metrics by ~1e-7 relative;
+ *  - recipes that quantize activations on the fly (fp8, nvfp8, mxfp8, nvfp4, mxfp4, ...): a reordered sum that
+ *    lands on the other side of a rounding boundary moves that element by a whole grid step (a quarter of its
+ *    value in E2M1), and thousands of such flips move perplexity by up to ~1%.
+ * Measured (tools/verify-backends.sh + tools/verify-stats.py): the committed results (OpenBLAS 0.3.21 "Zen",
+ * 2 threads) against a rerun with OpenBLAS's "Cooperlake" kernels (the other CPU type this was developed on):
+ * weight-only ppl / nll / stderr <= 8.2e-8 relative (e02, bf16); activation-quantized e02 ppl 8.0e-3, nll
+ * 1.4e-3, ppl_stderr 8.7e-3, ppl_stderr_windows (a standard deviation over 3 windows) 6.1e-2 (all nvfp4).
+ * With OPENBLAS_CORETYPE=Zen the same rerun is bit-equal in all 16 e02/e03 files. Each bound below is the
+ * measured worst times about 3 to 100 (a second CPU type may be worse than the one measured), and still far
+ * below what a change of format or algorithm does (the RTN recipes' PPLs differ from each other by >= 5%).
+ * Counts (tokens, windows, ctx, weight bytes, bits per weight) do not depend on arithmetic order: exact. */
 struct tol_row {
-    const char *experiment, *pattern;  /* fnmatch patterns */
+    const char *experiment, *recipe, *pattern;  /* fnmatch patterns; recipe "W" = the weight-only class */
     struct verify_tol tol;
 };
 static const struct tol_row TOLERANCES[] = {
     /* e01: codecs and double sums only, no GEMM: exact on any backend. */
-    {"e01-*", "*", {0, 0}},
+    {"e01-*", "*", "*", {0, 0}},
     /* counts and sizes: exact */
-    {"*", "tokens*", {0, 0}},
-    {"*", "windows*", {0, 0}},
-    {"*", "ctx", {0, 0}},
-    {"*", "weight_bytes", {0, 0}},
-    {"*", "n_linears", {0, 0}},
-    {"*", "bits_per_weight", {0, 0}},
-    /* e02 perplexity and mean NLL over 6141 tokens: a logit perturbation of a few FP32 ulps per GEMM moves a
-     * token's NLL by ~1e-6 relative; dynamic activation quantization (W4A4) turns a few of those into one-step
-     * rounding flips, which is the larger source. measured: 1.3e-5 (fp4, 1 thread) -> bound 1e-3 relative. */
-    {"e02-*", "ppl*", {1e-3, 0}},
-    {"e02-*", "nll*", {1e-3, 0}},
-    /* e03 KL statistics: KLD is a difference of nearby log-probabilities, so its relative error is larger
-     * than PPL's where it is small (bf16 vs itself: KLD ~ 0 exactly, hence the absolute term, 1e-6 nats,
-     * ~100x the FP32 rounding of a log-softmax). measured: 3e-4 relative on kld_p99 (fp4) -> 1e-2 + 1e-6. */
-    {"e03-*", "kld*", {1e-2, 1e-6}},
-    {"e03-*", "rms_dp*", {1e-2, 1e-6}},
-    /* top-1 agreement: a near-tie flips one token's argmax; one flip in 6141 is 1.6e-4; allow 10 flips. */
-    {"e03-*", "top1_agree*", {0, 10.0 / 6141}},
-    {"e03-*", "ppl", {1e-3, 0}},
-    /* e08: recoveries are ratios of e02 perplexities: the sum of two e02 bounds. pass is 0/1: exact. */
-    {"e08-*", "recovery*", {2e-3, 0}},
-    {"e08-*", "pass*", {0, 0}},
-    /* anything not listed: a conservative 1e-3 relative (reported in the table as the bound used) */
-    {"*", "*", {1e-3, 0}},
+    {"*", "*", "tokens*", {0, 0}},
+    {"*", "*", "windows*", {0, 0}},
+    {"*", "*", "ctx", {0, 0}},
+    {"*", "*", "weight_bytes", {0, 0}},
+    {"*", "*", "n_linears", {0, 0}},
+    {"*", "*", "bits_per_weight", {0, 0}},
+    /* weight-only recipes: GEMM reordering only (measured <= 8.2e-8): 1e-5 relative, every metric; top-1
+     * agreement counts argmax flips of near-ties: 2 in 6141 tokens. */
+    {"*", "W", "top1_agree*", {0, 2.0 / 6141}},
+    {"*", "W", "*", {1e-5, 1e-9}},
+    /* activation-quantized recipes, e02 (measured above): ppl and nll 3e-2, stderr 3e-2, the 3-window
+     * standard deviation 2e-1. */
+    {"e02-*", "*", "ppl*_stderr_windows", {2e-1, 0}},
+    {"e02-*", "*", "ppl*", {3e-2, 0}},
+    {"e02-*", "*", "nll*", {3e-2, 0}},
+    /* e03 (KL of a recipe against BF16, per token, then mean / median / p99 with bootstrap intervals):
+     * measured with the Cooperlake rerun: see the KLD_ comment of verify-stats output in the report; the
+     * bound is that times ~3: 1e-1 relative (+1e-6 nats absolute for KLD near 0), top-1 agreement 2e-2. */
+    {"e03-*", "*", "top1_agree*", {0, 2e-2}},
+    {"e03-*", "*", "*", {1e-1, 1e-6}},
+    /* e08: recoveries are ratios of two e02 perplexities: twice the e02 bound. pass is 0/1 and basis a
+     * string: exact (a pass that flips between backends is a real difference for the conclusions). */
+    {"e08-*", "*", "pass*", {0, 0}},
+    {"e08-*", "*", "*", {6e-2, 0}},
+    /* anything not listed: a conservative 3e-2 relative (reported in the table as the bound used) */
+    {"*", "*", "*", {3e-2, 0}},
 };
 
-struct verify_tol verify_tolerance(const char *experiment, const char *metric) {
-    for (size_t i = 0; i < sizeof TOLERANCES / sizeof TOLERANCES[0]; i++)
-        if (fnmatch(TOLERANCES[i].experiment, experiment, 0) == 0 && fnmatch(TOLERANCES[i].pattern, metric, 0) == 0)
-            return TOLERANCES[i].tol;
-    CHECK(0, "no tolerance row matches %s/%s", experiment, metric);
+static int weight_only(const char *recipe) {
+    const char *w[] = {"bf16", "*-w4a16", "rtn-int4*", "gptq*", "awq*"};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (fnmatch(w[i], recipe, 0) == 0) return 1;
+    return 0;
+}
+
+struct verify_tol verify_tolerance(const char *experiment, const char *recipe, const char *metric) {
+    int w = weight_only(recipe);
+    for (size_t i = 0; i < sizeof TOLERANCES / sizeof TOLERANCES[0]; i++) {
+        const struct tol_row *r = &TOLERANCES[i];
+        int recipe_ok = !strcmp(r->recipe, "W") ? w : fnmatch(r->recipe, recipe, 0) == 0;
+        if (recipe_ok && fnmatch(r->experiment, experiment, 0) == 0 && fnmatch(r->pattern, metric, 0) == 0)
+            return r->tol;
+    }
+    CHECK(0, "no tolerance row matches %s/%s/%s", experiment, recipe, metric);
     return (struct verify_tol){0, 0};
 }
 
@@ -86,7 +106,7 @@ static const char *str_at(const cJSON *o, const char *a, const char *b) {
 }
 
 struct cmp {
-    const char *experiment;
+    const char *experiment, *recipe;
     int same_backend;
     int n_compared, failed;
     double worst_ratio;            /* max |d| / bound (or |d| > 0 with bound 0 -> inf) */
@@ -109,7 +129,7 @@ static void cmp_metrics(struct cmp *c, const cJSON *cm, const cJSON *fm, const c
             }
             double d = fabs(f->valuedouble - t->valuedouble), mag = fabs(t->valuedouble);
             double rel = mag > 0 ? d / mag : d;
-            struct verify_tol tol = c->same_backend ? (struct verify_tol){0, 0} : verify_tolerance(c->experiment, t->string);
+            struct verify_tol tol = c->same_backend ? (struct verify_tol){0, 0} : verify_tolerance(c->experiment, c->recipe, t->string);
             double bound = tol.abs + tol.rel * mag;
             double ratio = d == 0 ? 0 : bound > 0 ? d / bound : INFINITY;
             if (d > bound) c->failed = 1;
@@ -202,7 +222,8 @@ enum verify_status verify_pair(const cJSON *committed, const cJSON *fresh, int *
     /* Bit-equality is owed only when the backend and every input hash agree: a derived result (e08 reads e02's
      * files) computed from upstream results of another backend inherits their tolerance. */
     int same_inputs = cJSON_Compare(ci, fi, 1);
-    struct cmp c = {.experiment = str_at(committed, "experiment", NULL), .same_backend = sb && same_inputs, .worst = "-"};
+    struct cmp c = {.experiment = str_at(committed, "experiment", NULL), .recipe = str_at(committed, "recipe", NULL),
+                    .same_backend = sb && same_inputs, .worst = "-"};
     cmp_metrics(&c, cJSON_GetObjectItemCaseSensitive(committed, "metrics"),
                 cJSON_GetObjectItemCaseSensitive(fresh, "metrics"), "");
     const cJSON *cc = cJSON_GetObjectItemCaseSensitive(committed, "cases");

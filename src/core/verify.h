@@ -26,12 +26,13 @@ enum verify_status {
     VERIFY_IDENTITY     /* different parameters or inputs: the comparison would be meaningless */
 };
 
-/* The tolerance of one metric of one experiment on another backend: |fresh - committed| <= abs + rel*|committed|.
- * Looked up in the table in verify.c (first match of experiment and metric-name pattern). */
+/* The tolerance of one metric of one recipe of one experiment on another backend:
+ * |fresh - committed| <= abs + rel * |committed|. Looked up in the table in verify.c (first match of the
+ * experiment, the recipe class: weight-only or activation-quantized, and the metric-name pattern). */
 struct verify_tol {
     double rel, abs;
 };
-struct verify_tol verify_tolerance(const char *experiment, const char *metric);
+struct verify_tol verify_tolerance(const char *experiment, const char *recipe, const char *metric);
 
 /* Compares one pair of parsed results files. Writes a one-line explanation into note (n bytes): the worst
  * metric and its relative difference, or why the pair is not comparable. *same_backend and *same_code
