@@ -9,7 +9,7 @@ set -euo pipefail
 model=$1; exps=$2; args=${3:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ql-verify.XXXXXX")
 # VERIFY_KEEP=DIR keeps the recomputed tree there (for tools/verify-backends.sh); else it is removed on exit.
-if [ -n "${VERIFY_KEEP:-}" ]; then trap 'rm -rf "$VERIFY_KEEP"; mv "$tmp" "$VERIFY_KEEP"' EXIT
+if [ -n "${VERIFY_KEEP:-}" ]; then mkdir -p "$(dirname "$VERIFY_KEEP")"; trap 'rm -rf "$VERIFY_KEEP"; mv "$tmp" "$VERIFY_KEEP"' EXIT
 else trap 'rm -rf "$tmp"' EXIT; fi
 for e in $exps; do
   [ -x "build/bin/$e" ] || { echo "verify: no driver build/bin/$e (EXP must name experiments/<id>)" >&2; exit 2; }
