@@ -185,7 +185,13 @@ build/san/bin/test_%: build/san/obj/tests/test_%.o build/san/lib/libql.a
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN_CFLAGS) $< build/san/lib/libql.a $(LIBS_COMMON) -o $@
 .PHONY: test-san
-test-san: build/bin/run_tests $(SAN_TEST_BIN) ## the CPU tests under ASan + UBSan + LSan (clang): make test SANITIZE=1
+build/san/bin/san_control: tests/san_control.c build/san/.flags | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $< -o $@
+test-san: build/bin/run_tests $(SAN_TEST_BIN) build/bin/ql $(EXP_BIN) build/san/bin/san_control ## the CPU tests under ASan + UBSan + LSan (clang): make test SANITIZE=1
+	@for c in cast heap; do if $(SAN_ENV) build/san/bin/san_control $$c >/dev/null 2>&1; then \
+	  echo "FAILED sanitizer negative control '$$c': not detected" >&2; exit 1; fi; done; \
+	  echo "ok sanitizer negative controls (float-cast-overflow, heap overflow) detected" >&2
 	$(SAN_ENV) build/bin/run_tests $(SAN_TEST_BIN)
 -include $(shell find build/san/obj -name '*.d' 2>/dev/null)
 
