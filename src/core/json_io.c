@@ -101,8 +101,10 @@ const char *json_results_duplicate(const cJSON *root, char *buf, size_t n) {
     const char *k = json_duplicate_key(cJSON_GetObjectItemCaseSensitive(root, "metrics"));
     if (k) return snprintf(buf, n, "metric '%s'", k), buf;
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
-    for (const cJSON *a = cJSON_IsArray(cases) ? cases->child : NULL; a; a = a->next) {
+    int i = 0;
+    for (const cJSON *a = cJSON_IsArray(cases) ? cases->child : NULL; a; a = a->next, i++) {
         const cJSON *na = cJSON_GetObjectItemCaseSensitive(a, "name");
+        if (!cJSON_IsString(na)) return snprintf(buf, n, "case %d without a string \"name\"", i), buf;
         k = json_duplicate_key(cJSON_GetObjectItemCaseSensitive(a, "metrics"));
         if (k) return snprintf(buf, n, "case '%s' metric '%s'", cJSON_IsString(na) ? na->valuestring : "?", k), buf;
         for (const cJSON *b = a->next; b && cJSON_IsString(na); b = b->next) {

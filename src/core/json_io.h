@@ -29,7 +29,8 @@ char *json_print(const cJSON *root);
 const char *json_duplicate_key(const cJSON *obj);
 
 /* The same for a results file as a whole: a duplicate among "metrics", among the case "name"s, or inside a
- * case's "metrics". Writes "metric 'x'" / "case 'y'" / "case 'y' metric 'x'" into buf; returns buf or NULL. */
+ * case's "metrics", or a case without a string "name" (it cannot be told apart). Writes "metric 'x'" /
+ * "case 'y'" / "case 'y' metric 'x'" / "case 3 without ..." into buf; returns buf or NULL. */
 const char *json_results_duplicate(const cJSON *root, char *buf, size_t n);
 
 /* Getters: `what` names the file or object for the error message. The _opt forms return `dflt` when the key
