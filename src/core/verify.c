@@ -26,7 +26,10 @@
  * 2 threads) against a rerun with OpenBLAS's "Cooperlake" kernels (the other CPU type this was developed on):
  * weight-only e02 ppl / nll <= 5.9e-8 relative (bf16), ppl_stderr_windows 4.2e-7 (nvfp4-w4a16);
  * activation-quantized e02 ppl 8.0e-3, nll 1.4e-3, ppl_stderr 8.7e-3, ppl_stderr_windows (a standard deviation
- * over 3 windows) 6.1e-2 (all nvfp4).
+ * over 3 windows) 6.1e-2 (all nvfp4); e03 weight-only kld_mean 1.3e-7 but kld_median 2.2e-5 (an order
+ * statistic of small values), rms_dp 6.2e-7; e03 activation-quantized kld_mean 1.2e-2, kld_median 2.8e-2,
+ * kld_p99 and its bootstrap bounds 6.7e-2 (mxfp8), rms_dp 4.1e-2, top1_agree 4.3e-3 relative (~0.004
+ * absolute: ~25 of 6141 argmax flips), ppl 8.0e-3.
  * With OPENBLAS_CORETYPE=Zen the same rerun is bit-equal in all 16 e02/e03 files. Each bound below is the
  * measured worst times about 3 to 100 (a second CPU type may be worse than the one measured), and still far
  * below what a change of format or algorithm does (the RTN recipes' PPLs differ from each other by >= 5%).
@@ -45,20 +48,21 @@ static const struct tol_row TOLERANCES[] = {
     {"*", "*", "weight_bytes", {0, 0}},
     {"*", "*", "n_linears", {0, 0}},
     {"*", "*", "bits_per_weight", {0, 0}},
-    /* weight-only recipes: GEMM reordering only (measured <= 4.2e-7): 1e-5 relative, every metric; top-1
-     * agreement counts argmax flips of near-ties: 2 in 6141 tokens. */
+    /* weight-only recipes: GEMM reordering only (measured <= 4.2e-7, KLD order statistics 2.2e-5): 1e-5
+     * relative, KLD 1e-3; top-1 agreement counts argmax flips of near-ties: 2 in 6141 tokens. */
     {"*", "W", "top1_agree*", {0, 2.0 / 6141}},
+    {"e03-*", "W", "kld*", {1e-3, 1e-9}},
     {"*", "W", "*", {1e-5, 1e-9}},
-    /* activation-quantized recipes, e02 (measured above): ppl and nll 3e-2, stderr 3e-2, the 3-window
-     * standard deviation 2e-1. */
+    /* activation-quantized recipes, e02 (measured 8.0e-3 / 8.7e-3 / 6.1e-2): ppl, nll and stderr 3e-2, the
+     * 3-window standard deviation 2e-1. */
     {"e02-*", "*", "ppl*_stderr_windows", {2e-1, 0}},
     {"e02-*", "*", "ppl*", {3e-2, 0}},
     {"e02-*", "*", "nll*", {3e-2, 0}},
-    /* e03 (KL of a recipe against BF16, per token, then mean / median / p99 with bootstrap intervals):
-     * measured with the Cooperlake rerun: see the KLD_ comment of verify-stats output in the report; the
-     * bound is that times ~3: 1e-1 relative (+1e-6 nats absolute for KLD near 0), top-1 agreement 2e-2. */
+    /* activation-quantized e03 (measured 6.7e-2 on KLD statistics, 4.1e-2 rms_dp, 0.004 absolute top-1,
+     * 8.0e-3 ppl): KLD and rms_dp 2e-1 relative (+1e-6 nats), top-1 agreement 2e-2 absolute, ppl 3e-2. */
     {"e03-*", "*", "top1_agree*", {0, 2e-2}},
-    {"e03-*", "*", "*", {1e-1, 1e-6}},
+    {"e03-*", "*", "ppl", {3e-2, 0}},
+    {"e03-*", "*", "*", {2e-1, 1e-6}},
     /* e08: recoveries are ratios of two e02 perplexities: twice the e02 bound. pass is 0/1 and basis a
      * string: exact (a pass that flips between backends is a real difference for the conclusions). */
     {"e08-*", "*", "pass*", {0, 0}},
