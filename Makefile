@@ -201,8 +201,8 @@ test-san: build/bin/run_tests $(SAN_TEST_BIN) build/bin/ql $(EXP_BIN) build/san/
 # working corpus in build/fuzz/corpus/<name>/; crashers land in build/fuzz/crash/<name>/ (copy one, once
 # fixed, into tests/fuzz/<name>/regress/: build/bin/test_fuzz replays those in `make test`). A die() inside a
 # target returns through a longjmp, so what the rejected input had allocated stays allocated: leak detection is
-# off, and `dataset` (dataset_c4_join abandons a 1 MiB buffer per rejected input) runs in libFuzzer's fork
-# mode, whose workers restart when they run out of memory.
+# off, and `dataset` (dataset_c4_join abandons a 1 MiB buffer per rejected input) and `tokenizer_load` (a
+# half-built tokenizer) run in libFuzzer's fork mode, whose workers restart when they run out of memory.
 FUZZ_NAMES := safetensors st_index config tokenizer_load tokenize results placeholders logits dataset
 FUZZ ?= $(FUZZ_NAMES)
 FUZZ_TIME ?= 60
@@ -222,11 +222,12 @@ build/fuzz/bin/fuzz_%: tests/fuzz/libfuzzer_main.c build/fuzz/obj/tests/fuzz/tar
 fuzz: $(FUZZ:%=build/fuzz/bin/fuzz_%) ## run every libFuzzer harness FUZZ_TIME seconds (default 60): make fuzz [FUZZ=config] [FUZZ_TIME=120]
 	@for t in $(FUZZ); do mkdir -p build/fuzz/corpus/$$t build/fuzz/crash/$$t; \
 	  echo "fuzz $$t ($(FUZZ_TIME) s)" >&2; \
-	  extra=; [ $$t = dataset ] && extra="-fork=1 -ignore_ooms=1"; \
+	  extra=; case $$t in dataset|tokenizer_load) extra="-fork=1 -ignore_ooms=1";; esac; \
 	  ASAN_OPTIONS=detect_leaks=0 build/fuzz/bin/fuzz_$$t $$extra -max_total_time=$(FUZZ_TIME) -detect_leaks=0 -rss_limit_mb=4096 -timeout=10 \
 	    -print_final_stats=1 -artifact_prefix=build/fuzz/crash/$$t/ build/fuzz/corpus/$$t tests/fuzz/$$t/seed \
 	    2> build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log >&2; exit 1; }; \
-	  grep -E '^stat::number_of_executed_units' build/fuzz/$$t.log | sed "s/^/  $$t /" >&2; \
+	  { grep -E '^stat::number_of_executed_units' build/fuzz/$$t.log || grep -E '^#[0-9]+:' build/fuzz/$$t.log | tail -1; } \
+	    | sed "s/^/  $$t /" >&2; \
 	done
 # The replay test links the targets too (gcc, or clang under SANITIZE=1).
 build/bin/test_fuzz: build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o build/lib/libql.a build/.flags

@@ -22,8 +22,11 @@ cJSON *json_parse_or_die(const char *text, size_t len, const char *what) {
 cJSON *json_read_file(const char *path) {
     size_t len;
     char *text = file_read_all(path, &len);
-    cJSON *root = json_parse_or_die(text, len, path);
-    free(text);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t off = end && end >= text ? (size_t)(end - text) : 0;
+    free(text);  /* before a die(): nothing is left allocated on the error path */
+    if (!root) die("%s: invalid JSON near byte %zu", path, off);
     return root;
 }
 
