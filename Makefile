@@ -41,7 +41,7 @@ export QL_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/nu
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
-.PHONY: all deps test bench run figures report paper check-report check-tiny data clean help
+.PHONY: all deps test bench run figures report paper check-report check-tiny data clean help verify
 
 # ---- sources ----
 LIB_SRC    := $(sort $(wildcard src/*/*.c))
@@ -178,14 +178,106 @@ build/bin/run_tests: tests/runner/run_tests.c build/.flags | build/.deps-ok
 -include $(shell find build/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ----
+ifneq ($(SANITIZE),1)
 test: build/bin/run_tests $(TEST_BIN) $(CHECK_BIN) build/bin/ql $(EXP_BIN) ## all tests (GPU checks skip without a GPU)
 	build/bin/run_tests $(TEST_BIN) $(CHECK_BIN)
 	@if command -v chromium >/dev/null; then $(MAKE) --no-print-directory check-report; \
 	 else echo "SKIP check-report: chromium not installed" >&2; fi
+else
+test: test-san
+endif
 
 # The embedded model against its training run (needs ../shared/corpus; ~5 minutes, so not part of `test`).
 check-tiny: build/bin/ql ## qwen3-tiny: our validation ids and perplexity against the training script's (within 0.5%)
 	tools/check-tiny-val.sh
+
+# ---- sanitizers: make test SANITIZE=1 (issue 9) ----
+# The whole CPU suite built with clang under AddressSanitizer + UndefinedBehaviorSanitizer (float-cast-overflow
+# included, which gcc does not check) and LeakSanitizer, in build/san/ so it never mixes with the normal
+# objects. Any report fails the program (-fno-sanitize-recover, halt_on_error). die() leaves with _exit, so the
+# tests that expect a one-line error and exit 1 keep their exact status (src/core/check.h).
+SANITIZE ?= 0
+$(if $(filter $(SANITIZE),0 1),,$(error SANITIZE must be 0 or 1, got '$(SANITIZE)'))
+SAN_CC := $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null)
+SAN_DEB_PKGS := clang-14 libclang-rt-14-dev libomp-14-dev
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
+              -ffile-prefix-map=$(CURDIR)=. $(SAN_FLAGS)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+SAN_LIB_OBJ := $(LIB_SRC:%.c=build/san/obj/%.o)
+SAN_TEST_BIN := $(TEST_SRC:tests/%.c=build/san/bin/%)
+ifneq ($(filter 1,$(SANITIZE))$(filter test-san,$(MAKECMDGOALS)),)
+  $(shell mkdir -p build/san && (printf '%s\n' '$(SAN_CC) $(SAN_CFLAGS)' | cmp -s - build/san/.flags || printf '%s\n' '$(SAN_CC) $(SAN_CFLAGS)' > build/san/.flags))
+endif
+build/san/.deps-ok:
+	@missing=$$(for p in $(SAN_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "SANITIZE=1 needs: sudo apt-get install -y" $$missing >&2; exit 1; fi; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >&2 || exit 1; \
+	fi
+	@mkdir -p $(@D) && touch $@
+build/san/obj/%.o: %.c build/san/.flags | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) -c $< -o $@
+build/san/lib/libql.a: $(SAN_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+build/san/bin/test_%: build/san/obj/tests/test_%.o build/san/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $< build/san/lib/libql.a $(LIBS_COMMON) -o $@
+.PHONY: test-san
+build/san/bin/san_control: tests/san_control.c build/san/.flags | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $< -o $@
+test-san: build/bin/run_tests $(SAN_TEST_BIN) build/bin/ql $(EXP_BIN) build/san/bin/san_control ## the CPU tests under ASan + UBSan + LSan (clang): make test SANITIZE=1
+	@for c in cast heap; do if $(SAN_ENV) build/san/bin/san_control $$c >/dev/null 2>&1; then \
+	  echo "FAILED sanitizer negative control '$$c': not detected" >&2; exit 1; fi; done; \
+	  echo "ok sanitizer negative controls (float-cast-overflow, heap overflow) detected" >&2
+	$(SAN_ENV) build/bin/run_tests $(SAN_TEST_BIN)
+-include $(shell find build/san/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing: make fuzz [FUZZ_TIME=60] [FUZZ=name...] (issue 9) ----
+# libFuzzer harnesses for every reader of outside input (tests/fuzz/targets.c), built with clang under ASan +
+# UBSan in build/fuzz/; each runs FUZZ_TIME seconds from its seed corpus (tests/fuzz/<name>/seed/) and a
+# working corpus in build/fuzz/corpus/<name>/; crashers land in build/fuzz/crash/<name>/ (copy one, once
+# fixed, into tests/fuzz/<name>/regress/: build/bin/test_fuzz replays those in `make test`). A die() inside a
+# target returns through a longjmp, so what the rejected input had allocated stays allocated: leak detection is
+# off, and `dataset` (dataset_c4_join abandons a 1 MiB buffer per rejected input) and `tokenizer_load` (a
+# half-built tokenizer) run in libFuzzer's fork mode, whose workers restart when they run out of memory.
+FUZZ_NAMES := safetensors st_index config tokenizer_load tokenize results placeholders logits dataset
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -std=c11 -O1 -g -ffp-contract=off -Isrc -Wno-unknown-pragmas -ffile-prefix-map=$(CURDIR)=. \
+               -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c | build/san/.deps-ok
+	@mkdir -p $(@D)
+	$(SAN_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/lib/libql.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+build/fuzz/bin/fuzz_%: tests/fuzz/libfuzzer_main.c build/fuzz/obj/tests/fuzz/targets.o build/fuzz/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_NAME='"$*"' $^ $(LIBS_COMMON) -o $@
+.PHONY: fuzz
+fuzz: $(FUZZ:%=build/fuzz/bin/fuzz_%) ## run every libFuzzer harness FUZZ_TIME seconds (default 60): make fuzz [FUZZ=config] [FUZZ_TIME=120]
+	@for t in $(FUZZ); do mkdir -p build/fuzz/corpus/$$t build/fuzz/crash/$$t; \
+	  echo "fuzz $$t ($(FUZZ_TIME) s)" >&2; \
+	  extra=; case $$t in dataset|tokenizer_load) extra="-fork=1 -ignore_ooms=1";; esac; \
+	  ASAN_OPTIONS=detect_leaks=0 build/fuzz/bin/fuzz_$$t $$extra -max_total_time=$(FUZZ_TIME) -detect_leaks=0 -rss_limit_mb=4096 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/crash/$$t/ build/fuzz/corpus/$$t tests/fuzz/$$t/seed \
+	    2> build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log >&2; exit 1; }; \
+	  { grep -E '^stat::number_of_executed_units' build/fuzz/$$t.log || grep -E '^#[0-9]+:' build/fuzz/$$t.log | tail -1; } \
+	    | sed "s/^/  $$t /" >&2; \
+	done
+# The replay test links the targets too (gcc, or clang under SANITIZE=1).
+build/bin/test_fuzz: build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o build/lib/libql.a $(LDLIBS) -o $@
+build/san/bin/test_fuzz: build/san/obj/tests/test_fuzz.o build/san/obj/tests/fuzz/targets.o build/san/lib/libql.a
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_CFLAGS) $^ $(LIBS_COMMON) -o $@
 
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
@@ -275,6 +367,19 @@ paper: build/report/$(REPORT_LANG)/paper.html ## render the paper only: make pap
 
 check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ## open the zh report in headless Chromium; check Chinese text and that every figure loads
 	bash tools/check-report.sh build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) build/report/zh/paper.html
+
+# ---- verify (issue 9) ----
+# Recompute results on this machine into a temporary tree and compare their metrics with the committed ones:
+# bit-equal where the backend (manifest "device") is the same, else within the per-metric tolerances derived in
+# src/core/verify.c. EXP= one or more drivers (default: every experiment the figures read), ARGS= extra driver
+# flags (e.g. ARGS='--recipes bf16'). Prints a table; exits non-zero on a real difference.
+VERIFY_EXPS = $(or $(EXP),$(FIG_EXPS))
+build/bin/verify-results: tools/verify-results.c build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
+
+verify: build/bin/verify-results $(foreach e,$(VERIFY_EXPS),build/bin/$(e)) ## recompute results here and compare with the committed ones: make verify [EXP='e02-perplexity ...'] [ARGS='--recipes bf16']
+	tools/verify.sh $(MODEL) '$(VERIFY_EXPS)' '$(ARGS)'
 
 # ---- data ----
 # The public evaluation files, pinned by sha256: the same hashes as the table in src/data/dataset.c (the one the

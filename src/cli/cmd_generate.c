@@ -54,11 +54,21 @@ static void on_token(void *ctx, int32_t id) {
     fflush(stdout);
 }
 
-static double parse_num(const char *flag, const char *s) {
+/* A finite number in [lo, hi] (strtod accepts "nan" and "inf"; a NaN temperature passed every check below,
+ * and casting an out-of-range double to float or an integer type is undefined behaviour): a usage error. */
+static double parse_num(const char *flag, const char *s, double lo, double hi) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (*end || end == s || errno) die_usage("%s: expected a number, got '%s'", flag, s);
+    if (*end || end == s || errno || !(v >= lo && v <= hi))
+        die_usage("%s: expected a finite number in [%g, %g], got '%s'", flag, lo, hi, s);
+    return v;
+}
+
+/* An integer in [lo, hi], both within 2^53 (exact as a double). */
+static double parse_int(const char *flag, const char *s, double lo, double hi) {
+    double v = parse_num(flag, s, lo, hi);
+    if (v != (double)(int64_t)v) die_usage("%s: expected an integer, got '%s'", flag, s);
     return v;
 }
 
@@ -75,12 +85,12 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--ids") && has) ids_s = argv[++i];
         else if (!strcmp(a, "--chat")) chat = 1;
         else if (!strcmp(a, "--tokenizer") && has) tok_path = argv[++i];
-        else if ((!strcmp(a, "-n") || !strcmp(a, "--max-new")) && has) gp.max_new = (int64_t)parse_num(a, argv[++i]);
-        else if ((!strcmp(a, "-t") || !strcmp(a, "--temperature")) && has) gp.sampling.temperature = (float)parse_num(a, argv[++i]);
-        else if (!strcmp(a, "--top-p") && has) gp.sampling.top_p = (float)parse_num(a, argv[++i]);
-        else if (!strcmp(a, "--top-k") && has) gp.sampling.top_k = (int64_t)parse_num(a, argv[++i]);
-        else if (!strcmp(a, "--presence-penalty") && has) gp.sampling.presence_penalty = (float)parse_num(a, argv[++i]);
-        else if ((!strcmp(a, "-s") || !strcmp(a, "--seed")) && has) gp.sampling.seed = (uint64_t)parse_num(a, argv[++i]);
+        else if ((!strcmp(a, "-n") || !strcmp(a, "--max-new")) && has) gp.max_new = (int64_t)parse_int(a, argv[++i], 0, 1e9);
+        else if ((!strcmp(a, "-t") || !strcmp(a, "--temperature")) && has) gp.sampling.temperature = (float)parse_num(a, argv[++i], 0, 1e6);
+        else if (!strcmp(a, "--top-p") && has) gp.sampling.top_p = (float)parse_num(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--top-k") && has) gp.sampling.top_k = (int64_t)parse_int(a, argv[++i], 0, 1e9);
+        else if (!strcmp(a, "--presence-penalty") && has) gp.sampling.presence_penalty = (float)parse_num(a, argv[++i], -1e6, 1e6);
+        else if ((!strcmp(a, "-s") || !strcmp(a, "--seed")) && has) gp.sampling.seed = (uint64_t)parse_int(a, argv[++i], 0, 9007199254740992.0);
         else if (!strcmp(a, "--ids-out")) ids_out = 1;
         else if (!strcmp(a, "--kv-bf16")) gp.kv_dtype = KV_CACHE_BF16;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }

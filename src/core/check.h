@@ -31,6 +31,20 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
 /* Reports a user or environment error on one line, "prog: error: message", then exits with status 1. */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* Registers fn(arg) to run when die() or die_usage() ends the process (newest first), e.g. to remove a
+ * temporary file or folder a writer has not renamed into place yet; check_on_die_remove unregisters it once
+ * the writer is done. At most 16 at a time. die() then leaves with _exit after flushing stdio (so LeakSanitizer
+ * does not report what an error path abandons). */
+void check_on_die(void (*fn)(void *), void *arg);
+void check_on_die_remove(void (*fn)(void *), void *arg);
+
+/* For fuzz harnesses only: die() calls handler(status) after the cleanups instead of exiting; the handler
+ * must not return (it longjmps back to the harness). NULL restores the default. */
+void check_set_die_handler(void (*handler)(int status));
+
+/* For fuzz harnesses only: 1 drops the text of die(), die_usage() and warn() (millions of rejected inputs). */
+void check_set_quiet(int quiet);
+
 /* Like die() but exits with status 2 (bad command line). */
 void die_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

@@ -2,6 +2,7 @@
 #include "core/json_io.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,11 @@ cJSON *json_parse_or_die(const char *text, size_t len, const char *what) {
 cJSON *json_read_file(const char *path) {
     size_t len;
     char *text = file_read_all(path, &len);
-    cJSON *root = json_parse_or_die(text, len, path);
-    free(text);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t off = end && end >= text ? (size_t)(end - text) : 0;
+    free(text);  /* before a die(): nothing is left allocated on the error path */
+    if (!root) die("%s: invalid JSON near byte %zu", path, off);
     return root;
 }
 
@@ -86,4 +90,31 @@ int json_get_bool_opt(const cJSON *obj, const char *key, int dflt, const char *w
     if (!v || cJSON_IsNull(v)) return dflt;
     if (!cJSON_IsBool(v)) die("%s: key '%s': expected true or false", what, key);
     return cJSON_IsTrue(v);
+}
+
+const char *json_duplicate_key(const cJSON *obj) {
+    if (!cJSON_IsObject(obj)) return NULL;
+    for (const cJSON *a = obj->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (a->string && b->string && !strcmp(a->string, b->string)) return a->string;
+    return NULL;
+}
+
+const char *json_results_duplicate(const cJSON *root, char *buf, size_t n) {
+    const char *k = json_duplicate_key(cJSON_GetObjectItemCaseSensitive(root, "metrics"));
+    if (k) return snprintf(buf, n, "metric '%s'", k), buf;
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
+    int i = 0;
+    for (const cJSON *a = cJSON_IsArray(cases) ? cases->child : NULL; a; a = a->next, i++) {
+        const cJSON *na = cJSON_GetObjectItemCaseSensitive(a, "name");
+        if (!cJSON_IsString(na)) return snprintf(buf, n, "case %d without a string \"name\"", i), buf;
+        k = json_duplicate_key(cJSON_GetObjectItemCaseSensitive(a, "metrics"));
+        if (k) return snprintf(buf, n, "case '%s' metric '%s'", cJSON_IsString(na) ? na->valuestring : "?", k), buf;
+        for (const cJSON *b = a->next; b && cJSON_IsString(na); b = b->next) {
+            const cJSON *nb = cJSON_GetObjectItemCaseSensitive(b, "name");
+            if (cJSON_IsString(nb) && !strcmp(na->valuestring, nb->valuestring))
+                return snprintf(buf, n, "case '%s'", na->valuestring), buf;
+        }
+    }
+    return NULL;
 }

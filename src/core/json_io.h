@@ -24,6 +24,15 @@ void json_write_atomic(const char *path, const cJSON *root);
 /* Returns a freshly allocated formatted serialisation (caller frees). */
 char *json_print(const cJSON *root);
 
+/* The first key that occurs twice among obj's members (cJSON keeps both and every lookup sees the first),
+ * or NULL. Readers of results files reject such files: a duplicated metric is ambiguous. */
+const char *json_duplicate_key(const cJSON *obj);
+
+/* The same for a results file as a whole: a duplicate among "metrics", among the case "name"s, or inside a
+ * case's "metrics", or a case without a string "name" (it cannot be told apart). Writes "metric 'x'" /
+ * "case 'y'" / "case 'y' metric 'x'" / "case 3 without ..." into buf; returns buf or NULL. */
+const char *json_results_duplicate(const cJSON *root, char *buf, size_t n);
+
 /* Getters: `what` names the file or object for the error message. The _opt forms return `dflt` when the key
  * is absent (but still die if it is present with the wrong type). */
 const cJSON *json_get(const cJSON *obj, const char *key, const char *what);

@@ -36,7 +36,7 @@ void manifest_init(struct manifest *m, const char *results_root, const char *exp
     cJSON_AddStringToObject(m->key_fields, "recipe", recipe);
     m->params = cJSON_AddObjectToObject(m->key_fields, "params");
     m->inputs = cJSON_AddArrayToObject(m->key_fields, "inputs");
-    cJSON_AddStringToObject(m->key_fields, "device", "cpu");
+    m->device = xstrdup("cpu");
     m->result_path = path_join3(results_root, model, experiment, recipe, ".json");
     char *runs = path_join3(results_root, model, experiment, "runs/", "");
     size_t n = strlen(runs) + strlen(recipe) + 8;
@@ -47,6 +47,7 @@ void manifest_init(struct manifest *m, const char *results_root, const char *exp
 
 void manifest_free(struct manifest *m) {
     cJSON_Delete(m->key_fields);
+    free(m->device);
     free(m->result_path);
     free(m->run_path);
     memset(m, 0, sizeof *m);
@@ -130,8 +131,8 @@ const char *manifest_model_name(const char *dir, char *buf, size_t n) {
 }
 
 void manifest_device(struct manifest *m, const char *device) {
-    CHECK(!m->cache_key[0], "manifest: device set after manifest_seal");
-    cJSON_ReplaceItemInObjectCaseSensitive(m->key_fields, "device", cJSON_CreateString(device));
+    free(m->device);
+    m->device = xstrdup(device);
 }
 
 void manifest_seal(struct manifest *m) {
@@ -148,27 +149,145 @@ void manifest_seal(struct manifest *m) {
 
 void manifest_print(const struct manifest *m, FILE *f) {
     char *s = cJSON_PrintUnformatted(m->key_fields);
-    fprintf(f, "%s: manifest %s\n%s: cache_key %s\n", check_progname(), s, check_progname(),
-            m->cache_key[0] ? m->cache_key : "(unsealed)");
+    fprintf(f, "%s: manifest %s\n%s: device %s (recorded, not in the key)\n%s: cache_key %s\n", check_progname(), s,
+            check_progname(), m->device, check_progname(), m->cache_key[0] ? m->cache_key : "(unsealed)");
     cJSON_free(s);
 }
 
-int manifest_cache_hit(const struct manifest *m) {
-    CHECK(m->cache_key[0], "manifest_cache_hit before manifest_seal");
-    if (!file_exists(m->result_path)) return 0;
-    cJSON *old = json_read_file(m->result_path);
+/* ---- the existing results file ---- */
+
+/* The results file at m->result_path, or NULL when there is none. A file that is not a results file (a crash
+ * cannot leave one: writes are atomic, but a hand edit or a bad merge can) stops the run with the way out. */
+static cJSON *existing_read(const struct manifest *m) {
+    if (!file_exists(m->result_path)) return NULL;
+    size_t len;
+    char *text = file_read_all(m->result_path, &len);
+    const char *end = NULL;
+    cJSON *old = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t off = end && end >= text ? (size_t)(end - text) : 0;
+    free(text);
+    if (!old)
+        die("%s: corrupt results file (invalid JSON near byte %zu); hint: restore it (git checkout -- %s) or "
+            "recompute it with FORCE=1 (driver flag --force)", m->result_path, off, m->result_path);
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
-    const cJSON *key = man ? cJSON_GetObjectItemCaseSensitive(man, "cache_key") : NULL;
+    char dup[256];
+    if (!cJSON_IsObject(man) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(old, "metrics")) ||
+        json_results_duplicate(old, dup, sizeof dup)) {
+        cJSON_Delete(old);
+        die("%s: corrupt results file (expected objects 'manifest' and 'metrics', no key twice); hint: restore it (git checkout "
+            "-- %s) or recompute it with FORCE=1 (driver flag --force)", m->result_path, m->result_path);
+    }
+    return old;
+}
+
+static int is_sampled(const cJSON *v) { return cJSON_IsString(v) && !strncmp(v->valuestring, "sampled", 7); }
+
+/* A parameter that says this run scores or calibrates on sampled text where the existing result used files. */
+static int params_worse(const cJSON *ours, const cJSON *theirs, char *why, size_t n) {
+    for (const cJSON *t = theirs ? theirs->child : NULL; t; t = t->next) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(ours, t->string);
+        if (cJSON_IsString(t) && !is_sampled(t) && is_sampled(o)) {
+            snprintf(why, n, "parameter '%s' is '%s' there but '%s' here", t->string, t->valuestring, o->valuestring);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const cJSON *input_named(const cJSON *inputs, const char *name) {
+    for (const cJSON *it = inputs ? inputs->child : NULL; it; it = it->next) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name)) return it;
+    }
+    return NULL;
+}
+
+/* Ours a strict subset of theirs, by input name: the existing result saw everything this run has, and more. */
+static int inputs_worse(const cJSON *ours, const cJSON *theirs, char *why, size_t n) {
+    int n_ours = 0, n_theirs = 0;
+    for (const cJSON *it = ours ? ours->child : NULL; it; it = it->next, n_ours++) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (!cJSON_IsString(nm) || !input_named(theirs, nm->valuestring)) return 0;
+    }
+    const char *lacking = NULL;
+    for (const cJSON *it = theirs ? theirs->child : NULL; it; it = it->next, n_theirs++) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (!lacking && cJSON_IsString(nm) && !input_named(ours, nm->valuestring)) lacking = nm->valuestring;
+    }
+    if (n_theirs <= n_ours || !lacking) return 0;
+    snprintf(why, n, "it used input '%s', which this run does not have", lacking);
+    return 1;
+}
+
+static const cJSON *case_named(const cJSON *cases, const char *name) {
+    for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
+        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name)) return c;
+    }
+    return NULL;
+}
+
+/* Metrics: every number there is a number here; every named case there exists here. */
+static int metrics_worse(const cJSON *ours, const cJSON *theirs, const cJSON *our_cases, const cJSON *their_cases,
+                         char *why, size_t n) {
+    for (const cJSON *t = theirs ? theirs->child : NULL; t; t = t->next) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(ours, t->string);
+        if (cJSON_IsNumber(t) && !cJSON_IsNumber(o)) {
+            snprintf(why, n, "metric '%s' is %.17g there but %s here", t->string, t->valuedouble,
+                     o ? "null" : "absent");
+            return 1;
+        }
+        if (is_sampled(o) && cJSON_IsString(t) && !is_sampled(t)) {
+            snprintf(why, n, "metric '%s' is '%s' there but '%s' here", t->string, t->valuestring, o->valuestring);
+            return 1;
+        }
+    }
+    for (const cJSON *c = their_cases ? their_cases->child : NULL; c; c = c->next) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
+        if (cJSON_IsString(nm) && !case_named(our_cases, nm->valuestring)) {
+            snprintf(why, n, "case '%s' is there but not here", nm->valuestring);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int manifest_existing_better(const struct manifest *m, const cJSON *metrics, const cJSON *cases, char *why,
+                             size_t n) {
+    cJSON *old = existing_read(m);
+    if (!old) return 0;
+    const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
+    int worse = params_worse(m->params, cJSON_GetObjectItemCaseSensitive(man, "params"), why, n) ||
+                (metrics && metrics_worse(metrics, cJSON_GetObjectItemCaseSensitive(old, "metrics"), cases,
+                                          cJSON_GetObjectItemCaseSensitive(old, "cases"), why, n));
+    cJSON_Delete(old);
+    return worse;
+}
+
+int manifest_cache_hit(struct manifest *m) {
+    CHECK(m->cache_key[0], "manifest_cache_hit before manifest_seal");
+    m->guarded = 1;
+    cJSON *old = existing_read(m);
+    if (!old) return 0;
+    const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(man, "cache_key");
     int hit = cJSON_IsString(key) && strcmp(key->valuestring, m->cache_key) == 0;
+    char why[512];
+    if (!hit && (params_worse(m->params, cJSON_GetObjectItemCaseSensitive(man, "params"), why, sizeof why) ||
+                 inputs_worse(m->inputs, cJSON_GetObjectItemCaseSensitive(man, "inputs"), why, sizeof why))) {
+        warn("%s: kept: this machine can only compute a worse-informed result (%s); FORCE=1 (--force) replaces it",
+             m->result_path, why);
+        hit = 1;
+    }
     cJSON_Delete(old);
     return hit;
 }
 
 int manifest_existing_param_is(const struct manifest *m, const char *key, const char *value) {
-    if (!file_exists(m->result_path)) return 0;
-    cJSON *old = json_read_file(m->result_path);
+    cJSON *old = existing_read(m);
+    if (!old) return 0;
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(old, "manifest");
-    const cJSON *params = man ? cJSON_GetObjectItemCaseSensitive(man, "params") : NULL;
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(man, "params");
     const cJSON *v = params ? cJSON_GetObjectItemCaseSensitive(params, key) : NULL;
     int is = cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
     cJSON_Delete(old);
@@ -177,23 +296,27 @@ int manifest_existing_param_is(const struct manifest *m, const char *key, const 
 
 void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases) {
     CHECK(m->cache_key[0], "manifest_write_result before manifest_seal");
+    /* Every number must be finite: cJSON would print NaN as null and hide a broken metric. */
+    for (const cJSON *it = metrics->child; it; it = it->next)
+        if (cJSON_IsNumber(it) && !(it->valuedouble == it->valuedouble && it->valuedouble - it->valuedouble == 0))
+            die("%s: metric '%s' is not finite", m->result_path, it->string);
+    char why[512];
+    if (m->guarded && manifest_existing_better(m, metrics, cases, why, sizeof why))
+        die("%s: kept: it is better informed than this run's result (%s); FORCE=1 (--force) replaces it",
+            m->result_path, why);
     const char *rev = getenv("QL_GIT_REV");
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "experiment", cJSON_Duplicate(json_get(m->key_fields, "experiment", "manifest"), 1));
     cJSON_AddItemToObject(root, "model", cJSON_Duplicate(json_get(m->key_fields, "model", "manifest"), 1));
     cJSON_AddItemToObject(root, "recipe", cJSON_Duplicate(json_get(m->key_fields, "recipe", "manifest"), 1));
     cJSON *man = cJSON_Duplicate(m->key_fields, 1);
+    cJSON_AddStringToObject(man, "device", m->device);
     cJSON_AddStringToObject(man, "cache_key", m->cache_key);
     cJSON_AddItemToObject(root, "manifest", man);
     cJSON_AddItemToObject(root, "metrics", metrics);
     if (cases) cJSON_AddItemToObject(root, "cases", cases);
-    /* Every number must be finite: cJSON would print NaN as null and hide a broken metric. */
-    for (const cJSON *it = metrics->child; it; it = it->next)
-        if (cJSON_IsNumber(it) && !(it->valuedouble == it->valuedouble && it->valuedouble - it->valuedouble == 0))
-            die("%s: metric '%s' is not finite", m->result_path, it->string);
     json_write_atomic(m->result_path, root);
     cJSON_Delete(root);
-
     double t_end = wall_seconds();
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);

@@ -1,14 +1,18 @@
-/* manifest -- what identifies a run, and the results file it produces (DESIGN.md "Results files").
- * A manifest holds the experiment, model and recipe names, the parameters (including the seed), the SHA-256 of
- * every input, the SHA-256 of the running binary, and the device. Its cache key is the SHA-256 of the
- * canonical (fixed key order, cJSON-printed) JSON of exactly those fields. The code version in the results is
- * the binary hash: builds are deterministic, so it names the code exactly, and a commit that does not change
- * the binary keeps the cache. Determinism (decision): the results file holds nothing that varies between
- * identical runs, so a rerun writes the same bytes at any commit that builds the same binary. The git commit
- * a run was made from (QL_GIT_REV, exported by the Makefile), its wall-clock start and end and the host go to
- * a sidecar file runs/<recipe>.json beside the results, which readers of results ignore. For speed runs the device string (GPU name, driver, CUDA version)
- * is part of the key; accuracy runs on the CPU use the backend name only, so results do not depend on which
- * CPU model computed them. */
+/* manifest -- what identifies a result, where it was computed, and the results file (DESIGN.md "Results files").
+ * Identity (decision, issue 9): a result is identified by the experiment, model and recipe names, the parameters
+ * (including the seed), the SHA-256 of every input, and the code (the SHA-256 of the running binary: builds are
+ * deterministic, so it names the code exactly). The cache key is the SHA-256 of the canonical (fixed key order,
+ * cJSON-printed) JSON of exactly those fields. Where a result was computed (the device: "cpu openblas Zen 2
+ * threads", a GPU name) is recorded in the results file's manifest but is NOT part of the key: the committed
+ * results are the project's published numbers, so a fresh clone's `make figures` is all cache hits on any
+ * machine, and `make verify` (tools/verify.sh) is the step that recomputes them here and compares. Speed runs,
+ * whose numbers are a property of the device, put the GPU in a parameter (and in the model folder name).
+ * Evidence is never lost silently: manifest_cache_hit keeps a committed result that a run here could only
+ * reproduce worse-informed (fewer inputs, sampled text where it used data files), and manifest_write_result
+ * refuses to replace a result by one with nulls where it has numbers, or sampled where it has file data,
+ * unless the run is forced (a driver that skips manifest_cache_hit, i.e. --force / FORCE=1).
+ * Determinism: the results file holds nothing that varies between identical runs on one machine; the git
+ * commit (QL_GIT_REV), the wall-clock start and end and the host go to the sidecar runs/<recipe>.json. */
 #ifndef SRC_CORE_MANIFEST_H
 #define SRC_CORE_MANIFEST_H
 
@@ -24,7 +28,9 @@ extern "C" {
 #endif
 
 struct manifest {
-    cJSON *key_fields;       /* experiment, model, recipe, params, inputs, binary_sha256, device */
+    cJSON *key_fields;       /* the identity: experiment, model, recipe, params, inputs, binary_sha256 */
+    char *device;            /* where it runs (recorded, not in the key); default "cpu" */
+    int guarded;             /* set by manifest_cache_hit: the driver was not forced, so writes are guarded */
     cJSON *params;           /* borrowed pointer into key_fields */
     cJSON *inputs;           /* borrowed pointer into key_fields */
     char cache_key[SHA256_HEX_LEN];
@@ -60,17 +66,25 @@ void manifest_input_checkpoint(struct manifest *m, const char *dir);
  * Writes into buf (n bytes) and returns a pointer into it. */
 const char *manifest_model_name(const char *dir, char *buf, size_t n);
 
-/* Sets the device string (default "cpu"). */
+/* Sets the device string (default "cpu"): recorded in the results, not part of the cache key. */
 void manifest_device(struct manifest *m, const char *device);
 
 /* Computes the binary hash and the cache key; call after all params and inputs are in. */
 void manifest_seal(struct manifest *m);
 
+/* 1 if the existing results file holds evidence that `metrics` / `cases` / this manifest's params lack (see
+ * manifest_write_result); writes the first reason into why (n bytes). For tools and tests. */
+int manifest_existing_better(const struct manifest *m, const cJSON *metrics, const cJSON *cases, char *why, size_t n);
+
 /* Prints the manifest (key fields and cache key) to f, so that the log alone identifies the run. */
 void manifest_print(const struct manifest *m, FILE *f);
 
-/* 1 if the results file exists and carries this manifest's cache key. */
-int manifest_cache_hit(const struct manifest *m);
+/* 1 if the results file exists and carries this manifest's cache key, or if it is better informed than any
+ * result this run could produce (its inputs are a strict superset of ours by name, or a parameter says
+ * "sampled..." here where it says otherwise there): then it is kept, with a warning saying FORCE=1 replaces it.
+ * A corrupt results file is an error that says how to recover. Calling it marks the manifest as not forced
+ * (drivers call it only without --force), which arms the guard in manifest_write_result. */
+int manifest_cache_hit(struct manifest *m);
 
 /* 1 if the results file exists and its manifest's parameter `key` is the string `value`. Drivers use it to
  * keep evidence: results computed from the pinned data files are not replaced by a run that has to fall back
@@ -78,7 +92,10 @@ int manifest_cache_hit(const struct manifest *m);
 int manifest_existing_param_is(const struct manifest *m, const char *key, const char *value);
 
 /* Writes the results file atomically: {experiment, model, recipe, manifest, metrics, cases?}. Takes ownership
- * of metrics and cases (cases may be NULL). Also writes the timing sidecar. */
+ * of metrics and cases (cases may be NULL). Also writes the timing sidecar. If the manifest was checked with
+ * manifest_cache_hit (not forced) and an existing results file is better informed (a metric that is a number
+ * there is null or absent here, a case there is missing here, or data came from files there and is sampled
+ * here), it is kept and the run dies saying FORCE=1 replaces it. */
 void manifest_write_result(struct manifest *m, cJSON *metrics, cJSON *cases);
 
 

@@ -35,7 +35,7 @@ static struct strmap_slot *slot_for(const struct strmap *m, const char *keys, co
     for (;;) {
         struct strmap_slot *e = &m->slots[i];
         if (e->off == STRMAP_EMPTY) return e;
-        if (e->hash == h && e->len == n && !memcmp(keys + e->off, s, n)) return e;
+        if (e->hash == h && e->len == n && (n == 0 || !memcmp(keys + e->off, s, n))) return e;
         i = (i + 1) & mask;
     }
 }
@@ -53,13 +53,16 @@ void strmap_put(struct strmap *m, const char *keys, size_t off, size_t len, int3
         for (size_t i = 0; i < old.n_slots; i++) {
             struct strmap_slot *o = &old.slots[i];
             if (o->off == STRMAP_EMPTY) continue;
-            *slot_for(m, keys, keys + o->off, o->len, o->hash) = *o;
+            *slot_for(m, keys, o->len ? keys + o->off : "", o->len, o->hash) = *o;
             m->n++;
         }
         free(old.slots);
     }
-    uint64_t h = strmap_hash(keys + off, len);
-    struct strmap_slot *e = slot_for(m, keys, keys + off, len, h);
+    // An empty key may come with an empty (NULL) key buffer: NULL + 0 is undefined behaviour in C (found by
+    // the tokenizer_load fuzz target under UBSan), so an empty key points at "" instead.
+    const char *key = len ? keys + off : "";
+    uint64_t h = strmap_hash(key, len);
+    struct strmap_slot *e = slot_for(m, keys, key, len, h);
     if (e->off == STRMAP_EMPTY) m->n++;
     *e = (struct strmap_slot){h, (uint32_t)off, (uint32_t)len, val, val2};
 }

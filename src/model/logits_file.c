@@ -14,32 +14,70 @@ static uint32_t rd_u32(FILE *f, const char *path) {
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* Bytes of count float32 or int32 elements, checked: 0 when count * 4 overflows or exceeds `left`. */
+static uint64_t bytes_ck(uint64_t a, uint64_t b, uint64_t c, uint64_t left, int *ok) {
+    uint64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r) || __builtin_mul_overflow(r, 4, &r) ||
+        r > left)
+        *ok = 0;
+    return *ok ? r : 0;
+}
+
+/* Every count is checked against what the file still holds before anything is allocated, so a damaged
+ * header (T = 2^32 - 1, V = 2^32 - 1) is a one-line "truncated" error, not an overflow or a huge malloc. */
+static void close_cb(void *f) { fclose(f); }
+static void free_cb(void *lf) { logits_file_free(lf); }
+
 void logits_file_read(struct logits_file *lf, const char *path) {
     memset(lf, 0, sizeof *lf);
     FILE *f = xfopen(path, "rb");
+    // A die() below (a damaged file) closes the stream and frees what was read (cleanups run newest first).
+    check_on_die(free_cb, lf);
+    check_on_die(close_cb, f);
+    if (fseek(f, 0, SEEK_END) != 0) die("%s: cannot seek", path);
+    long size = ftell(f);
+    rewind(f);
     char magic[8];
     xfread(magic, 1, 8, f, path);
     if (memcmp(magic, LOGITS_FILE_MAGIC, 8) != 0) die("%s: not a logits file (magic is not %s)", path, LOGITS_FILE_MAGIC);
     uint32_t version = rd_u32(f, path);
     if (version != LOGITS_FILE_VERSION) die("%s: logits file version %u, expected %d", path, version, LOGITS_FILE_VERSION);
-    lf->n_seqs = (int)rd_u32(f, path);
+    uint32_t n_seqs = rd_u32(f, path);
     lf->V = rd_u32(f, path);
     lf->D = rd_u32(f, path);
     lf->n_hidden = rd_u32(f, path);
-    lf->seqs = xcalloc((size_t)(lf->n_seqs ? lf->n_seqs : 1), sizeof *lf->seqs);
+    uint64_t left = size > 28 ? (uint64_t)size - 28 : 0;
+    if ((uint64_t)n_seqs * 4 > left)
+        die("%s: header says %u sequences but the file holds only %llu more bytes: truncated", path, n_seqs,
+            (unsigned long long)left);
+    lf->n_seqs = (int)n_seqs;
+    lf->seqs = xcalloc((size_t)(n_seqs ? n_seqs : 1), sizeof *lf->seqs);
     for (int s = 0; s < lf->n_seqs; s++) {
         struct logits_seq *q = &lf->seqs[s];
-        q->T = rd_u32(f, path);
-        q->ids = xmalloc((size_t)q->T * sizeof(int32_t));
-        q->logits = xmalloc((size_t)(q->T * lf->V) * sizeof(float));
+        uint32_t T = rd_u32(f, path);
+        left -= 4;
+        int ok = 1;
+        uint64_t nb_ids = bytes_ck(T, 1, 1, left, &ok);
+        uint64_t nb_log = ok ? bytes_ck(T, (uint64_t)lf->V, 1, left - nb_ids, &ok) : 0;
+        uint64_t nb_hid = ok ? bytes_ck((uint64_t)lf->n_hidden * T, (uint64_t)lf->D, 1, left - nb_ids - nb_log, &ok) : 0;
+        if (!ok)
+            die("%s: sequence %d: T=%u, V=%lld, D=%lld, n_hidden=%lld need more bytes than the file holds (%llu "
+                "left): truncated or damaged", path, s, T, (long long)lf->V, (long long)lf->D, (long long)lf->n_hidden,
+                (unsigned long long)left);
+        left -= nb_ids + nb_log + nb_hid;
+        q->T = T;
+        q->ids = xmalloc((size_t)nb_ids);
+        q->logits = xmalloc((size_t)nb_log);
         // The host is little-endian (x86-64, aarch64): the arrays are read as they lie.
         xfread(q->ids, sizeof(int32_t), (size_t)q->T, f, path);
-        xfread(q->logits, sizeof(float), (size_t)(q->T * lf->V), f, path);
+        xfread(q->logits, 1, (size_t)nb_log, f, path);
         if (lf->n_hidden) {
-            q->hidden = xmalloc((size_t)(lf->n_hidden * q->T * lf->D) * sizeof(float));
-            xfread(q->hidden, sizeof(float), (size_t)(lf->n_hidden * q->T * lf->D), f, path);
+            q->hidden = xmalloc((size_t)nb_hid);
+            xfread(q->hidden, 1, (size_t)nb_hid, f, path);
         }
     }
+    check_on_die_remove(close_cb, f);
+    check_on_die_remove(free_cb, lf);
     xfclose(f, path);
 }
 

@@ -201,6 +201,17 @@ struct qwen3_model *qwen3_load(const char *dir_or_id) {
     rope_inv_freq(m->inv_freq, Dh, c->rope_theta);
     m->n_nonfinite = ld.n_nonfinite;
 
+    // Layers past num_hidden_layers: a config.json that says fewer layers than the file holds would run a
+    // truncated model with warnings only (issue 9); an error unless the truncation is asked for.
+    const char *allow = getenv("QL_ALLOW_FEWER_LAYERS");
+    for (int i = 0; i < ld.st.n_tensors && !(allow && !strcmp(allow, "1")); i++) {
+        long long li;
+        if (ld.st.sorted[i]->used || sscanf(ld.st.sorted[i]->name, "model.layers.%lld.", &li) != 1) continue;
+        if (li >= c->n_layers)
+            die("%s: '%s': the file holds layer %lld but config.json says num_hidden_layers %lld (a truncated "
+                "model); hint: fix config.json, or set QL_ALLOW_FEWER_LAYERS=1 to run the first layers on purpose",
+                ld.st.sorted[i]->path, ld.st.sorted[i]->name, li, (long long)c->n_layers);
+    }
     // Tensors the model never read usually mean a layout this loader does not know (say fused experts).
     int unused = 0;
     for (int i = 0; i < ld.st.n_tensors; i++) {

@@ -14,10 +14,29 @@
 #include "core/json_io.h"
 #include "model/hf_cache.h"
 
-static int64_t get_pos_int(const cJSON *o, const char *key, const char *what) {
-    int64_t v = json_get_int(o, key, what);
-    if (v <= 0) die("%s: key '%s': expected a positive integer, got %lld", what, key, (long long)v);
+/* Upper bounds on the sizes (decision): far above every released Qwen3 (hidden 5120, FFN 25600, vocab 151936,
+ * 64 heads, context 40960 / 131072, 128 experts), low enough that every product the loader and
+ * qwen3_config_n_params form stays inside int64 (checked anyway), so a damaged config cannot overflow. */
+#define QWEN3_CFG_MAX_SIZE ((int64_t)1 << 24)
+#define QWEN3_CFG_MAX_HEADS ((int64_t)1 << 12)
+
+static int64_t in_range(int64_t v, int64_t lo, int64_t hi, const char *key, const char *what) {
+    if (v < lo || v > hi)
+        die("%s: key '%s': expected an integer in [%lld, %lld], got %lld", what, key, (long long)lo, (long long)hi,
+            (long long)v);
     return v;
+}
+
+static int64_t get_pos_int(const cJSON *o, const char *key, const char *what) {
+    return in_range(json_get_int(o, key, what), 1, QWEN3_CFG_MAX_SIZE, key, what);
+}
+
+/* A JSON number that must be an integer in [lo, hi], checked before any cast (1e20 or 1.5 are errors). */
+static int64_t num_int(const cJSON *v, int64_t lo, int64_t hi, const char *key, const char *what) {
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        die("%s: key '%s': expected an integer in [%lld, %lld]", what, key, (long long)lo, (long long)hi);
+    return (int64_t)v->valuedouble;
 }
 
 static int get_bool(const cJSON *o, const char *key, int dflt, const char *what) {
@@ -29,9 +48,10 @@ static int get_bool(const cJSON *o, const char *key, int dflt, const char *what)
 
 /* Adds the ids of an eos_token_id value (number or list of numbers) to c, skipping duplicates. */
 static void add_eos(struct qwen3_config *c, const cJSON *v, const char *what) {
+    CHECK(c->V > 0, "add_eos before vocab_size");
     if (!v || cJSON_IsNull(v)) return;
     if (cJSON_IsNumber(v)) {
-        int32_t id = (int32_t)v->valuedouble;
+        int32_t id = (int32_t)num_int(v, 0, c->V - 1, "eos_token_id", what);
         if (qwen3_config_is_eos(c, id)) return;
         if (c->n_eos >= QWEN3_MAX_EOS) die("%s: more than %d eos_token_id values", what, QWEN3_MAX_EOS);
         c->eos_ids[c->n_eos++] = id;
@@ -70,9 +90,12 @@ static double read_rope(const cJSON *root, const char *what) {
     return theta;
 }
 
+static void json_delete_cb(void *j) { cJSON_Delete(j); }
+
 void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *what) {
     memset(c, 0, sizeof *c);
     cJSON *root = json_parse_or_die(json, strlen(json), what);
+    check_on_die(json_delete_cb, root);  /* freed on every error path too (the fuzz harness lives on) */
     if (!cJSON_IsObject(root)) die("%s: expected a JSON object", what);
 
     // Architecture: the first entry of "architectures", or model_type when the list is absent.
@@ -94,10 +117,14 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
     c->D = get_pos_int(root, "hidden_size", what);
     c->n_layers = get_pos_int(root, "num_hidden_layers", what);
     c->H = get_pos_int(root, "num_attention_heads", what);
-    c->H_kv = json_get_int_opt(root, "num_key_value_heads", c->H, what);
-    c->D_h = json_get_int_opt(root, "head_dim", c->D / c->H, what);
+    in_range(c->H, 1, QWEN3_CFG_MAX_HEADS, "num_attention_heads", what);
+    c->H_kv = in_range(json_get_int_opt(root, "num_key_value_heads", c->H, what), 1, QWEN3_CFG_MAX_HEADS,
+                       "num_key_value_heads", what);
+    c->D_h = in_range(json_get_int_opt(root, "head_dim", c->D / c->H, what), 1, QWEN3_CFG_MAX_HEADS, "head_dim", what);
     c->V = get_pos_int(root, "vocab_size", what);
-    c->max_pos = json_get_int_opt(root, "max_position_embeddings", 40960, what);
+    // <= 0 would pass here and abort the window logic later (a CHECK, exit 134): refuse it where it is read.
+    c->max_pos = in_range(json_get_int_opt(root, "max_position_embeddings", 40960, what), 1, QWEN3_CFG_MAX_SIZE,
+                          "max_position_embeddings", what);
     c->rms_norm_eps = json_get_number(root, "rms_norm_eps", what);
     c->rope_theta = read_rope(root, what);
     c->tie_word_embeddings = get_bool(root, "tie_word_embeddings", 0, what);
@@ -124,8 +151,10 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
                : cJSON_GetObjectItemCaseSensitive(root, "num_local_experts") ? get_pos_int(root, "num_local_experts", what)
                                                                               : get_pos_int(root, "num_experts", what);
         c->top_k = get_pos_int(root, "num_experts_per_tok", what);
+        in_range(c->E, 1, QWEN3_CFG_MAX_HEADS, "num_experts", what);
         c->F_moe = get_pos_int(root, "moe_intermediate_size", what);
-        c->decoder_sparse_step = json_get_int_opt(root, "decoder_sparse_step", 1, what);
+        c->decoder_sparse_step = in_range(json_get_int_opt(root, "decoder_sparse_step", 1, what), 1,
+                                          QWEN3_MAX_LAYERS, "decoder_sparse_step", what);
         c->norm_topk_prob = get_bool(root, "norm_topk_prob", 0, what);
         if (c->top_k > c->E) die("%s: num_experts_per_tok %lld exceeds num_experts %lld", what, (long long)c->top_k,
                                  (long long)c->E);
@@ -136,10 +165,7 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
             if (!cJSON_IsArray(mo)) die("%s: key 'mlp_only_layers': expected a list of layer indices", what);
             const cJSON *it;
             cJSON_ArrayForEach(it, mo) {
-                if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble >= (double)c->n_layers)
-                    die("%s: key 'mlp_only_layers': entry is not a layer index in [0, %lld)", what,
-                        (long long)c->n_layers);
-                mlp_only[(int)it->valuedouble] = 1;
+                mlp_only[num_int(it, 0, c->n_layers - 1, "mlp_only_layers", what)] = 1;
             }
         }
         // HF Qwen3MoeDecoderLayer: sparse iff not in mlp_only_layers and (layer + 1) % decoder_sparse_step == 0.
@@ -150,7 +176,8 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
         }
     }
 
-    c->bos_id = (int32_t)json_get_int_opt(root, "bos_token_id", -1, what);
+    const cJSON *bos = cJSON_GetObjectItemCaseSensitive(root, "bos_token_id");
+    c->bos_id = !bos || cJSON_IsNull(bos) ? -1 : (int32_t)num_int(bos, 0, c->V - 1, "bos_token_id", what);
     add_eos(c, cJSON_GetObjectItemCaseSensitive(root, "eos_token_id"), what);
 
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "quantization_config");
@@ -167,11 +194,13 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
             die("%s: quantization_config.quant_method '%s' is not supported on input: expected a BF16/FP16/FP32 "
                 "checkpoint or Qwen's block FP8 (quant_method fp8 with weight_block_size)", what, method);
         if (bs) {
-            c->fp8_block_n = (int)cJSON_GetArrayItem(bs, 0)->valuedouble;
-            c->fp8_block_k = (int)cJSON_GetArrayItem(bs, 1)->valuedouble;
-            if (c->fp8_block_n <= 0 || c->fp8_block_k <= 0) die("%s: weight_block_size must be positive", what);
+            c->fp8_block_n = (int)num_int(cJSON_GetArrayItem(bs, 0), 1, 65536, "weight_block_size", what);
+            c->fp8_block_k = (int)num_int(cJSON_GetArrayItem(bs, 1), 1, 65536, "weight_block_size", what);
         }
     }
+    if (qwen3_config_n_params(c) < 0)
+        die("%s: the parameter count of this configuration overflows 64 bits", what);
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
 }
 
@@ -214,13 +243,28 @@ int qwen3_config_is_eos(const struct qwen3_config *c, int32_t id) {
     return 0;
 }
 
+/* Checked arithmetic: *ok drops to 0 on the first overflow (the result is then meaningless). */
+static int64_t mul_ck(int64_t a, int64_t b, int *ok) {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) *ok = 0;
+    return r;
+}
+static int64_t add_ck(int64_t a, int64_t b, int *ok) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) *ok = 0;
+    return r;
+}
+
+/* Every product and sum checked; -1 when the count does not fit in int64. */
 int64_t qwen3_config_n_params(const struct qwen3_config *c) {
+    int ok = 1;
     const int64_t D = c->D, Dh = c->D_h;
-    int64_t attn = D * c->H * Dh * 2 + D * c->H_kv * Dh * 2 + 2 * Dh + 2 * D;
-    int64_t n = c->V * D * (c->tie_word_embeddings ? 1 : 2) + D;
-    for (int64_t l = 0; l < c->n_layers; l++) {
-        n += attn;
-        n += c->layer_is_moe[l] ? c->E * 3 * D * c->F_moe + c->E * D : 3 * D * c->F;
-    }
-    return n;
+    int64_t q = mul_ck(mul_ck(mul_ck(D, c->H, &ok), Dh, &ok), 2, &ok);
+    int64_t kv = mul_ck(mul_ck(mul_ck(D, c->H_kv, &ok), Dh, &ok), 2, &ok);
+    int64_t attn = add_ck(add_ck(q, kv, &ok), add_ck(2 * Dh, 2 * D, &ok), &ok);
+    int64_t n = add_ck(mul_ck(mul_ck(c->V, D, &ok), c->tie_word_embeddings ? 1 : 2, &ok), D, &ok);
+    int64_t dense = mul_ck(mul_ck(3, D, &ok), c->F, &ok);
+    int64_t moe = add_ck(mul_ck(mul_ck(mul_ck(c->E, 3, &ok), D, &ok), c->F_moe, &ok), mul_ck(c->E, D, &ok), &ok);
+    for (int64_t l = 0; l < c->n_layers; l++) n = add_ck(add_ck(n, attn, &ok), c->layer_is_moe[l] ? moe : dense, &ok);
+    return ok ? n : -1;
 }

@@ -60,7 +60,8 @@ void qwen3_config_parse(struct qwen3_config *c, const char *json, const char *wh
 /* 1 if token id is one of the end-of-sequence ids. */
 int qwen3_config_is_eos(const struct qwen3_config *c, int32_t id);
 
-/* Parameter count of the decoder (embeddings and lm_head included once each, tied counted once). */
+/* Parameter count of the decoder (embeddings and lm_head included once each, tied counted once), in checked
+ * arithmetic: -1 if it does not fit in int64 (qwen3_config_parse refuses such a config). */
 int64_t qwen3_config_n_params(const struct qwen3_config *c);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/fileio.h"
 #include "formats/bf16.h"  /* the element codecs live in src/formats (exhaustively tested there) */
 #include "formats/e4m3.h"
 #include "formats/f16.h"
@@ -21,6 +22,8 @@
 
 // The reference implementation refuses headers over 100 MB; a real 30B-A3B index header is ~2 MB.
 #define SAFETENSORS_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
+// The largest integer a JSON number (a double) holds exactly: shapes and offsets must lie in [0, 2^53].
+#define SAFETENSORS_MAX_JSON_INT 9007199254740992.0
 
 static const struct {
     const char *name;
@@ -67,9 +70,30 @@ static int cmp_name(const void *a, const void *b) {
     return strcmp((*(struct safetensors_tensor *const *)a)->name, (*(struct safetensors_tensor *const *)b)->name);
 }
 
-/* Maps and validates one file into f. */
+/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n) return 0;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Maps one file and validates its header against the file size; the checks are those of the reference
  * implementation (huggingface/safetensors), so a file it accepts we accept, and conversely. */
+static void parse_file(struct safetensors_file *f, const char *path);
+static void json_delete_cb(void *j) { cJSON_Delete(j); }
+
 static void open_file(struct safetensors_file *f, const char *path) {
     memset(f, 0, sizeof *f);
     f->path = xstrdup(path);
@@ -82,7 +106,11 @@ static void open_file(struct safetensors_file *f, const char *path) {
     f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (f->map == MAP_FAILED) die("%s: cannot mmap %zu bytes: %s", path, f->size, strerror(errno));
     close(fd);
+    parse_file(f, path);
+}
 
+/* Validates the header of the file mapped at f->map (f->size bytes) and fills f->tensors. */
+static void parse_file(struct safetensors_file *f, const char *path) {
     const unsigned char *base = f->map;
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = (n << 8) | base[i];          /* little-endian u64 */
@@ -92,11 +120,16 @@ static void open_file(struct safetensors_file *f, const char *path) {
     if (n > SAFETENSORS_MAX_HEADER) die("%s: header length %llu exceeds 100 MB", path, (unsigned long long)n);
     f->header_len = n;
     const char *hdr = (const char *)base + 8;
+    if (!utf8_valid((const unsigned char *)hdr, (size_t)n))
+        die("%s: header is not valid UTF-8 (the reference implementation rejects it)", path);
     const char *err_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &err_end, 0);
-    if (!root || !cJSON_IsObject(root))
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
         die("%s: header is not a JSON object (parse error near byte %ld of the header)", path,
             err_end ? (long)(err_end - hdr) : -1L);
+    }
+    check_on_die(json_delete_cb, root);
 
     const uint64_t data_size = f->size - 8 - n;
     const unsigned char *data = base + 8 + n;
@@ -104,7 +137,14 @@ static void open_file(struct safetensors_file *f, const char *path) {
     f->tensors = xcalloc((size_t)(cap > 0 ? cap : 1), sizeof *f->tensors);
     const cJSON *it;
     cJSON_ArrayForEach(it, root) {
-        if (!strcmp(it->string, "__metadata__")) continue;
+        if (!strcmp(it->string, "__metadata__")) {
+            const cJSON *mv;
+            if (!cJSON_IsObject(it)) die("%s: __metadata__ must be an object of strings", path);
+            cJSON_ArrayForEach(mv, it) if (!cJSON_IsString(mv))
+                die("%s: __metadata__['%s'] must be a string", path, mv->string);
+            continue;
+        }
+        if (!cJSON_IsObject(it)) die("%s: '%s': header entry must be an object", path, it->string);
         struct safetensors_tensor *t = &f->tensors[f->n_tensors];
         t->name = xstrdup(it->string);
         t->path = f->path;
@@ -120,21 +160,35 @@ static void open_file(struct safetensors_file *f, const char *path) {
         t->n_dims = cJSON_GetArraySize(sh);
         if (t->n_dims > SAFETENSORS_MAX_DIMS) die("%s: '%s': %d dimensions (at most %d)", path, t->name, t->n_dims,
                                                   SAFETENSORS_MAX_DIMS);
-        t->n_elems = 1;
+        /* Checked arithmetic, as the reference's Metadata::validate: the element count is a checked product of
+         * the shape in u64 and the byte count a checked multiple of it (ValidationOverflow); a [2^32, 2^32]
+         * tensor is rejected even with 0 bytes of data. JSON numbers are doubles: an entry must be an integer
+         * in [0, 2^53] before any cast (a cast of 1e30 to an integer type is undefined behaviour). */
+        uint64_t elems = 1;
         for (int i = 0; i < t->n_dims; i++) {
             const cJSON *v = cJSON_GetArrayItem(sh, i);
-            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9.0e15 ||
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
                 v->valuedouble != floor(v->valuedouble))
-                die("%s: '%s': shape entry %d is not a non-negative integer", path, t->name, i);
+                die("%s: '%s': shape entry %d is not an integer in [0, 2^53]", path, t->name, i);
             t->shape[i] = (int64_t)v->valuedouble;
-            t->n_elems *= t->shape[i];
+            if (__builtin_mul_overflow(elems, (uint64_t)t->shape[i], &elems))
+                die("%s: '%s': the shape's element count overflows 64 bits (rejected, as by the reference "
+                    "implementation)", path, t->name);
         }
+        uint64_t need;
+        if (__builtin_mul_overflow(elems, (uint64_t)DTYPES[t->dtype].size, &need) || need > (uint64_t)INT64_MAX)
+            die("%s: '%s': the shape's byte count overflows 64 bits (rejected, as by the reference implementation)",
+                path, t->name);
+        t->n_elems = (int64_t)elems;
         const cJSON *b0 = cJSON_GetArrayItem(off, 0), *b1 = cJSON_GetArrayItem(off, 1);
-        if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) || b0->valuedouble < 0 || b1->valuedouble < b0->valuedouble)
-            die("%s: '%s': data_offsets must be [begin, end] with 0 <= begin <= end", path, t->name);
+        if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) ||
+            !(b0->valuedouble >= 0 && b0->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
+            !(b1->valuedouble >= b0->valuedouble && b1->valuedouble <= SAFETENSORS_MAX_JSON_INT) ||
+            b0->valuedouble != floor(b0->valuedouble) || b1->valuedouble != floor(b1->valuedouble))
+            die("%s: '%s': data_offsets must be integers [begin, end] with 0 <= begin <= end <= 2^53", path,
+                t->name);
         t->begin = (uint64_t)b0->valuedouble;
         t->end = (uint64_t)b1->valuedouble;
-        uint64_t need = (uint64_t)t->n_elems * DTYPES[t->dtype].size;
         if (t->end - t->begin != need)
             die("%s: '%s': shape and dtype %s need %llu bytes but data_offsets [%llu, %llu) give %llu", path,
                 t->name, DTYPES[t->dtype].name, (unsigned long long)need, (unsigned long long)t->begin,
@@ -145,6 +199,7 @@ static void open_file(struct safetensors_file *f, const char *path) {
         t->data = data + t->begin;
         f->n_tensors++;
     }
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
 
     // Overlaps and holes: with the tensors sorted by begin, each must start exactly where the last ended.
@@ -162,6 +217,10 @@ static void open_file(struct safetensors_file *f, const char *path) {
         pos = by[i]->end;
     }
     free(by);
+    // The reference requires the data area to be covered exactly (MetadataIncompleteBuffer).
+    if (pos != data_size)
+        die("%s: the tensors cover %llu bytes of data but the file holds %llu after the header: trailing bytes "
+            "or a wrong header length", path, (unsigned long long)pos, (unsigned long long)data_size);
 }
 
 static void build_index(struct safetensors *st) {
@@ -193,7 +252,9 @@ static char *join(const char *dir, const char *name) {
 static void open_index(struct safetensors *st, const char *dir, const char *index_path) {
     char *text = file_read_all(index_path, NULL);
     cJSON *root = cJSON_Parse(text);
+    free(text);
     if (!root) die("%s: not valid JSON", index_path);
+    check_on_die(json_delete_cb, root);
     const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(wm)) die("%s: no \"weight_map\" object", index_path);
     // Distinct shard names in order of first appearance.
@@ -228,8 +289,8 @@ static void open_index(struct safetensors *st, const char *dir, const char *inde
             die("%s: '%s': the index says shard %s but it is in %s", index_path, it->string, it->valuestring, base);
     }
     free(shards);
+    check_on_die_remove(json_delete_cb, root);
     cJSON_Delete(root);
-    free(text);
 }
 
 /* A directory prefers the sharded index when both layouts are present, as transformers does. */
@@ -259,12 +320,26 @@ void safetensors_open(struct safetensors *st, const char *path) {
     free(index);
 }
 
+void safetensors_open_buffer(struct safetensors *st, const char *what, const void *buf, size_t size) {
+    memset(st, 0, sizeof *st);
+    st->n_files = 1;
+    st->files = xcalloc(1, sizeof *st->files);
+    struct safetensors_file *f = &st->files[0];
+    f->path = xstrdup(what);
+    f->map = (void *)buf;
+    f->size = size;
+    f->borrowed = 1;
+    if (size < 8) die("%s: file of %zu bytes is too short for a safetensors header (8 bytes)", what, size);
+    parse_file(f, f->path);
+    build_index(st);
+}
+
 void safetensors_close(struct safetensors *st) {
     for (int i = 0; i < st->n_files; i++) {
         struct safetensors_file *f = &st->files[i];
         for (int j = 0; j < f->n_tensors; j++) free(f->tensors[j].name);
         free(f->tensors);
-        if (f->map && f->map != MAP_FAILED) munmap(f->map, f->size);
+        if (f->map && f->map != MAP_FAILED && !f->borrowed) munmap(f->map, f->size);
         free(f->path);
     }
     free(st->files);
@@ -341,23 +416,22 @@ void safetensors_write(const char *path, int n, const struct safetensors_desc *d
     cJSON_Delete(root);
     size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
 
-    size_t tl = strlen(path) + 8;
-    char *tmp = xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp", path);
-    FILE *f = xfopen(tmp, "wb");
+    // Under a temporary name that every error path removes (a full disk must not leave a .tmp behind).
+    struct fileio_tmp tmp;
+    fileio_tmp_begin(&tmp, path, 0);
+    FILE *f = xfopen(tmp.tmp, "wb");
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(((uint64_t)padded >> (8 * i)) & 0xff);
-    xfwrite(len8, 1, 8, f, tmp);
-    xfwrite(hdr, 1, hl, f, tmp);
-    for (size_t i = hl; i < padded; i++) xfwrite(" ", 1, 1, f, tmp);
+    xfwrite(len8, 1, 8, f, tmp.tmp);
+    xfwrite(hdr, 1, hl, f, tmp.tmp);
+    for (size_t i = hl; i < padded; i++) xfwrite(" ", 1, 1, f, tmp.tmp);
     for (int i = 0; i < n; i++) {
         int64_t ne = 1;
         for (int j = 0; j < d[i].n_dims; j++) ne *= d[i].shape[j];
         size_t nb = (size_t)ne * DTYPES[d[i].dtype].size;
-        if (nb) xfwrite(d[i].data, 1, nb, f, tmp);
+        if (nb) xfwrite(d[i].data, 1, nb, f, tmp.tmp);
     }
-    xfclose(f, tmp);
-    if (rename(tmp, path) != 0) die("%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-    free(tmp);
+    xfclose(f, tmp.tmp);
+    fileio_tmp_commit(&tmp, 1);
     free(hdr);
 }

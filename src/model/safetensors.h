@@ -54,6 +54,7 @@ struct safetensors_file {
     char *path;
     void *map;
     size_t size;
+    int borrowed;              /* map is the caller's buffer (safetensors_open_buffer): not unmapped */
     uint64_t header_len;
     int n_tensors;
     struct safetensors_tensor *tensors;
@@ -80,6 +81,10 @@ struct safetensors_desc {
  * the header comment says; the same name in two shards, or an index entry naming a tensor its shard lacks, is
  * an error. Dies (exit 1) with "path: 'tensor': problem" on any defect. */
 void safetensors_open(struct safetensors *st, const char *path);
+
+/* The same validation over a whole file already in memory (size bytes at buf, borrowed: it must outlive st);
+ * `what` names it in errors. For the fuzz harness (tests/fuzz/) and tests. */
+void safetensors_open_buffer(struct safetensors *st, const char *what, const void *buf, size_t size);
 
 /* Unmaps and frees everything; st is zeroed. */
 void safetensors_close(struct safetensors *st);

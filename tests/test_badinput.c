@@ -1,0 +1,138 @@
+/* test_badinput -- the driver-level rows of the bad-input table (README "Bad input"; issue 9): each bad input
+ * ends with one error line naming the file and what was expected, a defined exit status, and nothing partial
+ * left behind. Runs the real drivers (build/bin/e01-formats, build/bin/e02-perplexity) on the small test
+ * checkpoint in temporary results trees. The loader rows live in tests/test_model.c ("bad input: ..."), the
+ * results-file and writer rows in tests/test_core.c. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/check.h"
+#include "core/fileio.h"
+#include "test.h"
+
+#define TMP "build/tmp/test_badinput"
+#define FIX "tests/fixtures/qwen3/dense-f32"
+#define E01 "build/bin/e01-formats --model " FIX " --rows 128 --cols 256"
+
+/* Runs cmd through sh with stderr captured into err; returns the exit status (128 + signal if killed). */
+static int run(const char *cmd, char *err, size_t cap) {
+    char full[2048];
+    snprintf(full, sizeof full, "%s 2>" TMP "/stderr.txt", cmd);
+    int st = system(full);
+    size_t n = 0;
+    char *e = file_exists(TMP "/stderr.txt") ? file_read_all(TMP "/stderr.txt", &n) : xstrdup("");
+    snprintf(err, cap, "%s", e);
+    free(e);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The last line of s (the error line of a driver that logged progress first). */
+static const char *last_line(const char *s) {
+    size_t n = strlen(s);
+    while (n && s[n - 1] == '\n') n--;
+    while (n && s[n - 1] != '\n') n--;
+    return s + n;
+}
+
+static int count_with(const char *dir, const char *needle) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int k = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) k += strstr(e->d_name, needle) != NULL;
+    closedir(d);
+    return k;
+}
+
+static int same_file_bytes(const char *a, const char *b) {
+    size_t na, nb;
+    char *x = file_read_all(a, &na), *y = file_read_all(b, &nb);
+    int same = na == nb && !memcmp(x, y, na);
+    free(x), free(y);
+    return same;
+}
+
+int main(void) {
+    char err[8192];
+    fileio_remove_tree(TMP);
+    mkdir_p(TMP);
+    if (!file_exists("build/bin/e01-formats") || !file_exists("build/bin/e02-perplexity")) {
+        printf("SKIP: build/bin drivers not built (make all)\n");
+        return EXIT_SKIP;
+    }
+
+    // A clean run, the reference for the rows below.
+    int st = run(E01 " --results " TMP "/ref", err, sizeof err);
+    TEST(st == 0, "e01 on the test checkpoint runs (exit %d)", st);
+
+    // K not a multiple of the block: one line naming the scheme, its block and K, exit 1, no results file.
+    st = run("build/bin/e01-formats --model " FIX " --rows 32 --cols 64 --results " TMP "/k", err, sizeof err);
+    TEST(st == 1 && strstr(last_line(err), "K=64 is not a multiple of 128") && !file_exists(TMP "/k/synthetic/e01-formats/fp8-block128.json"),
+         "bad input: K not a multiple of the block -> exit 1, '%s'", last_line(err));
+
+    // A corrupt results file: the rerun stops with the way out; FORCE=1 (--force) recomputes it.
+    mkdir_p(TMP "/corrupt");
+    st = run("cp -r " TMP "/ref/synthetic " TMP "/corrupt/", err, sizeof err);
+    FILE *f = xfopen(TMP "/corrupt/synthetic/e01-formats/nvfp4.json", "w");
+    fputs("{\"experiment\": \"e01-formats\", \"metr", f);
+    xfclose(f, "corrupt");
+    st = run(E01 " --results " TMP "/corrupt", err, sizeof err);
+    TEST(st == 1 && strstr(last_line(err), "nvfp4.json: corrupt results file") && strstr(last_line(err), "FORCE=1"),
+         "bad input: corrupt results file -> exit 1, one line with the way out (got %d)", st);
+    st = run(E01 " --force --results " TMP "/corrupt", err, sizeof err);
+    TEST(st == 0 && same_file_bytes(TMP "/corrupt/synthetic/e01-formats/nvfp4.json", TMP "/ref/synthetic/e01-formats/nvfp4.json"),
+         "bad input: corrupt results file, then --force -> recomputed, byte-identical to a clean run");
+
+    // SIGKILL mid-experiment, then a rerun: finished schemes are cache hits, the rest is computed, and every
+    // file ends byte-identical to the clean run; nothing half-written is ever read.
+    const char *kdir = TMP "/kill/synthetic/e01-formats";
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", "exec build/bin/e01-formats --model " FIX " --rows 1024 --cols 4096 --results "
+              TMP "/kill 2>/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 6000 && count_with(kdir, ".json") < 2; i++) nanosleep(&(struct timespec){0, 5000000}, NULL);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    int done = count_with(kdir, ".json") - count_with(kdir, ".tmp.");
+    st = run("build/bin/e01-formats --model " FIX " --rows 1024 --cols 4096 --results " TMP "/kill", err, sizeof err);
+    int hits = 0;
+    for (const char *p = err; (p = strstr(p, "cache hit (")); p++) hits++;
+    TEST(st == 0 && done >= 1 && hits >= done - 1 && hits < 14, "SIGKILL mid-run, rerun: %d finished schemes cached (%d hits), the rest computed",
+         done, hits);
+    st = run("build/bin/e01-formats --model " FIX " --rows 1024 --cols 4096 --force --results " TMP "/kill2", err, sizeof err);
+    TEST(same_file_bytes(TMP "/kill/synthetic/e01-formats/mxfp4.json", TMP "/kill2/synthetic/e01-formats/mxfp4.json") &&
+             same_file_bytes(TMP "/kill/synthetic/e01-formats/nvfp4.json", TMP "/kill2/synthetic/e01-formats/nvfp4.json"),
+         "SIGKILL mid-run, rerun: results byte-identical to an uninterrupted run");
+
+    // A data file whose hash differs from the pin: one line naming the file, the expected and the found hash.
+    mkdir_p(TMP "/data/wikitext-2");
+    f = xfopen(TMP "/data/wikitext-2/wiki.test.raw", "w");
+    fputs(" = Not WikiText = \n", f);
+    xfclose(f, "data");
+    st = run("build/bin/e02-perplexity --model " FIX " --recipes bf16 --data-dir " TMP "/data --results " TMP "/e02", err, sizeof err);
+    TEST(st == 1 && strstr(last_line(err), "wiki.test.raw") && strstr(last_line(err), "sha256 mismatch") &&
+             strstr(last_line(err), "expected 173c87a5") && !file_exists(TMP "/e02/dense-f32/e02-perplexity/bf16.json"),
+         "bad input: data file hash mismatch -> exit 1, '%.120s...'", last_line(err));
+
+    // ql generate with a temperature that is not a finite number in range: a usage error (exit 2), one line.
+    const char *temps[] = {"nan", "inf", "-1", "1e300"};
+    for (int i = 0; i < 4; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "build/bin/ql generate -m " FIX " --ids 1 -n 1 -t %s >/dev/null", temps[i]);
+        st = run(cmd, err, sizeof err);
+        TEST(st == 2 && strstr(err, "-t: expected a finite number"), "bad input: ql generate -t %s -> exit 2 (got %d)",
+             temps[i], st);
+    }
+    return TEST_REPORT();
+}
