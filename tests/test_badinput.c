@@ -134,5 +134,32 @@ int main(void) {
         TEST(st == 2 && strstr(err, "-t: expected a finite number"), "bad input: ql generate -t %s -> exit 2 (got %d)",
              temps[i], st);
     }
+    // ql quantize: the output is never the input (or inside it), never an existing non-empty folder without
+    // --force, and never left half written (a temporary folder renamed at the end).
+    if (file_exists("build/bin/ql")) {
+        const char *Q = "build/bin/ql quantize -r nvfp4-w4a16 -m " TMP "/qin";
+        run("cp -r tests/fixtures/qwen3/dense-bf16 " TMP "/qin", err, sizeof err);
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "%s -o " TMP "/qin", Q);
+        st = run(cmd, err, sizeof err);
+        TEST(st == 1 && strstr(last_line(err), "is the input checkpoint") &&
+                 same_file_bytes(TMP "/qin/model.safetensors", "tests/fixtures/qwen3/dense-bf16/model.safetensors"),
+             "bad input: ql quantize -o = -m -> exit 1, the input untouched ('%s')", last_line(err));
+        snprintf(cmd, sizeof cmd, "%s -o " TMP "/qin/sub", Q);
+        st = run(cmd, err, sizeof err);
+        TEST(st == 1 && !file_exists(TMP "/qin/sub"), "bad input: ql quantize -o inside the input -> exit 1, nothing written");
+        snprintf(cmd, sizeof cmd, "%s -o " TMP "/qout", Q);
+        st = run(cmd, err, sizeof err);
+        int st2 = run(cmd, err, sizeof err);
+        TEST(st == 0 && st2 == 1 && strstr(last_line(err), "exists and is not empty") && strstr(last_line(err), "--force") &&
+                 count_with(TMP, ".tmp.") == 0,
+             "bad input: ql quantize over an existing checkpoint -> exit 1 without --force, no temporary left");
+        snprintf(cmd, sizeof cmd, "%s -o " TMP "/qout --force", Q);
+        st = run(cmd, err, sizeof err);
+        TEST(st == 0 && file_exists(TMP "/qout/model.safetensors") && count_with(TMP, ".tmp.") == 0 &&
+                 count_with(TMP, ".old") == 0,
+             "ql quantize --force replaces the folder in place (no .tmp / .old left)");
+    }
+
     return TEST_REPORT();
 }

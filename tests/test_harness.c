@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/check.h"
@@ -114,6 +115,20 @@ int main(void) {
     int i = 7;
     TEST(used == 3 && p.windows == 0 && p.seed == 7 && !harness_parse_common(&p, 8, argv, &i),
          "common flags parse; an unknown flag is left to the driver");
+    // --data-dir must name a folder (a usage error, exit 2, never a silent fall-back to ../shared/data).
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        struct harness_opts bad;
+        harness_defaults(&bad);
+        bad.model = FIXDIR;
+        bad.data_dir = "/does/not/exist";
+        harness_init(&h, "test-harness", &bad);
+        _exit(0);
+    }
+    int ws = 0;
+    waitpid(pid, &ws, 0);
+    TEST(WIFEXITED(ws) && WEXITSTATUS(ws) == 2, "--data-dir /does/not/exist is a usage error (exit %d)", WEXITSTATUS(ws));
     free(a), free(b);
     char cmd[320];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

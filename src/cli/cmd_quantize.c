@@ -1,11 +1,14 @@
 /* cmd_quantize -- `ql quantize -m DIR -r RECIPE -o OUT`: see cmd_quantize.h. */
+#define _DEFAULT_SOURCE
 #include "cli/cmd_quantize.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/check.h"
+#include "core/fileio.h"
 #include "core/cli.h"
 #include "core/timer.h"
 #include "engine/engine.h"
@@ -24,7 +27,8 @@ static void usage(FILE *f) {
             "writes the packed checkpoint to the folder OUT (see src/quant/qcheckpoint.h for the layout).\n\n"
             "  -m, --model DIR      HF checkpoint directory (config.json, *.safetensors, tokenizer.json)\n"
             "  -r, --recipe NAME    one of: %s\n"
-            "  -o, --out DIR        output folder (created)\n"
+            "  -o, --out DIR        output folder: new or empty (written under a temporary name, renamed at the end)\n"
+            "      --force          replace an existing output folder\n"
             "      --data-dir D     where the calibration data lives (default search: $QL_DATA_DIR, ./data,\n"
             "                       ../shared/data)\n"
             "      --calib-seqs N   calibration sequences for static recipes (default 16)\n"
@@ -42,6 +46,7 @@ int cmd_quantize(int argc, char **argv) {
     const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
     int64_t calib_seqs = 16, calib_len = 512, algo_seqs = 8, algo_len = 0;
     uint64_t seed = 1;
+    int force = 0;
     enum ckpt_write_format out_format = CKPT_WRITE_CT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -51,6 +56,7 @@ int cmd_quantize(int argc, char **argv) {
         else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
+        else if (!strcmp(a, "--force")) force = 1;
         else if (!strcmp(a, "--calib-seqs") && v) calib_seqs = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--calib-len") && v) calib_len = cli_int(a, argv[++i], 1);
         else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
@@ -69,6 +75,26 @@ int cmd_quantize(int argc, char **argv) {
         char names[256];
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
+    /* Never the input, never inside it, never over an existing checkpoint unless --force: checked before any
+     * work, so a refusal costs nothing. The folder is written under a temporary name and renamed into place at
+     * the end (fileio_tmp: a die() anywhere on the way removes it), so no half checkpoint is ever left. */
+    struct stat so;
+    if (stat(out, &so) == 0 && !S_ISDIR(so.st_mode)) die("-o %s: exists and is not a folder", out);
+    char *rin = realpath(model, NULL), *rparent = NULL;
+    {
+        char *dup = xstrdup(out), *slash = strrchr(dup, '/');
+        if (slash && slash != dup) *slash = 0;
+        else snprintf(dup, strlen(out) + 1, "%s", slash == dup ? "/" : ".");
+        rparent = realpath(dup, NULL);
+        free(dup);
+    }
+    if (fileio_same_file(out, model) ||
+        (rin && rparent && !strncmp(rparent, rin, strlen(rin)) && (rparent[strlen(rin)] == 0 || rparent[strlen(rin)] == '/')))
+        die("-o %s: is the input checkpoint %s or inside it (expected a separate output folder)", out, model);
+    free(rin);
+    free(rparent);
+    if (fileio_dir_nonempty(out) && !force)
+        die("-o %s: exists and is not empty (expected a new or empty folder; --force replaces it)", out);
     double t0 = monotonic_seconds();
     /* The experiments' harness: calibration (static ranges, GPTQ / AWQ tokens) from the same calibration set,
      * never an evaluation set, so a checkpoint written here holds what the experiments measured. */
@@ -87,7 +113,10 @@ int cmd_quantize(int argc, char **argv) {
     struct quant_stats st;
     struct engine *e = harness_open_recipe(&h, r, &m, &st);
     engine_free(e);
-    size_t bytes = ckpt_write(m, r, out_format, out);
+    struct fileio_tmp tmp;
+    fileio_tmp_begin(&tmp, out, 1);
+    size_t bytes = ckpt_write(m, r, out_format, tmp.tmp);
+    fileio_tmp_commit(&tmp, 1);
     fprintf(stderr, "%s: %s: %lld Linears, %.4f bits per weight (%zu bytes); wrote %s/model.safetensors "
                     "(%s, %zu bytes) in %.1f s\n",
             check_progname(), r->name, (long long)st.n_linears, st.bits_per_weight, st.weight_bytes, out, ckpt_write_format_name(out_format), bytes,

@@ -1,7 +1,10 @@
 /* manifest -- what identifies a result, where it was computed, and the results file (DESIGN.md "Results files").
  * Identity (decision, issue 9): a result is identified by the experiment, model and recipe names, the parameters
  * (including the seed), the SHA-256 of every input, and the code (the SHA-256 of the running binary: builds are
- * deterministic, so it names the code exactly). The cache key is the SHA-256 of the canonical (fixed key order,
+ * deterministic, so it names the code exactly). CUDA code (decision, issue 8): no C program links CUDA; the CUDA
+ * engine is build/lib/libql_cuda_engine.so, loaded at run time (engine/engine.h), so a driver's bytes, and every
+ * CPU result's identity, are the same with or without nvcc; a CUDA result adds the library's SHA-256 as the
+ * parameter backend_sha256, so a CUDA rebuild invalidates CUDA results only. The cache key is the SHA-256 of the canonical (fixed key order,
  * cJSON-printed) JSON of exactly those fields. Where a result was computed (the device: "cpu openblas Zen 2
  * threads", a GPU name) is recorded in the results file's manifest but is NOT part of the key: the committed
  * results are the project's published numbers, so a fresh clone's `make figures` is all cache hits on any

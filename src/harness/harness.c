@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/check.h"
 #include "core/cli.h"
@@ -72,6 +73,10 @@ int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) 
 }
 
 void harness_init(struct harness *h, const char *experiment, const struct harness_opts *o) {
+    /* A --data-dir that is not a folder is a mistake, never a silent fall-back to the default search. */
+    struct stat sd;
+    if (o->data_dir && (stat(o->data_dir, &sd) != 0 || !S_ISDIR(sd.st_mode)))
+        die_usage("--data-dir %s: not a folder (expected the folder holding wikitext-2/, c4/, ...)", o->data_dir);
     memset(h, 0, sizeof *h);
     h->o = *o;
     h->experiment = experiment;

@@ -87,7 +87,8 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
 
 /* Describes the CPU compute backend for manifests: "cpu openblas <core> <n> threads". OpenBLAS picks its
  * kernels by CPU type and splits work by thread count, and both may change the last bits of a GEMM, so this
- * is recorded as where a result was computed (the manifest's device field). Returns a static string. */
+ * is recorded as where a result was computed (the manifest's device field; not part of the cache key: see
+ * core/manifest.h, and make verify for the tolerances between backends). Returns a static string. */
 const char *linear_backend_desc(void);
 
 /* Multiply-add count times two for T rows: 2 T N K (the FLOP convention of GEMM benchmarks). */
