@@ -266,6 +266,26 @@ static void test_resolve(void) {
     free(md);
     placeholders_ctx_free(&ctx);
 
+    /* if/else/end: kept or dropped by whether results exist; the dropped part is neither resolved (its
+     * references name results that do not exist) nor copied, and the block lines leave no blank line. */
+    md = resolve("a\n{{if synthetic/e01-formats}}\nhave {{synthetic/e01-formats:nvfp4:bits_per_element}}\n{{else}}\n"
+                 "none\n{{end}}\nb\n{{if qwen3-tiny-moe/e04-tasks}}\n{{qwen3-tiny-moe/e04-tasks:bf16:acc}}\n"
+                 "{{if synthetic/e01-formats}}\n{{figure e01-sqnr \"x\"}}\n{{end}}\n{{else}}\nno e04\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp5}}\nnvfp5\n{{end}}\n{{if synthetic/e01-formats:nvfp4}}\nnvfp4\n{{end}}\nc\n",
+                 "en", &ctx);
+    TEST(md && !strcmp(md, "a\nhave 4.50\nb\nno e04\nnvfp4\nc\n"), "if/else/end blocks: '%s'", md ? md : "(null)");
+    TEST(ctx.n_figures == 0, "a figure in a dropped block is not reported");
+    free(md);
+    placeholders_ctx_free(&ctx);
+    struct placeholder pb;
+    char perr[256];
+    TEST(parse("if qwen3-tiny-moe/e04-tasks:bf16", &pb, perr, sizeof perr) == 0 && pb.kind == PLACEHOLDER_IF,
+         "parse an if");
+    char *kb = placeholder_key(&pb);
+    TEST(kb && !strcmp(kb, "if qwen3-tiny-moe/e04-tasks:bf16"), "key of an if: '%s'", kb);
+    free(kb);
+    placeholder_free(&pb);
+
     /* Every table over the default listing skips temp files ("nvfp4.json.tmp.123"). */
     int n = 0;
     char **names = results_list_recipes(g_res, "synthetic", "e01-formats", &n);
@@ -296,6 +316,13 @@ static void test_errors(void) {
         {"{{table synthetic/e01-formats | recipe \"R\" | ppl \"P\"}}", "unknown key", "table with an unknown metric"},
         {"a {{synthetic/e01-formats:nvfp4:sqnr_db_gaussian", "doc.md:1: unterminated", "unterminated placeholder"},
         {"see {{figure e01-sqnr \"x\"}} here", "alone on its line", "figure inside a paragraph line"},
+        {"x {{if synthetic/e01-formats}}\n{{end}}\n", "alone on its line", "if inside a paragraph line"},
+        {"{{if synthetic/e01-formats}}\nx\n", "doc.md:1: {{if}} without its {{end}}", "unterminated if"},
+        {"x\n{{end}}\n", "doc.md:2: {{end}} without an open {{if}}", "end without if"},
+        {"{{if e99}}\n{{else}}\n{{else}}\n{{end}}\n", "doc.md:3: a second {{else}}", "two else"},
+        {"{{if e99 extra}}\n{{end}}\n", "expected: if", "if with two words"},
+        {"{{if synthetic/e01-formats}}\n{{synthetic/e01-formats:nvfp5:x}}\n{{end}}\n", "doc.md:2: unknown key",
+         "a kept block resolves its references"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *err = NULL;
@@ -323,6 +350,25 @@ static void test_figdata(void) {
          "figdata header: Maneage-style columns and input cache keys");
     TEST(contains(tsv, "mxfp4\t4.25\t16.5\tNaN\nnvfp4\t4.5\t20.123\tNaN\nbf16\t16\t52.04\tNaN\n"),
          "figdata rows sorted by bits, null as NaN");
+    free(tsv);
+    figdata_spec_free(&s);
+
+    /* An optional source: rows without a results file are left out; with none left, a header and no row. */
+    const char *gp2 = "#% data synthetic/e01-formats optional\n#% rows bf16 nvfp5 nvfp4\n#% col recipe [name, str] r\n"
+                      "#% col bits_per_element [bit, f64] b\n";
+    figdata_spec_parse(gp2, strlen(gp2), "t2.gp", &s);
+    TEST(s.optional == 1 && s.n_rows == 3, "figdata_spec_parse: optional");
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t2", "t2.gp");
+    TEST(contains(tsv, "\nbf16\t16\nnvfp4\t4.5\n") && !contains(tsv, "nvfp5") && !contains(tsv, "# No results"),
+         "figdata optional: the row without a file is left out");
+    free(tsv);
+    figdata_spec_free(&s);
+    const char *gp3 = "#% data qwen3-tiny-moe/e04-tasks optional\n#% col recipe [name, str] r\n#% col acc [1, f64] a\n";
+    figdata_spec_parse(gp3, strlen(gp3), "t3.gp", &s);
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t3", "t3.gp");
+    TEST(contains(tsv, "# No results: ") && contains(tsv, "# Column 2: acc [1, f64] a\n") &&
+             !strstr(tsv, "\n\n") && strstr(tsv, "# Column 2: acc [1, f64] a\n")[strlen("# Column 2: acc [1, f64] a\n")] == '\0',
+         "figdata optional with no results: header only");
     free(tsv);
     figdata_spec_free(&s);
 }
