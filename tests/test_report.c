@@ -271,9 +271,11 @@ static void test_resolve(void) {
     md = resolve("a\n{{if synthetic/e01-formats}}\nhave {{synthetic/e01-formats:nvfp4:bits_per_element}}\n{{else}}\n"
                  "none\n{{end}}\nb\n{{if qwen3-tiny-moe/e04-tasks}}\n{{qwen3-tiny-moe/e04-tasks:bf16:acc}}\n"
                  "{{if synthetic/e01-formats}}\n{{figure e01-sqnr \"x\"}}\n{{end}}\n{{else}}\nno e04\n{{end}}\n"
-                 "{{if synthetic/e01-formats:nvfp5}}\nnvfp5\n{{end}}\n{{if synthetic/e01-formats:nvfp4}}\nnvfp4\n{{end}}\nc\n",
+                 "{{if synthetic/e01-formats:nvfp5}}\nnvfp5\n{{end}}\n{{if synthetic/e01-formats:nvfp4}}\nnvfp4\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp4:family}}\nfam\n{{end}}\n{{if synthetic/e01-formats:nvfp4:maybe}}\nnull\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp4:ln_ratio}}\nnew\n{{else}}\nold\n{{end}}\nc\n",
                  "en", &ctx);
-    TEST(md && !strcmp(md, "a\nhave 4.50\nb\nno e04\nnvfp4\nc\n"), "if/else/end blocks: '%s'", md ? md : "(null)");
+    TEST(md && !strcmp(md, "a\nhave 4.50\nb\nno e04\nnvfp4\nfam\nnull\nold\nc\n"), "if/else/end blocks: '%s'", md ? md : "(null)");
     TEST(ctx.n_figures == 0, "a figure in a dropped block is not reported");
     free(md);
     placeholders_ctx_free(&ctx);
@@ -283,6 +285,13 @@ static void test_resolve(void) {
          "parse an if");
     char *kb = placeholder_key(&pb);
     TEST(kb && !strcmp(kb, "if qwen3-tiny-moe/e04-tasks:bf16"), "key of an if: '%s'", kb);
+    free(kb);
+    placeholder_free(&pb);
+    TEST(parse("if e02-perplexity:nvfp4:ppl@c4", &pb, perr, sizeof perr) == 0 && !strcmp(pb.metric, "ppl") &&
+             !strcmp(pb.case_name, "c4"),
+         "parse an if on a metric");
+    kb = placeholder_key(&pb);
+    TEST(kb && !strcmp(kb, "if e02-perplexity:nvfp4:ppl@c4"), "key of an if on a metric: '%s'", kb);
     free(kb);
     placeholder_free(&pb);
 

@@ -262,21 +262,27 @@ static int parse_block(struct tok *t, int nt, struct placeholder *p, char *err, 
     }
     p->kind = PLACEHOLDER_IF;
     if (nt != 2 || t[1].kind != TOK_WORD) {
-        set_err(err, errlen, "expected: if [MODEL/]EXPERIMENT[:RECIPE]");
+        set_err(err, errlen, "expected: if [MODEL/]EXPERIMENT[:RECIPE[:METRIC[@CASE]]]");
         return -1;
     }
     const char *ref = t[1].text;
     const char *colon = strchr(ref, ':');
+    const char *colon2 = colon ? strchr(colon + 1, ':') : NULL;
+    if (colon2 && strchr(colon2 + 1, ':')) {
+        set_err(err, errlen, "'%s': expected if [MODEL/]EXPERIMENT[:RECIPE[:METRIC[@CASE]]]", ref);
+        return -1;
+    }
     char *src = colon ? xstrndup_(ref, (size_t)(colon - ref)) : xstrdup(ref);
     int rc = parse_source(src, p, err, errlen);
     free(src);
     if (rc) return -1;
     if (colon) {
-        p->recipe = xstrdup(colon + 1);
+        p->recipe = colon2 ? xstrndup_(colon + 1, (size_t)(colon2 - colon - 1)) : xstrdup(colon + 1);
         if (!results_name_ok(p->recipe)) {
             set_err(err, errlen, "bad recipe name '%s' in if", p->recipe);
             return -1;
         }
+        if (colon2 && parse_metric(colon2 + 1, &p->metric, &p->case_name, err, errlen)) return -1;
     }
     return 0;
 }
@@ -339,6 +345,8 @@ char *placeholder_key(const struct placeholder *p) {
     if (p->kind == PLACEHOLDER_IF) {
         strbuf_printf(&b, "if %s%s%s%s%s", p->model ? p->model : "", p->model ? "/" : "", p->exp,
                       p->recipe ? ":" : "", p->recipe ? p->recipe : "");
+        if (p->metric)
+            strbuf_printf(&b, ":%s%s%s", p->metric, p->case_name ? "@" : "", p->case_name ? p->case_name : "");
         return strbuf_take(&b);
     }
     if (p->kind == PLACEHOLDER_TABLE) strbuf_puts(&b, "table ");
@@ -497,9 +505,16 @@ struct resolve_state {
     int skipping; /* number of open blocks whose current branch is dropped (0: text is kept) */
 };
 
-/* Does the condition of an if hold: a results file for its recipe, or any for its experiment? */
+/* Does the condition of an if hold: its metric in that recipe's results, a results file for its recipe, or
+ * any for its experiment? */
 static int block_holds(const struct resolve_state *st, const struct placeholder *p) {
     const char *model = p->model ? p->model : st->ctx->default_model;
+    if (p->metric) {
+        /* The metric is there (a null counts: it prints as a dash), e.g. a field newer than some results. */
+        double v;
+        enum results_status rs = results_metric(st->ctx->res, model, p->exp, p->recipe, p->metric, p->case_name, &v);
+        return rs == RESULTS_OK || rs == RESULTS_NULL || rs == RESULTS_NOT_NUMBER;
+    }
     if (p->recipe) return results_get(st->ctx->res, model, p->exp, p->recipe) != NULL;
     int n = 0;
     char **list = results_list_recipes(st->ctx->res, model, p->exp, &n);

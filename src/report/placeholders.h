@@ -3,9 +3,10 @@
  *   value  {{[MODEL/]EXP:RECIPE:METRIC[@CASE][|FMT]}}; METRIC "manifest.KEY" reads the run's manifest
  *   table  {{table [MODEL/]EXP [rows=R1,R2] [sort=[-]METRIC] | recipe "LABEL" | METRIC[@CASE] "LABEL" [FMT] ...}}
  *   figure {{figure FIG "CAPTION"}}: build/out/FIG.<lang>.svg as a numbered <figure>; table and figure alone on a line
- *   block  {{if [MODEL/]EXP[:RECIPE]}} ... [{{else}} ...] {{end}}, each alone on its line: the text between is
- *          kept (and its placeholders resolved) only when results exist (any results file of EXP, or that
- *          RECIPE's), else the {{else}} part is; for an experiment that may not have run on a model yet.
+ *   block  {{if [MODEL/]EXP[:RECIPE[:METRIC[@CASE]]]}} ... [{{else}} ...] {{end}}, each alone on its line: the
+ *          text between is kept (and its placeholders resolved) only when results exist (any results file of
+ *          EXP, that RECIPE's, or that METRIC in it), else the {{else}} part is; for an experiment that may not
+ *          have run on a model yet, or a metric newer than the committed results.
  *          Blocks nest; the skipped part is still parsed and counts in the key set.
  * Labels and captions are the only language-specific parts: placeholder_key() drops them, so en and zh
  * sources must give equal key sets. "\{{" and fenced code are left alone. An unknown or missing key is a
@@ -38,8 +39,8 @@ struct placeholder {
     char *model;     /* NULL when the reference names none */
     char *exp;       /* VALUE, TABLE, IF */
     char *recipe;    /* VALUE; IF (NULL: any results file of exp) */
-    char *metric;    /* VALUE */
-    char *case_name; /* VALUE, may be NULL */
+    char *metric;    /* VALUE; IF (may be NULL) */
+    char *case_name; /* VALUE, IF; may be NULL */
     struct numfmt fmt;                /* VALUE */
     char **rows;                      /* TABLE: explicit recipe order, NULL for "every results file" */
     int n_rows;
