@@ -70,9 +70,11 @@ array FY[nf]
 array FN[nf]
 k = 0
 do for [a = 1:N] { if (F[a]) { k = k + 1; FX[k] = X[a]; FY[k] = Y[a]; FN[k] = NAME[a] } }
-# Which families are present (an empty one gets no key entry).
+# Which families are present: only those are plotted (an empty one would get a key entry and a warning).
 array FAM_N[5] = [0, 0, 0, 0, 0]
 do for [a = 1:N] { FAM_N[family(NAME[a], X[a])] = FAM_N[family(NAME[a], X[a])] + 1 }
+fams = ''
+do for [f = 1:5] { if (FAM_N[f]) { fams = fams . sprintf(' %d', f) } }
 
 nl = 0
 do for [k = 1:nf] { if (FX[k] < 6) { nl = nl + 1 } }
@@ -91,7 +93,7 @@ do for [k = 1:nf] {
 
 eval svg_begin
 plot sample [i=1:nf:1] '+' using (FX[int(i)]):(FY[int(i)]) with linespoints lt 8 dt 2 lw 1 pt 6 ps 2.2 title lab_pareto, \
-     for [f = 1:5] datafile using 2:(family(strcol(1), $2) == f ? $3 : NaN) with points lt f title (FAM_N[f] ? FAM_LAB[f] : '')
+     for [fs in fams] datafile using 2:(family(strcol(1), $2) == fs + 0 ? $3 : NaN) with points lt (fs + 0) title FAM_LAB[fs + 0]
 eval png_begin
 replot
 unset output
