@@ -50,6 +50,7 @@ if (N == 0) {
 }
 
 fig_h = 170 + 26 * N
+if (fig_h < 340) fig_h = 340
 set title fig_title
 set xlabel lab_recovery
 set yrange [-(N - 0.5):0.5]
