@@ -6,9 +6,9 @@
 # the paired difference in the results (metric *_diff_bf16 with its interval), which is far narrower.
 # Layout: one line per recipe (every results file, in the recipe table's order, top to bottom), the seven
 # panels side by side sharing those lines. figures/e04-acc-moe.gp draws the same for qwen3-tiny-moe, whose
-# e04 results may not exist yet: with no row the figure is a note saying so.
+# e04 results may not exist yet: with no row (either model: the sources are optional) the figure is a note.
 # Data: build/out/data/e04-acc.tsv, written by `ql figdata` from the lines below and the results files.
-#% data e04-tasks
+#% data e04-tasks optional
 #% col recipe [name, str] recipe (the results file name)
 #% col hellaswag_acc_norm [1, f64] HellaSwag acc_norm
 #% col hellaswag_acc_norm_ci95_lo [1, f64] 95 % bootstrap interval, low

@@ -6,7 +6,7 @@
 # notebook says which are resolved. (Against bits on an x axis, 23 recipes on three bit widths overprint.)
 # figures/e04-recovery-moe.gp draws the same for qwen3-tiny-moe (optional source: a note until it has run).
 # Data: build/out/data/e04-recovery.tsv, written by `ql figdata` from the lines below and the results files.
-#% data e04-tasks
+#% data e04-tasks optional
 #% rows -bf16
 #% col recipe [name, str] recipe (the results file name)
 #% col bits_per_weight [bit, f64] storage of the decoder-block Linear weights per weight, scales included
