@@ -279,6 +279,18 @@ build/san/bin/test_fuzz: build/san/obj/tests/test_fuzz.o build/san/obj/tests/fuz
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN_CFLAGS) $^ $(LIBS_COMMON) -o $@
 
+# ---- e06-kernels benchmark (issue 14; experiments/e06-kernels/README.en.md) ----
+# tests/bench_e06.cu is the GPU benchmark of e06: a CUDA program (not a libql-linked C driver, so not part of
+# the experiment loop of `make figures`), built with `all` where nvcc exists. Its records are raw JSON lines +
+# a manifest under results/<model>@<gpu>/e06-kernels/, written on the GPU machine and committed as they are.
+ifneq ($(NVCC),)
+all: build/bin/bench_e06
+build/bin/bench_e06: tests/bench_e06.cu build/lib/libql.a build/lib/libql_cuda.a build/.flags
+	@mkdir -p $(@D) build/obj/tests
+	$(NVCC) $(NVCCFLAGS) -DE06_GIT_REV='"$(QL_GIT_REV)"' -MMD -MP -MF build/obj/tests/bench_e06.d $< -o $@ \
+	  build/lib/libql.a build/lib/libql_cuda.a -lcublasLt -lcublas $(LIBS_COMMON) -lgomp
+endif
+
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
 # correctness pass; the GPU kernels' benches skip (exit 77) without a device. Collected into build/bench/.
