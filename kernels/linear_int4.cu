@@ -8,7 +8,7 @@ namespace {
 /* INT4 codes to exact FP16 integers c - z, BF16 group scales to FP32 (one domain = GG / 16 MMAs). */
 template <int GG, bool ASYM>
 struct fmt_int4 {
-    enum { G = GG, BPS = (256 / GG) * 4, BZ = ASYM ? 256 / GG : 0 };
+    enum { G = GG, BPS = (256 / GG) * 4, BZ = ASYM ? (256 / GG < 4 ? 4 : 256 / GG) : 0 };   /* BZ padded to 4 */
     /* The zero points of domain q for rows g (low 16 bits) and g + 8 (high): the stored nibbles (asym) or 8,
      * the offset of the stored sym codes. */
     static __device__ __forceinline__ uint32_t zero_word(const uint32_t *zb, int q) {
@@ -33,23 +33,23 @@ struct fmt_int4 {
 };
 
 template <bool ASYM>
-static void launch_group(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *ws, int warps,
+static void launch_group(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *ws, int stages,
                          void *stream) {
     switch (w->group) {
-    case 32: w4a16::launch_warps<fmt_int4<32, ASYM>>(w, x, y, M, ws, warps, 1.0f, 1.0f, stream); break;
-    case 64: w4a16::launch_warps<fmt_int4<64, ASYM>>(w, x, y, M, ws, warps, 1.0f, 1.0f, stream); break;
-    default: w4a16::launch_warps<fmt_int4<128, ASYM>>(w, x, y, M, ws, warps, 1.0f, 1.0f, stream); break;
+    case 32: w4a16::launch_stages<fmt_int4<32, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
+    case 64: w4a16::launch_stages<fmt_int4<64, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
+    default: w4a16::launch_stages<fmt_int4<128, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
     }
 }
 
 }  // namespace
 
 extern "C" void linear_int4_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                 void *workspace, int warps, void *stream) {
+                                 void *workspace, int stages, void *stream) {
     CHECK(w->format == QFORMAT_INT4_SYM || w->format == QFORMAT_INT4_ASYM, "linear_int4_cuda: not an int4 weight");
     if (w->group != 32 && w->group != 64 && w->group != 128)
         die("linear_int4_cuda: group %d is not 32, 64 or 128", w->group);
     w4a16::check_call("linear_int4_cuda", w, x, M, w->group);
-    if (w->format == QFORMAT_INT4_ASYM) launch_group<true>(w, x, y, M, workspace, warps, stream);
-    else launch_group<false>(w, x, y, M, workspace, warps, stream);
+    if (w->format == QFORMAT_INT4_ASYM) launch_group<true>(w, x, y, M, workspace, stages, stream);
+    else launch_group<false>(w, x, y, M, workspace, stages, stream);
 }

@@ -35,7 +35,8 @@ extern "C" void linear_w4a16_layout(enum qformat f, int group, int64_t N, int64_
     const int64_t kp = ceil_div(K, LINEAR_W4A16_STEP_K) * LINEAR_W4A16_STEP_K;
     *codes = (size_t)(np * kp / 2);
     *scales = (size_t)(np * (kp / G) * scale_bytes(f));
-    *zeros = f == QFORMAT_INT4_ASYM ? (size_t)(np * (kp / G) / 2) : 0;
+    const int64_t zps = G == 128 ? 4 : 256 / G;   /* zero-point bytes per row pair and step, padded to 4 */
+    *zeros = f == QFORMAT_INT4_ASYM ? (size_t)(np / 2 * (kp / 256) * zps) : 0;
 }
 
 // ---- host packing ----
@@ -83,7 +84,9 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
     const int64_t RT = ceil_div(q->N, 16), S = ceil_div(q->K, 256) * 4, n_steps = S / 4;
     const int sb = scale_bytes(q->format), dps = 256 / G;   /* domains per step */
     const int bps = dps * 2 * sb;                           /* scale bytes per lane row pair and step */
+    const int zps = dps < 4 ? 4 : dps;                      /* zero-point bytes per row pair and step */
     uint32_t *cw = (uint32_t *)codes;
+    if (q->format == QFORMAT_INT4_ASYM) memset(zeros, 0, (size_t)(RT * 8 * n_steps * zps));   /* padding bytes */
     for (int64_t rt = 0; rt < RT; rt++)
         for (int64_t s = 0; s < S; s++)
             for (int l = 0; l < 32; l++) {
@@ -119,7 +122,7 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
                         p[4 * qd + 3] = b[1];
                     }
                     if (q->format == QFORMAT_INT4_ASYM)
-                        zeros[((rt * 8 + g) * n_steps + st) * dps + qd] =
+                        zeros[((rt * 8 + g) * n_steps + st) * zps + qd] =
                             (uint8_t)(zero_at(q, 16 * rt + g, d) | zero_at(q, 16 * rt + g + 8, d) << 4);
                 }
             }
@@ -146,12 +149,12 @@ extern "C" size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K) {
 // ---- dispatch ----
 
 extern "C" void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                      void *workspace, int warps, void *stream) {
+                                      void *workspace, int stages, void *stream) {
     switch (w->format) {
-    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, warps, stream); break;
-    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, warps, stream); break;
+    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, stages, stream); break;
+    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, stages, stream); break;
     case QFORMAT_INT4_SYM:
-    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, warps, stream); break;
+    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, stages, stream); break;
     default: die("linear_w4a16: format '%s' has no W4A16 kernel", qformat_name(w->format));
     }
 }

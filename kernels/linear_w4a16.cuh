@@ -41,14 +41,6 @@ struct args {
     float out_mul, out_div;
 };
 
-/* 16 bytes of weights that are read once: no L1 allocation (L1 holds x). */
-static __device__ __forceinline__ uint4 ld_stream16(const uint4 *p) {
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
 static __device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                  "{%0,%1,%2,%3};\n"
@@ -61,29 +53,60 @@ template <class F>
 struct step_data {
     uint4 w[SPANS];
     uint32_t sc[F::BPS / 4];
-    uint32_t zb[F::BZ > 0 ? (F::BZ + 3) / 4 : 1];
+    uint32_t zb[F::BZ / 4 > 0 ? F::BZ / 4 : 1];
 };
 
+/* Bytes of one lane's slot in one pipeline stage: 64 of codes, then the scales, then the zero points; a
+ * multiple of 16 so that every slot's codes are 16-byte aligned. */
 template <class F>
-static __device__ __forceinline__ void load_step(step_data<F> &d, const uint4 *cw, const uint8_t *sw,
-                                                 const uint8_t *zw, int64_t st) {
+struct slot {
+    enum { BYTES = (64 + F::BPS + F::BZ + 15) / 16 * 16 };
+};
+
+static __device__ __forceinline__ void cp_async16(uint32_t dst, const void *src) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src));
+}
+static __device__ __forceinline__ void cp_async8(uint32_t dst, const void *src) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(dst), "l"(src));
+}
+static __device__ __forceinline__ void cp_async4(uint32_t dst, const void *src) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(dst), "l"(src));
+}
+static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+static __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+/* Issues the copies of step st (codes of its 4 spans, its scales and zero points) into the lane's slot at
+ * shared address dst: 4 x 16 + BPS / 8 x 8 + (BZ / 8 x 8 | 4) bytes, all asynchronous (cp.async). Each lane
+ * copies and later reads only its own slot, so no barrier is needed between lanes. */
+template <class F>
+static __device__ __forceinline__ void issue_step(uint32_t dst, const uint4 *cw, const uint8_t *sw, const uint8_t *zw,
+                                                  int64_t st) {
 #pragma unroll
-    for (int s = 0; s < SPANS; s++) d.w[s] = ld_stream16(cw + (st * SPANS + s) * 32);
-    const uint8_t *sp = sw + st * F::BPS;
+    for (int s = 0; s < SPANS; s++) cp_async16(dst + 16 * s, cw + (st * SPANS + s) * 32);
+#pragma unroll
+    for (int i = 0; i < F::BPS / 8; i++) cp_async8(dst + 64 + 8 * i, sw + st * F::BPS + 8 * i);
+    if (F::BZ == 8) cp_async8(dst + 64 + F::BPS, zw + st * 8);
+    else if (F::BZ == 4) cp_async4(dst + 64 + F::BPS, zw + st * 4);
+}
+
+/* Reads a completed slot back into registers. */
+template <class F>
+static __device__ __forceinline__ void read_step(step_data<F> &d, const uint8_t *slot_p) {
+#pragma unroll
+    for (int s = 0; s < SPANS; s++) d.w[s] = reinterpret_cast<const uint4 *>(slot_p)[s];
 #pragma unroll
     for (int i = 0; i < F::BPS / 8; i++) {
-        const uint2 v = __ldg(reinterpret_cast<const uint2 *>(sp) + i);
+        const uint2 v = reinterpret_cast<const uint2 *>(slot_p + 64)[i];
         d.sc[2 * i] = v.x;
         d.sc[2 * i + 1] = v.y;
     }
     if (F::BZ == 8) {
-        const uint2 v = __ldg(reinterpret_cast<const uint2 *>(zw + st * 8));
+        const uint2 v = *reinterpret_cast<const uint2 *>(slot_p + 64 + F::BPS);
         d.zb[0] = v.x;
         d.zb[1] = v.y;
     } else if (F::BZ == 4) {
-        d.zb[0] = __ldg(reinterpret_cast<const uint32_t *>(zw + st * 4));
-    } else if (F::BZ == 2) {
-        d.zb[0] = __ldg(reinterpret_cast<const uint16_t *>(zw + st * 2));
+        d.zb[0] = *reinterpret_cast<const uint32_t *>(slot_p + 64 + F::BPS);
     }
 }
 
@@ -119,9 +142,11 @@ static __device__ __forceinline__ void compute_step(const step_data<F> &d, const
     }
 }
 
-template <class F, int M, int WARPS>
+template <class F, int M, int WARPS, int S>
 static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) {
     // codes: RT x (Kp/64) x 32 x 16 B; scales: RT x 8 x n_steps x BPS; x: M x K FP16; y: M x N FP32
+    // smem: WARPS x S stages x 32 lanes x slot bytes (the ring of each warp), dynamic.
+    extern __shared__ __align__(16) uint8_t ring[];
     __shared__ float s_part[WARPS][4][32];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, g = lane / 4, t = lane % 4;
     const int64_t rt = blockIdx.x;
@@ -133,18 +158,31 @@ static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) 
     const uint8_t *zw = F::BZ ? a.zeros + (rt * 8 + g) * a.n_steps * F::BZ : nullptr;
     const uint16_t *xr = a.x + (int64_t)(g < M ? g : 0) * a.K + 4 * t;   /* B column g = token g */
     const uint32_t xm = g < M ? 0xFFFFFFFFu : 0u;
+    uint8_t *my = ring + ((size_t)warp * S * 32 + lane) * slot<F>::BYTES;   /* stage k at + k * 32 * BYTES */
+    const uint32_t my_s = (uint32_t)__cvta_generic_to_shared(my);
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int64_t st = st0 + warp;
-    step_data<F> cur, nxt;
-    if (st < st1) load_step<F>(cur, cw, sw, zw, st);
-    while (st < st1) {
-        const int64_t nx = st + WARPS;
-        if (nx < st1) load_step<F>(nxt, cw, sw, zw, nx);   /* in flight while this step computes */
+    // The warp's steps: first, first + WARPS, ...; n_my of them. S - 1 are in flight before the first compute,
+    // and each iteration issues the step S - 1 ahead into the stage it consumed last (one commit group per
+    // step, empty ones included, so wait_group<S - 1> always means "step i has landed").
+    const int64_t first = st0 + warp;
+    const int64_t n_my = first < st1 ? (st1 - first + WARPS - 1) / WARPS : 0;
+#pragma unroll
+    for (int k = 0; k < S - 1; k++) {
+        if (k < n_my) issue_step<F>(my_s + k * 32 * slot<F>::BYTES, cw, sw, zw, first + k * WARPS);
+        cp_async_commit();
+    }
+    for (int64_t i = 0; i < n_my; i++) {
+        const int64_t ahead = i + S - 1;
+        if (ahead < n_my) issue_step<F>(my_s + (uint32_t)(ahead % S) * 32 * slot<F>::BYTES, cw, sw, zw, first + ahead * WARPS);
+        cp_async_commit();
+        cp_async_wait<S - 1>();
+        step_data<F> cur;
+        read_step<F>(cur, my + (size_t)(i % S) * 32 * slot<F>::BYTES);
+        const int64_t st = first + i * WARPS;
         if ((st + 1) * STEP <= a.K) compute_step<F, false>(cur, xr, xm, st * STEP, a.K, t, acc);
         else compute_step<F, true>(cur, xr, xm, st * STEP, a.K, t, acc);
-        cur = nxt;
-        st = nx;
     }
+    cp_async_wait<0>();
 #pragma unroll
     for (int i = 0; i < 4; i++) s_part[warp][i][lane] = acc[i];
     __syncthreads();
@@ -185,7 +223,7 @@ static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) 
 }
 
 /* Host side: fills the arguments, checks the preconditions and launches the M-specialised kernel. */
-template <class F, int WARPS>
+template <class F, int WARPS, int S>
 static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                    float out_mul, float out_div, cudaStream_t s) {
     args a;
@@ -206,7 +244,17 @@ static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, in
     a.out_div = out_div;
     CHECK(n_split == 1 || workspace != nullptr, "linear_w4a16: a K split needs the workspace");
     const dim3 grid((unsigned)a.RT, (unsigned)n_split);
-#define W4A16_CASE(m) case m: w4a16_kernel<F, m, WARPS><<<grid, 32 * WARPS, 0, s>>>(a); break
+    const size_t smem = (size_t)WARPS * S * 32 * slot<F>::BYTES;
+    static int attr_set = 0;   /* per instantiation: lift the 48 KB default once (a host-side cache) */
+    if (!attr_set) {
+#define W4A16_ATTR(m) CUDA_CHECK(cudaFuncSetAttribute(w4a16_kernel<F, m, WARPS, S>, \
+                                                      cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem))
+        W4A16_ATTR(1); W4A16_ATTR(2); W4A16_ATTR(3); W4A16_ATTR(4);
+        W4A16_ATTR(5); W4A16_ATTR(6); W4A16_ATTR(7); W4A16_ATTR(8);
+#undef W4A16_ATTR
+        attr_set = 1;
+    }
+#define W4A16_CASE(m) case m: w4a16_kernel<F, m, WARPS, S><<<grid, 32 * WARPS, smem, s>>>(a); break
     switch (M) {
         W4A16_CASE(1); W4A16_CASE(2); W4A16_CASE(3); W4A16_CASE(4);
         W4A16_CASE(5); W4A16_CASE(6); W4A16_CASE(7); W4A16_CASE(8);
@@ -226,15 +274,16 @@ static inline void check_call(const char *name, const struct linear_w4a16 *w, co
           (uintptr_t)w->zeros % 8 == 0, "linear_w4a16: plane alignment");
 }
 
-/* Dispatch on the number of warps per CTA (the bench sweeps 4 and 8). */
+/* Dispatch on the pipeline depth (stages per warp; the bench sweeps them): 4 warps per CTA, S stages. */
 template <class F>
-static void launch_warps(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                         int warps, float out_mul, float out_div, void *stream) {
+static void launch_stages(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
+                         int stages, float out_mul, float out_div, void *stream) {
     if (w->N == 0) return;
     cudaStream_t s = (cudaStream_t)stream;
-    if (warps == 0 || warps == 4) launch<F, 4>(w, x, y, M, workspace, out_mul, out_div, s);
-    else if (warps == 8) launch<F, 8>(w, x, y, M, workspace, out_mul, out_div, s);
-    else CHECK(0, "linear_w4a16: no variant with %d warps", warps);
+    if (stages == 0 || stages == 4) launch<F, 4, 4>(w, x, y, M, workspace, out_mul, out_div, s);
+    else if (stages == 3) launch<F, 4, 3>(w, x, y, M, workspace, out_mul, out_div, s);
+    else if (stages == 6) launch<F, 4, 6>(w, x, y, M, workspace, out_mul, out_div, s);
+    else CHECK(0, "linear_w4a16: no variant with %d pipeline stages", stages);
 }
 
 }  // namespace w4a16

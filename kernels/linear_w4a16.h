@@ -20,13 +20,16 @@
  *     4 consecutive FP16 numbers (one 8-byte load). INT4 sym codes are stored offset by 8 (c + 8 in 0..15).
  *   scales: [N/16][8 row pairs g][Kp/256 steps][bytes per step]: per scale domain q of the step the scales of
  *     rows g and g + 8: 2 bytes for NVFP4 (UE4M3) and MXFP4 (E8M0), 4 bytes for INT4 (BF16, row g low).
- *   zeros (INT4 asym only): [N/16][8][Kp/256][256 / G bytes], byte = zero(row g) | zero(row g + 8) << 4.
+ *   zeros (INT4 asym only): [N/16][8][Kp/256][max(4, 256 / G) bytes], byte q = zero(row g) | zero(row g + 8) << 4
+ *     for domain q of the step (G = 128: two bytes, padded to 4 for the 4-byte copies).
  * Bytes moved per weight: as the qtensor (0.5 + scale bytes / domain), plus the padding.
- * Work: one CTA per 16-row tile and K split, its warps taking the steps round-robin (each warp prefetches its
- * next step's codes and scales while computing the current one); the partial sums are reduced in shared
- * memory, then across the K splits by the last CTA of the tile, both in a fixed order: deterministic. The K
- * split is n_split = clamp(ceil(1024 / tiles), 1, ...) CTAs per tile (linear_w4a16_n_split), so a small N
- * still fills the GPU. M must be 1 .. 8, K a multiple of the format's scale domain (else die). */
+ * Work: one CTA of 4 warps per 16-row tile and K split, its warps taking the steps round-robin. Each warp
+ * streams its steps through a private ring of S stages in shared memory (cp.async: S - 1 steps of codes,
+ * scales and zero points in flight while one is computed; no registers held by loads in flight). The partial
+ * sums are reduced in shared memory, then across the K splits by the last CTA of the tile, both in a fixed
+ * order: deterministic. The K split is n_split = clamp(ceil(512 / tiles), 1, steps) CTAs per tile
+ * (linear_w4a16_n_split), so a small N still fills the GPU in one wave. M must be 1 .. 8, K a multiple of the
+ * format's scale domain (else die). */
 #ifndef KERNELS_LINEAR_W4A16_H
 #define KERNELS_LINEAR_W4A16_H
 
@@ -42,7 +45,7 @@ extern "C" {
 #define LINEAR_W4A16_MAX_M 8
 #define LINEAR_W4A16_STEP_K 256   /* columns per warp step (K padding) */
 #define LINEAR_W4A16_TILE_N 16    /* rows per CTA tile (N padding) */
-#define LINEAR_W4A16_TARGET_CTAS 1024
+#define LINEAR_W4A16_TARGET_CTAS 512
 
 /* One packed weight on the device: the planes of the layout above (device pointers; codes 16-byte aligned,
  * scales and zeros 8-byte aligned), its format, scale domain size along K (16 NVFP4, 32 MXFP4, the INT4
@@ -76,11 +79,11 @@ size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K);
 
 /* y: M x N device floats (row-major: token m, row n at y[m N + n]); x: M x K device FP16 values (uint16_t
  * bits, 8-byte aligned rows: K % 4 == 0 holds for every format). Dies when M is outside 1 .. 8 or K is not a
- * multiple of the scale domain. warps: 4 or 8 warps per CTA (0: the default, 4). */
+ * multiple of the scale domain. stages: the pipeline depth per warp, 3, 4 or 6 (0: the default, 4). */
 void linear_w4a16_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                        void *stream);
 void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                           int warps, void *stream);
+                           int stages, void *stream);
 
 #ifdef __cplusplus
 }

@@ -7,10 +7,10 @@
  *   revision, sha256 of this binary, GPU, driver, CUDA runtime and cuBLAS versions, SM count, L2 size, the
  *   ceilings, start and end time). These are benchmark records, not cache-keyed results.
  * Kernels: the packed W4A16 GEMVs of kernels/linear_w4a16.h (nvfp4, mxfp4, int4 sym / asym, groups 32 / 64 /
- *   128) at M = 1, 4, 8 (and 4 vs 8 warps per CTA at M = 1); cuBLAS BF16 (cublasGemmEx, BF16 in and out,
+ *   128) at M = 1, 4, 8 (and pipelines of 3, 4 and 6 stages at M = 1); cuBLAS BF16 (cublasGemmEx, BF16 in and out,
  *   FP32 accumulation) and cuBLASLt FP8 E4M3 x E4M3 -> BF16 with per-tensor FP32 scales (the nvfp8 recipe's
  *   GEMM) at M = 1, 8, 64, 512, 4096.
- * Timing (METHOD.md, STYLE.md 8): "isolated": the L2 (60 MB) is flushed by writing 256 MiB before every run,
+ * Timing (METHOD.md, STYLE.md 8): "isolated": the L2 (60 MB) is flushed by reading 256 MiB before every run,
  *   then one launch between two CUDA events; median, p10, p90 of --reps (default 50) after 5 warm-ups.
  *   "stream" (M <= 8): back-to-back launches cycling through copies of the weight that together exceed 512 MiB
  *   (so no launch finds its weight in L2), as the Linears of a decode step follow each other; the time per
@@ -137,6 +137,7 @@ static int cmp_float(const void *a, const void *b) {
 struct bench {
     cudaEvent_t e0, e1;
     uint8_t *flush;
+    uint32_t *sink;
     int reps;
     cublasHandle_t blas;
     cublasLtHandle_t lt;
@@ -149,6 +150,23 @@ struct bench {
 
 #define FLUSH_BYTES ((size_t)256 << 20)
 
+/* The L2 flush: reads the 256 MiB buffer (4 x the 60 MB L2), so the L2 then holds clean lines of it and the
+ * timed launch pays for no write-back of dirty ones (a flush by memset would leave 60 MB of dirty lines that
+ * the next kernel's reads must evict to HBM). One store per block keeps the reads alive. */
+static __global__ void flush_kernel(const uint4 *p, int64_t n, uint32_t *sink) {
+    uint32_t acc = 0;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const uint4 v = __ldcg(p + i);
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+    if (acc == 0x9E3779B9u) sink[blockIdx.x] = acc;   /* practically never taken, but not provably */
+}
+
+static void flush_l2(const uint8_t *buf, uint32_t *sink) {
+    flush_kernel<<<1056, 512>>>(reinterpret_cast<const uint4 *>(buf), (int64_t)(FLUSH_BYTES / 16), sink);
+    CUDA_CHECK_LAUNCH();
+}
+
 /* The case to time: run(ctx, copy) launches it once on the default stream with weight copy `copy`. */
 struct runner {
     void (*run)(void *ctx, int copy);
@@ -159,7 +177,7 @@ struct runner {
 static void time_isolated(struct bench *b, struct runner r, float out[3]) {
     float *t = (float *)xmalloc(sizeof(float) * (size_t)b->reps);
     for (int it = 0; it < b->reps + 5; it++) {
-        CUDA_CHECK(cudaMemsetAsync(b->flush, it & 0xFF, FLUSH_BYTES));
+        flush_l2(b->flush, b->sink);
         CUDA_CHECK(cudaEventRecord(b->e0));
         r.run(r.ctx, 0);
         CUDA_CHECK(cudaEventRecord(b->e1));
@@ -179,9 +197,8 @@ static float time_stream(struct bench *b, struct runner r, int n_copies) {
     const int reps = n_copies >= 20 ? n_copies : n_copies * ((20 + n_copies - 1) / n_copies);
     float t3[3];
     for (int trial = 0; trial < 3; trial++) {
-        CUDA_CHECK(cudaMemsetAsync(b->flush, trial, FLUSH_BYTES));
-        r.run(r.ctx, 0);   /* warm (launch path), then flush again */
-        CUDA_CHECK(cudaMemsetAsync(b->flush, trial + 1, FLUSH_BYTES));
+        r.run(r.ctx, 0);   /* warm (launch path), then flush */
+        flush_l2(b->flush, b->sink);
         CUDA_CHECK(cudaEventRecord(b->e0));
         for (int i = 0; i < reps; i++) r.run(r.ctx, i % n_copies);
         CUDA_CHECK(cudaEventRecord(b->e1));
@@ -221,7 +238,7 @@ struct w4_ctx {
     float *y;
     int64_t M;
     void *ws;
-    int warps;
+    int stages;
 };
 
 static void w4_run(void *vctx, int copy) {
@@ -231,7 +248,7 @@ static void w4_run(void *vctx, int copy) {
     w.codes = p;
     w.scales = p + round256(c->cb);
     w.zeros = c->zb ? p + round256(c->cb) + round256(c->sb) : NULL;
-    linear_w4a16_cuda_cfg(&w, c->x, c->y, c->M, c->ws, c->warps, NULL);
+    linear_w4a16_cuda_cfg(&w, c->x, c->y, c->M, c->ws, c->stages, NULL);
 }
 
 struct bf16_ctx {
@@ -330,20 +347,20 @@ static void jprintf(struct bench *b, const char *fmt, ...) {
 }
 
 /* One JSON line and one stdout line for a timed case. rate_tflops: the compute ceiling of the unit used. */
-static void record(struct bench *b, const struct shape *s, const char *kernel, const char *mode, int warps, int64_t M,
+static void record(struct bench *b, const struct shape *s, const char *kernel, const char *mode, int stages, int64_t M,
                    const float t[3], double bytes, double rate_tflops, const char *ceiling, const char *note) {
     const double flops = 2.0 * (double)M * (double)s->N * (double)s->K, sec = t[0] * 1e-3;
     const double gbps = bytes / sec / 1e9, tflops = flops / sec / 1e12;
     const double floor_s = fmax(bytes / (b->copy_gbps * 1e9), flops / (rate_tflops * 1e12));
     const double frac = floor_s / sec;
-    printf("%-14s %-15s %5lld x %-6lld M=%-4lld %-15s %-8s w%d %9.4f ms %7.0f GB/s %7.2f TF/s  copy %.3f  "
+    printf("%-14s %-15s %5lld x %-6lld M=%-4lld %-15s %-8s s%d %9.4f ms %7.0f GB/s %7.2f TF/s  copy %.3f  "
            "roofline %.3f%s%s\n", s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode,
-           warps, t[0], gbps, tflops, gbps / b->copy_gbps, frac, note ? "  " : "", note ? note : "");
+           stages, t[0], gbps, tflops, gbps / b->copy_gbps, frac, note ? "  " : "", note ? note : "");
     jprintf(b, "{\"model\": \"%s\", \"layer\": \"%s\", \"N\": %lld, \"K\": %lld, \"M\": %lld, \"kernel\": \"%s\", "
-            "\"mode\": \"%s\", \"warps\": %d, \"median_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, "
+            "\"mode\": \"%s\", \"stages\": %d, \"median_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, "
             "\"bytes\": %.0f, \"flops\": %.0f, \"gbps\": %.2f, \"tflops\": %.4f, \"frac_copy\": %.4f, "
             "\"frac_compute\": %.4f, \"compute_ceiling\": \"%s\", \"roofline_frac\": %.4f, \"note\": \"%s\"}\n",
-            s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode, warps, t[0], t[1], t[2],
+            s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode, stages, t[0], t[1], t[2],
             strcmp(mode, "stream") == 0 ? 3 : b->reps, bytes, flops, gbps, tflops, gbps / b->copy_gbps,
             tflops / rate_tflops, ceiling, frac, note ? note : "");
 }
@@ -479,20 +496,20 @@ static void bench_shape(struct bench *b, struct pool *pl, const struct shape *s,
         for (size_t mi = 0; mi < sizeof w4_M / sizeof w4_M[0]; mi++) {
             c.M = w4_M[mi];
             const double bytes = wbytes + 2.0 * c.M * K + 4.0 * c.M * N;
-            const int warps_list[2] = {4, 8};
-            for (int wi = 0; wi < (c.M == 1 ? 2 : 1); wi++) {
-                c.warps = warps_list[wi];
+            const int stages_list[3] = {4, 3, 6};   /* the default first */
+            for (int wi = 0; wi < (c.M == 1 ? 3 : 1); wi++) {
+                c.stages = stages_list[wi];
                 struct runner r = {w4_run, &c};
                 float t[3];
                 w4_run(&c, 0);
                 CUDA_CHECK(cudaDeviceSynchronize());
                 check_finite(y, (size_t)(c.M * N), 0, v->label);
                 time_isolated(b, r, t);
-                record(b, s, v->label, "isolated", c.warps, c.M, t, bytes, b->bf16_tflops, "bf16", NULL);
+                record(b, s, v->label, "isolated", c.stages, c.M, t, bytes, b->bf16_tflops, "bf16", NULL);
                 if (wi == 0) {
                     const float ts = time_stream(b, r, nc);
                     const float t3[3] = {ts, ts, ts};
-                    record(b, s, v->label, "stream", c.warps, c.M, t3, bytes, b->bf16_tflops, "bf16", NULL);
+                    record(b, s, v->label, "stream", c.stages, c.M, t3, bytes, b->bf16_tflops, "bf16", NULL);
                 }
             }
         }
@@ -637,6 +654,8 @@ int main(int argc, char **argv) {
     CUDA_CHECK(cudaEventCreate(&b.e0));
     CUDA_CHECK(cudaEventCreate(&b.e1));
     CUDA_CHECK(cudaMalloc(&b.flush, FLUSH_BYTES));
+    CUDA_CHECK(cudaMalloc(&b.sink, sizeof(uint32_t) * 1056));
+    fill(b.flush, FLUSH_BYTES, 3, FILL_BYTES);
     if (cublasCreate(&b.blas) != CUBLAS_STATUS_SUCCESS) die("cublasCreate failed");
     if (cublasLtCreate(&b.lt) != CUBLAS_STATUS_SUCCESS) die("cublasLtCreate failed");
     cublasGetVersion(b.blas, &blas_ver);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """e06_torch -- the PyTorch peers of the e06-kernels benchmark: torch.matmul (BF16) and torch._scaled_mm
 (FP8 E4M3 x E4M3 -> BF16, per-tensor FP32 scales) at the shapes bench_e06 measured, on the same GPU right after
-it, timed as bench_e06 times ("isolated": 256 MiB written before every run to flush the L2, CUDA events around
+it, timed as bench_e06 times ("isolated": 256 MiB read before every run to flush the L2, CUDA events around
 one call, median / p10 / p90 of 50 runs after 5 warm-ups; seeded random inputs, never zeros).
 
 Usage: python3 tools/e06_torch.py DIR      (DIR: the --out folder of bench_e06)
@@ -26,7 +26,7 @@ def time_isolated(fn, flush):
     e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     ts = []
     for it in range(REPS + 5):
-        flush.fill_(it & 0xFF)
+        flush.sum()   # reads 256 MiB: the L2 then holds clean lines of it
         e0.record()
         fn()
         e1.record()
@@ -43,7 +43,7 @@ def main():
     if not torch.cuda.is_available():
         print("SKIP: no CUDA device")
         sys.exit(77)
-    flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
+    flush = torch.ones(64 << 20, dtype=torch.float32, device="cuda")
     gen = torch.Generator(device="cuda")
     gen.manual_seed(6)
     for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "e06-kernels", "bench.jsonl"))):
@@ -86,7 +86,7 @@ def main():
                     flops = 2.0 * M * N * K
                     floor_s = max(nbytes / (copy_gbps * 1e9), flops / (rate * 1e12))
                     rec = {"model": model, "layer": layer, "N": N, "K": K, "M": M, "kernel": name, "mode": "isolated",
-                           "warps": 0, "median_ms": med, "p10_ms": p10, "p90_ms": p90, "reps": REPS, "bytes": nbytes,
+                           "stages": 0, "median_ms": med, "p10_ms": p10, "p90_ms": p90, "reps": REPS, "bytes": nbytes,
                            "flops": flops, "gbps": nbytes / sec / 1e9, "tflops": flops / sec / 1e12,
                            "frac_copy": nbytes / sec / 1e9 / copy_gbps, "frac_compute": flops / sec / 1e12 / rate,
                            "compute_ceiling": cname, "roofline_frac": floor_s / sec, "note": note_,
