@@ -50,6 +50,8 @@
 #include "engine/qwen3_cuda.h"
 #include "model/qwen3.h"
 #include "model/qwen3_config.h"
+#include "quant/quantize.h"
+#include "quant/recipe.h"
 #include "ops/attention.h"
 #include "serve_attention.h"
 #include "serve_gemv.h"
@@ -400,6 +402,63 @@ static void check_tiny(const struct qwen3_serve_api *api) {
     qwen3_free(m);
 }
 
+/* Check 5: the accuracy engine's packed decode (qwen3_cuda.h, issue 15 item 2) on qwen3-tiny quantized by an RTN
+ * weight-only recipe: a sequence of 16 prefilled tokens then 16 single-token appends (T = 1: the packed GEMV),
+ * CUDA (packed) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on the FP32
+ * view). The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
+ * statistical as in check 3: max |delta logit| <= 0.5 and top-1 agreement >= 90% against both. */
+static void check_packed(const char *recipe) {
+    const char *dir = "models/qwen3-tiny";
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        printf("SKIP packed decode: %s absent\n", dir);
+        return;
+    }
+    struct qwen3_model *m = qwen3_load(dir);
+    quant_apply(m, recipe_by_name_or_die(recipe, "check_qwen3_serve"), NULL, NULL);
+    setenv("QL_CUDA_PACKED", "0", 1);
+    struct engine *eu = engine_create(m, "cuda");
+    unsetenv("QL_CUDA_PACKED");
+    struct engine *ep = engine_create(m, "cuda"), *ec = engine_create(m, "cpu");
+    const int packed_on = strstr(engine_desc(ep), "packed") != NULL;
+    const int64_t V = m->cfg.V, T0 = 16, steps = 16;
+    struct engine *es[3] = {ec, eu, ep};
+    struct engine_seq *sq[3];
+    std::vector<float> lg[3];
+    for (int i = 0; i < 3; i++) {
+        sq[i] = engine_seq_new(es[i], T0 + steps, KV_CACHE_F32);
+        lg[i].resize((size_t)V);
+    }
+    std::vector<int32_t> ids((size_t)(T0 + steps));
+    for (int64_t i = 0; i < T0 + steps; i++) ids[(size_t)i] = (int32_t)(rng_hash(71, (uint64_t)i) % (uint64_t)V);
+    double dc = 0, du = 0;
+    int64_t ac = 0, au = 0;
+    for (int i = 0; i < 3; i++) engine_seq_append(sq[i], ids.data(), T0, NULL, NULL, 1);
+    for (int64_t t = 0; t < steps; t++) {
+        for (int i = 0; i < 3; i++) engine_seq_append(sq[i], &ids[(size_t)(T0 + t)], 1, lg[i].data(), NULL, 1);
+        int64_t a[3] = {0, 0, 0};
+        for (int i = 0; i < 3; i++)
+            for (int64_t v = 1; v < V; v++) a[i] = lg[i][(size_t)v] > lg[i][(size_t)a[i]] ? v : a[i];
+        for (int64_t v = 0; v < V; v++) {
+            dc = fmax(dc, fabs((double)lg[2][(size_t)v] - lg[0][(size_t)v]));
+            du = fmax(du, fabs((double)lg[2][(size_t)v] - lg[1][(size_t)v]));
+        }
+        ac += a[2] == a[0];
+        au += a[2] == a[1];
+    }
+    const int ok = packed_on && dc <= 0.5 && du <= 0.5 && ac >= 0.9 * steps && au >= 0.9 * steps;
+    printf("%s packed decode %s qwen3-tiny (%s): %lld steps, vs CPU max |delta logit| %.3g top-1 %lld/%lld; vs CUDA "
+           "SGEMM %.3g, %lld/%lld (bounds 0.5, 90%%)\n",
+           ok ? "ok" : "FAILED", recipe, packed_on ? "packed path on" : "packed path NOT on", (long long)steps, dc,
+           (long long)ac, (long long)steps, du, (long long)au, (long long)steps);
+    if (!ok) g_fail = 1;
+    for (int i = 0; i < 3; i++) engine_seq_free(sq[i]);
+    engine_free(ep);
+    engine_free(eu);
+    engine_free(ec);
+    qwen3_free(m);
+}
+
 // ---- the shapes (official config.json values; compared with ../shared when present) ----
 
 struct shape {
@@ -738,6 +797,8 @@ int main(int argc, char **argv) {
     char path[PATH_MAX + 64];
     const struct qwen3_serve_api *api = serve_api(path, sizeof path);
     check_tiny(api);
+    const char *packed_recipes[] = {"nvfp4-w4a16", "mxfp4-w4a16", "rtn-int4", "rtn-int4-asym"};
+    for (int i = 0; i < 4; i++) check_packed(packed_recipes[i]);
     if (g_fail) {
         printf("FAILED: see above\n");
         return 1;

@@ -10,6 +10,8 @@
 
 #include "act_quant.h"
 #include "attention.h"
+#include "linear_w4a16.h"
+#include "serve_gemv.h"
 #include "common.cuh"
 #include "core/check.h"
 #include "moe.h"
@@ -28,6 +30,11 @@
 struct dlinear {
     const struct linear *l;   /* the host Linear: act spec, observe hook, shapes */
     float *w, *b, *in_scale;  /* device copies: N x K, N or NULL, K or NULL */
+    /* Packed decode (issue 15 item 2): a weight-only Linear whose packed qtensor is NVFP4, MXFP4 or INT4 also
+     * keeps linear_w4a16's planes; T <= 8 rows then run that GEMV (x rounded to FP16: the A16 of W4A16) instead
+     * of SGEMM on the FP32 view. QL_CUDA_PACKED=0 turns it off. */
+    int has_pw;
+    struct linear_w4a16 pw;
 };
 
 struct dlayer {
@@ -54,11 +61,14 @@ struct cuda_impl {
     struct {                                  /* device scratch, grown on demand (contents undefined) */
         void *p;
         size_t n;
-    } scratch[8];
+    } scratch[10];
+    void *w4_work;                           /* linear_w4a16's cross-CTA workspace (zeroed once) */
+    size_t w4_work_bytes;
+    int n_packed;                            /* Linears with packed decode planes */
     struct dkv oneshot;                      /* the cache of a one-shot pass (kv NULL), F32 */
 };
 
-enum { S_X, S_N, S_QKV, S_ATT, S_O, S_MLP, S_LIN, S_MOE };
+enum { S_X, S_N, S_QKV, S_ATT, S_O, S_MLP, S_LIN, S_MOE, S_X16 };
 
 static void *scratch_get(struct cuda_impl *c, int slot, size_t bytes) {
     if (c->scratch[slot].n < bytes) {
@@ -77,7 +87,55 @@ static float *upload(const float *h, size_t n) {
     return d;
 }
 
-static void dlinear_init(struct dlinear *d, const struct linear *l) {
+/* The packed decode planes of d when its Linear qualifies (see struct dlinear). */
+static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
+    const struct linear *l = d->l;
+    const struct qtensor *q = l->packed;
+    const char *env = getenv("QL_CUDA_PACKED");
+    if ((env && !strcmp(env, "0")) || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
+        return;
+    if (q->format != QFORMAT_NVFP4 && q->format != QFORMAT_MXFP4 && q->format != QFORMAT_INT4_SYM &&
+        q->format != QFORMAT_INT4_ASYM)
+        return;
+    const int group = q->params.group_size ? q->params.group_size : 128;
+    if (l->K % linear_w4a16_domain(q->format, group) != 0) return;
+    size_t cb, sb, zb;
+    linear_w4a16_layout(q->format, group, l->N, l->K, &cb, &sb, &zb);
+    uint8_t *hc = (uint8_t *)xcalloc(cb, 1), *hs = (uint8_t *)xcalloc(sb, 1), *hz = (uint8_t *)xcalloc(zb ? zb : 1, 1);
+    linear_w4a16_pack_host(q, hc, hs, zb ? hz : NULL);
+    uint8_t *dc, *ds, *dz = NULL;
+    CUDA_CHECK(cudaMalloc(&dc, cb));
+    CUDA_CHECK(cudaMalloc(&ds, sb));
+    CUDA_CHECK(cudaMemcpy(dc, hc, cb, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(ds, hs, sb, cudaMemcpyHostToDevice));
+    if (zb) {
+        CUDA_CHECK(cudaMalloc(&dz, zb));
+        CUDA_CHECK(cudaMemcpy(dz, hz, zb, cudaMemcpyHostToDevice));
+    }
+    free(hc);
+    free(hs);
+    free(hz);
+    d->pw.format = q->format;
+    d->pw.group = group;
+    d->pw.N = l->N;
+    d->pw.K = l->K;
+    d->pw.global_scale = q->format == QFORMAT_NVFP4 ? q->global_scale : 1.0f;
+    d->pw.codes = dc;
+    d->pw.scales = ds;
+    d->pw.zeros = dz;
+    d->has_pw = 1;
+    c->n_packed++;
+    const size_t wb = linear_w4a16_workspace_bytes(l->N, l->K);
+    if (wb > c->w4_work_bytes) {
+        cudaFree(c->w4_work);
+        CUDA_CHECK(cudaMalloc(&c->w4_work, wb));
+        CUDA_CHECK(cudaMemset(c->w4_work, 0, wb));
+        c->w4_work_bytes = wb;
+    }
+}
+
+static void dlinear_init(struct cuda_impl *c, struct dlinear *d, const struct linear *l) {
+    memset(d, 0, sizeof *d);
     d->l = l;
     d->w = upload(l->w, (size_t)(l->N * l->K));
     d->b = upload(l->b, (size_t)l->N);
@@ -88,9 +146,15 @@ static void dlinear_init(struct dlinear *d, const struct linear *l) {
     if (l->act.mode != LINEAR_ACT_NONE && !act_quant_cuda_supports(l->act.format))
         die("cuda engine: activation format '%s' is not implemented on the GPU (use --backend cpu)",
             qformat_name(l->act.format));
+    dlinear_pack(c, d);
 }
 
 static void dlinear_free(struct dlinear *d) {
+    if (d->has_pw) {
+        cudaFree((void *)d->pw.codes);
+        cudaFree((void *)d->pw.scales);
+        cudaFree((void *)d->pw.zeros);
+    }
     cudaFree(d->w);
     cudaFree(d->b);
     cudaFree(d->in_scale);
@@ -188,8 +252,14 @@ static void lin(struct cuda_impl *c, const struct dlinear *d, const float *x, fl
         x = xq;
     }
     const float one = 1.0f, zero = 0.0f;
-    CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x, (int)K,
-                             &zero, y, (int)N));
+    if (d->has_pw && T <= LINEAR_W4A16_MAX_M) {
+        uint16_t *x16 = (uint16_t *)scratch_get(c, S_X16, (size_t)(T * K) * 2);
+        serve_to_16_cuda(x16, x, T * K, 1, c->stream);
+        linear_w4a16_cuda(&d->pw, x16, y, T, c->w4_work, c->stream);
+    } else {
+        CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x,
+                                 (int)K, &zero, y, (int)N));
+    }
     if (d->b) {
         bias_kernel<<<grid_for(T * N), 256, 0, c->stream>>>(y, d->b, T, N);
         CUDA_CHECK_LAUNCH();
@@ -372,24 +442,24 @@ static void *cuda_init(struct qwen3_model *m, char *desc, size_t n) {
         L->mlp_norm = upload(H->mlp_norm, (size_t)D);
         L->q_norm = upload(H->q_norm, (size_t)Dh);
         L->k_norm = upload(H->k_norm, (size_t)Dh);
-        dlinear_init(&L->q, &H->q);
-        dlinear_init(&L->k, &H->k);
-        dlinear_init(&L->v, &H->v);
-        dlinear_init(&L->o, &H->o);
+        dlinear_init(c, &L->q, &H->q);
+        dlinear_init(c, &L->k, &H->k);
+        dlinear_init(c, &L->v, &H->v);
+        dlinear_init(c, &L->o, &H->o);
         if (H->is_moe) {
             L->router = upload(H->router, (size_t)(cf->E * D));
             L->eg = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             L->eu = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             L->ed = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             for (int64_t e = 0; e < cf->E; e++) {
-                dlinear_init(&L->eg[e], &H->exp_gate[e]);
-                dlinear_init(&L->eu[e], &H->exp_up[e]);
-                dlinear_init(&L->ed[e], &H->exp_down[e]);
+                dlinear_init(c, &L->eg[e], &H->exp_gate[e]);
+                dlinear_init(c, &L->eu[e], &H->exp_up[e]);
+                dlinear_init(c, &L->ed[e], &H->exp_down[e]);
             }
         } else {
-            dlinear_init(&L->gate, &H->gate);
-            dlinear_init(&L->up, &H->up);
-            dlinear_init(&L->down, &H->down);
+            dlinear_init(c, &L->gate, &H->gate);
+            dlinear_init(c, &L->up, &H->up);
+            dlinear_init(c, &L->down, &H->down);
         }
     }
     rope_ensure(c, 256);
@@ -399,8 +469,8 @@ static void *cuda_init(struct qwen3_model *m, char *desc, size_t n) {
     CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
     CUDA_CHECK(cudaRuntimeGetVersion(&rt));
     CUBLAS_CHECK(cublasGetVersion(c->blas, &blas_ver));
-    snprintf(desc, n, "cuda %s sm_%d%d runtime %d cublas %d fp32 pedantic", prop.name, prop.major, prop.minor, rt,
-             blas_ver);
+    snprintf(desc, n, "cuda %s sm_%d%d runtime %d cublas %d fp32 pedantic%s", prop.name, prop.major, prop.minor, rt,
+             blas_ver, c->n_packed ? ", packed w4a16 decode (T <= 8)" : "");
     return c;
 }
 
@@ -441,7 +511,8 @@ static void cuda_free(void *impl) {
     cudaFree(c->final_norm);
     cudaFree(c->cos_tab);
     cudaFree(c->sin_tab);
-    for (int i = 0; i < 8; i++) cudaFree(c->scratch[i].p);
+    for (int i = 0; i < 10; i++) cudaFree(c->scratch[i].p);
+    cudaFree(c->w4_work);
     dkv_release(&c->oneshot);
     cublasDestroy(c->blas);
     cudaStreamDestroy(c->stream);

@@ -7,6 +7,10 @@
  * precision) on the FP32 view of the weights (linear.w, the exact dequantization of the packed qtensor), so a
  * quantized recipe is simulated exactly as on the CPU. KV cache on the device, F32 or BF16-rounded (as
  * kv_cache.h). Weights are uploaded once by init: a model changed after engine_create is not seen.
+ * Decode (issue 15 item 2): weight-only Linears with packed NVFP4 / MXFP4 / INT4 qtensors also keep
+ * kernels/linear_w4a16's planes, and calls of T <= 8 rows run that packed GEMV on x rounded to FP16 (the
+ * W4A16 definition) instead of SGEMM on the FP32 view; QL_CUDA_PACKED=0 keeps SGEMM everywhere. engine_desc
+ * says when the packed path is on.
  * Not implemented (dies with one line): the Hadamard input transform, activation formats other than
  * act_quant_cuda's. A Linear's observe hook (calibration) is honoured by copying its input to the host. */
 #ifndef SRC_ENGINE_QWEN3_CUDA_H
