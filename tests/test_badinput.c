@@ -62,6 +62,30 @@ static int same_file_bytes(const char *a, const char *b) {
     return same;
 }
 
+/* Every file of dir a/sub also in b/sub with the same bytes (and as many files on both sides); *n_files set. */
+static int same_tree(const char *a, const char *b, const char *sub, int *n_files) {
+    char da[512], db[512];
+    snprintf(da, sizeof da, "%s/%s", a, sub);
+    snprintf(db, sizeof db, "%s/%s", b, sub);
+    DIR *d = opendir(da);
+    *n_files = 0;
+    if (!d) return 0;
+    int same = 1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char pa[1024], pb[1024];
+        snprintf(pa, sizeof pa, "%s/%s", da, e->d_name);
+        snprintf(pb, sizeof pb, "%s/%s", db, e->d_name);
+        struct stat sb;
+        if (stat(pa, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        (*n_files)++;
+        same &= file_exists(pb) && same_file_bytes(pa, pb);
+    }
+    closedir(d);
+    return same && *n_files == count_with(db, ".json");
+}
+
 /* Lines of s that hold needle. */
 static int lines_with(const char *s, const char *needle) {
     int k = 0;
@@ -147,6 +171,16 @@ int main(void) {
     // A clean run, the reference for the rows below.
     int st = run(E01 " --results " TMP "/ref", err, sizeof err);
     TEST(st == 0, "e01 on the test checkpoint runs (exit %d)", st);
+
+    // Determinism (issue 9): the same run at 1 and at 2 threads writes byte-identical results files (e01 has
+    // no BLAS GEMM; its OpenMP loops fill independent elements).
+    st = run("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " E01 " --results " TMP "/t1", err, sizeof err);
+    int st2 = run("OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 " E01 " --results " TMP "/t2", err, sizeof err);
+    int n1 = 0, n2 = 0;
+    int same1 = same_tree(TMP "/ref", TMP "/t1", "synthetic/e01-formats", &n1);
+    int same2 = same_tree(TMP "/ref", TMP "/t2", "synthetic/e01-formats", &n2);
+    TEST(st == 0 && st2 == 0 && same1 && same2 && n1 > 10 && n1 == n2,
+         "determinism: e01 at 1 and 2 threads writes byte-identical files (%d files)", n1);
 
     // K not a multiple of the block: one line naming the scheme, its block and K, exit 1, no results file.
     st = run("build/bin/e01-formats --model " FIX " --rows 32 --cols 64 --results " TMP "/k", err, sizeof err);
