@@ -417,55 +417,40 @@ verify: build/bin/verify-results $(foreach e,$(VERIFY_EXPS),build/bin/$(e)) ## r
 	tools/verify.sh $(MODEL) '$(VERIFY_EXPS)' '$(ARGS)'
 
 # ---- data ----
-# The public evaluation files, pinned by sha256: the same hashes as the table in src/data/dataset.c (the one the
-# programs check; tests/test_eval.c checks that this table agrees). Programs look for a file under --data-dir,
-# $QL_DATA_DIR, ./data, then ../shared/data; DATA_DIR=... on the make command line is exported as QL_DATA_DIR.
-# `make data` keeps a file that some directory of that search already holds with the right hash, else
-# downloads it into $(DATA_DIR) where a public URL exists (and the network allows), checks the hash, and
-# otherwise says what to do. Rows: name|sha256|url|sha256 of the download|member inside a zip ('-': none).
+# The public evaluation files are pinned by sha256 in one table, src/data/dataset.c (with their download URLs);
+# `make data` is `ql data-verify` over that table plus the downloads, so it checks each file exactly where the
+# programs will read it (--data-dir, $QL_DATA_DIR, ./data, ../shared/data; the first hit wins) and a damaged
+# copy is "NOT verified" (exit 1) even when a later directory holds a good one. DATA_DIR=... on the make
+# command line is exported as QL_DATA_DIR. A file no directory holds is downloaded into $(DATA_DIR) where a
+# public URL exists (and the network allows): the download's hash is checked, then `ql data-verify --install`
+# moves the file into place only when its own hash is the pinned one.
 DATA_DIR ?= data
 ifneq ($(filter command line environment,$(origin DATA_DIR)),)
   export QL_DATA_DIR := $(abspath $(DATA_DIR))
 endif
-DATA_TABLE := \
-  wikitext-2/wiki.test.raw|173c87a53759e0201f33e0ccf978e510c2042d7f2cb78229d9a50d79b9e7dd08|https://wikitext.smerity.com/wikitext-2-raw-v1.zip|ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11|wikitext-2-raw/wiki.test.raw \
-  c4/c4_validation_2k.jsonl|c366f4a1a99f6586c6bb35a7aafa0fd86dd750b98edb2af8d6269c43cfbb14a0|-|-|-
 
-data: ## fetch the evaluation sets pinned by sha256 into DATA_DIR (default ./data), or say what to do offline
-	@missing=0; \
-	for row in $(foreach r,$(DATA_TABLE),'$(r)'); do \
-	  name=$${row%%|*}; rest=$${row#*|}; sha=$${rest%%|*}; rest=$${rest#*|}; \
-	  url=$${rest%%|*}; rest=$${rest#*|}; dlsha=$${rest%%|*}; member=$${rest#*|}; \
-	  found=; \
-	  for d in "$(DATA_DIR)" "$${QL_DATA_DIR:-}" data ../shared/data; do \
-	    [ -n "$$d" ] && [ -f "$$d/$$name" ] || continue; \
-	    if [ "$$(sha256sum "$$d/$$name" | cut -d' ' -f1)" = "$$sha" ]; then found=$$d; break; fi; \
-	    echo "✗ $$d/$$name: sha256 mismatch (expected $$sha): ignored" >&2; \
-	  done; \
-	  if [ -n "$$found" ]; then echo "✓ $$name (verified in $$found/)" >&2; continue; fi; \
-	  if [ "$$url" != - ]; then \
-	    tmp="$(DATA_DIR)/.download.$$$$"; mkdir -p "$(DATA_DIR)/$$(dirname $$name)"; \
-	    echo "  fetching $$url" >&2; \
-	    if (curl -fsSL --max-time 120 -o "$$tmp" "$$url" || wget -q -T 120 -O "$$tmp" "$$url") 2>/dev/null && \
-	       [ "$$(sha256sum "$$tmp" | cut -d' ' -f1)" = "$$dlsha" ]; then \
-	      if [ "$$member" != - ]; then unzip -p "$$tmp" "$$member" > "$$tmp.x" && mv -f "$$tmp.x" "$$tmp"; fi; \
-	      if [ "$$(sha256sum "$$tmp" | cut -d' ' -f1)" = "$$sha" ]; then \
-	        mv -f "$$tmp" "$(DATA_DIR)/$$name"; echo "✓ $$name (downloaded to $(DATA_DIR)/)" >&2; continue; \
-	      fi; \
-	    fi; \
-	    rm -f "$$tmp" "$$tmp.x"; \
-	    echo "✗ $$name: could not download $$url (offline?) or its sha256 differs" >&2; \
+data: build/bin/ql ## fetch the evaluation sets pinned by sha256 into DATA_DIR (default ./data), or say what to do offline
+	@mkdir -p build/tmp; list=build/tmp/data-fetch.$$$$.tsv; \
+	if build/bin/ql data-verify --fetch-list $$list; then rm -f $$list; exit 0; fi; \
+	fetched=0; \
+	while IFS='	' read -r name url dlsha member; do \
+	  mkdir -p "$(DATA_DIR)"; tmp="$(DATA_DIR)/.download.$$$$"; \
+	  echo "  fetching $$url" >&2; \
+	  if (curl -fsSL --max-time 120 -o "$$tmp" "$$url" || wget -q -T 120 -O "$$tmp" "$$url") 2>/dev/null && \
+	     [ "$$(sha256sum "$$tmp" | cut -d' ' -f1)" = "$$dlsha" ]; then \
+	    if [ "$$member" != - ]; then unzip -p "$$tmp" "$$member" > "$$tmp.x" && mv -f "$$tmp.x" "$$tmp"; fi; \
+	    build/bin/ql data-verify --install "$$name" "$$tmp" --data-dir "$(DATA_DIR)" || true; \
 	  else \
-	    echo "✗ $$name: no public URL (a derived file: see ../shared/data/SOURCES.md)" >&2; \
+	    echo "✗ $$name: could not download $$url (offline?) or its sha256 differs" >&2; \
 	  fi; \
-	  missing=1; \
-	done; \
-	if [ $$missing = 1 ]; then \
-	  echo "hint: copy a verified copy of the files above (e.g. from ../shared/data) into $(DATA_DIR)/, or point" >&2; \
-	  echo "      DATA_DIR=/path/to/data (or QL_DATA_DIR) at a folder holding them; without any data the" >&2; \
-	  echo "      accuracy experiments score text sampled from the BF16 model and say so in their results." >&2; \
-	  exit 1; \
-	fi
+	  rm -f "$$tmp" "$$tmp.x"; fetched=1; \
+	done < $$list; rm -f $$list; \
+	if [ $$fetched = 1 ]; then build/bin/ql data-verify && exit 0; fi; \
+	echo "hint: copy a verified copy of the files above (e.g. from ../shared/data) into $(DATA_DIR)/, or point" >&2; \
+	echo "      DATA_DIR=/path/to/data (or QL_DATA_DIR) at a folder holding them; a copy that is NOT verified" >&2; \
+	echo "      must be removed or replaced (the programs read it first). Without any data the accuracy" >&2; \
+	echo "      experiments score text sampled from the BF16 model and say so in their results." >&2; \
+	exit 1
 
 
 clean: ## remove build/ (never results/)

@@ -47,10 +47,10 @@ set offsets 0, 0, graph 0.12, 0
 set key outside right top
 set xtics rotate by 30 right scale 0
 set bmargin 7
-if (nrows == 0) { set label 1 lab_no_data at graph 0.5, 0.5 center }
+if (nrows == 0) { set label 1 lab_no_data at graph 0.5, 0.75 center }
 if (nrows > 0 && copy > 0) { set arrow 1 from graph 0, first copy to graph 1, first copy nohead lc rgb '#000000' dt 2 lw 1; \
     set label 2 lab_copy_bw at graph 0.99, first copy offset 0, 0.6 right }
-plots = (nrows == 0) ? "plot 1/0 notitle" : \
+plots = (nrows == 0) ? "plot [0:1][0:1] 0.5 with lines lc rgb '#ffffff' notitle" : \
     "plot for [c=2:6] datafile using c:xtic(1) lt (c-1) title shp[c - 1]"
 
 eval svg_begin

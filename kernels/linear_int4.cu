@@ -33,23 +33,23 @@ struct fmt_int4 {
 };
 
 template <bool ASYM>
-static void launch_group(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *ws, int stages,
+static void launch_group(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *ws, int depth,
                          void *stream) {
     switch (w->group) {
-    case 32: w4a16::launch_stages<fmt_int4<32, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
-    case 64: w4a16::launch_stages<fmt_int4<64, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
-    default: w4a16::launch_stages<fmt_int4<128, ASYM>>(w, x, y, M, ws, stages, 1.0f, 1.0f, stream); break;
+    case 32: w4a16::launch_depth<fmt_int4<32, ASYM>>(w, x, y, M, ws, depth, 1.0f, 1.0f, stream); break;
+    case 64: w4a16::launch_depth<fmt_int4<64, ASYM>>(w, x, y, M, ws, depth, 1.0f, 1.0f, stream); break;
+    default: w4a16::launch_depth<fmt_int4<128, ASYM>>(w, x, y, M, ws, depth, 1.0f, 1.0f, stream); break;
     }
 }
 
 }  // namespace
 
 extern "C" void linear_int4_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                 void *workspace, int stages, void *stream) {
+                                 void *workspace, int depth, void *stream) {
     CHECK(w->format == QFORMAT_INT4_SYM || w->format == QFORMAT_INT4_ASYM, "linear_int4_cuda: not an int4 weight");
     if (w->group != 32 && w->group != 64 && w->group != 128)
         die("linear_int4_cuda: group %d is not 32, 64 or 128", w->group);
     w4a16::check_call("linear_int4_cuda", w, x, M, w->group);
-    if (w->format == QFORMAT_INT4_ASYM) launch_group<true>(w, x, y, M, workspace, stages, stream);
-    else launch_group<false>(w, x, y, M, workspace, stages, stream);
+    if (w->format == QFORMAT_INT4_ASYM) launch_group<true>(w, x, y, M, workspace, depth, stream);
+    else launch_group<false>(w, x, y, M, workspace, depth, stream);
 }

@@ -29,9 +29,9 @@ struct fmt_mxfp4 {
 }  // namespace
 
 extern "C" void linear_mxfp4_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                  void *workspace, int stages, void *stream) {
+                                  void *workspace, int depth, void *stream) {
     CHECK(w->format == QFORMAT_MXFP4, "linear_mxfp4_cuda: not an mxfp4 weight");
     w4a16::check_call("linear_mxfp4_cuda", w, x, M, fmt_mxfp4::G);
     // y = acc * 2^14 (exact): undoes the decode's placement.
-    w4a16::launch_stages<fmt_mxfp4>(w, x, y, M, workspace, stages, 16384.0f, 1.0f, stream);
+    w4a16::launch_depth<fmt_mxfp4>(w, x, y, M, workspace, depth, 16384.0f, 1.0f, stream);
 }

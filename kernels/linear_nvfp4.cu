@@ -35,9 +35,9 @@ struct fmt_nvfp4 {
 }  // namespace
 
 extern "C" void linear_nvfp4_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                  void *workspace, int stages, void *stream) {
+                                  void *workspace, int depth, void *stream) {
     CHECK(w->format == QFORMAT_NVFP4, "linear_nvfp4_cuda: not an nvfp4 weight");
     w4a16::check_call("linear_nvfp4_cuda", w, x, M, fmt_nvfp4::G);
     // y = (acc * 2^14) / g: the 2^14 undoes the decode's placement (exact), the division rounds once.
-    w4a16::launch_stages<fmt_nvfp4>(w, x, y, M, workspace, stages, 16384.0f, w->global_scale, stream);
+    w4a16::launch_depth<fmt_nvfp4>(w, x, y, M, workspace, depth, 16384.0f, w->global_scale, stream);
 }

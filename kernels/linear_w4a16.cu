@@ -149,12 +149,12 @@ extern "C" size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K) {
 // ---- dispatch ----
 
 extern "C" void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                      void *workspace, int stages, void *stream) {
+                                      void *workspace, int depth, void *stream) {
     switch (w->format) {
-    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, stages, stream); break;
-    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, stages, stream); break;
+    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, depth, stream); break;
+    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, depth, stream); break;
     case QFORMAT_INT4_SYM:
-    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, stages, stream); break;
+    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, depth, stream); break;
     default: die("linear_w4a16: format '%s' has no W4A16 kernel", qformat_name(w->format));
     }
 }

@@ -11,8 +11,9 @@
  * sub-partition receives 4.5-bit weights at ~7 per clock, so one MMA (256 weights per warp) is due every ~35
  * issue slots; the decode costs ~12-16 integer / FP16 operations per MMA and lane, 4 FFMA per scale domain,
  * 1 MMA, 1.25 loads (codes 1/4, x 1): about 20, under the 35. The other need is bytes in flight: ~3 MB over
- * the chip (4.3 TB/s x ~0.7 us), ~23 KB per SM; a warp keeps one step of codes (2 KB) plus the next in
- * flight, so 12-16 resident warps per SM cover it. Measured numbers: experiments/e06-kernels/README.en.md. */
+ * the chip (4.3 TB/s x ~0.7 us), ~23 KB per SM; a warp keeps D steps of codes (2 KB each) in flight, so
+ * 12-16 resident warps per SM cover it. Measured: the decode and scale instructions, not the bytes in flight,
+ * are what holds the kernel back (experiments/e06-kernels/README.en.md). */
 #ifndef KERNELS_LINEAR_W4A16_CUH
 #define KERNELS_LINEAR_W4A16_CUH
 
@@ -56,80 +57,66 @@ struct step_data {
     uint32_t zb[F::BZ / 4 > 0 ? F::BZ / 4 : 1];
 };
 
-/* Bytes of one lane's slot in one pipeline stage: 64 of codes, then the scales, then the zero points; a
- * multiple of 16 so that every slot's codes are 16-byte aligned. */
-template <class F>
-struct slot {
-    enum { BYTES = (64 + F::BPS + F::BZ + 15) / 16 * 16 };
-};
-
-static __device__ __forceinline__ void cp_async16(uint32_t dst, const void *src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src));
-}
-static __device__ __forceinline__ void cp_async8(uint32_t dst, const void *src) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(dst), "l"(src));
-}
-static __device__ __forceinline__ void cp_async4(uint32_t dst, const void *src) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(dst), "l"(src));
-}
-static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-static __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-/* Issues the copies of step st (codes of its 4 spans, its scales and zero points) into the lane's slot at
- * shared address dst: 4 x 16 + BPS / 8 x 8 + (BZ / 8 x 8 | 4) bytes, all asynchronous (cp.async). Each lane
- * copies and later reads only its own slot, so no barrier is needed between lanes. */
-template <class F>
-static __device__ __forceinline__ void issue_step(uint32_t dst, const uint4 *cw, const uint8_t *sw, const uint8_t *zw,
-                                                  int64_t st) {
-#pragma unroll
-    for (int s = 0; s < SPANS; s++) cp_async16(dst + 16 * s, cw + (st * SPANS + s) * 32);
-#pragma unroll
-    for (int i = 0; i < F::BPS / 8; i++) cp_async8(dst + 64 + 8 * i, sw + st * F::BPS + 8 * i);
-    if (F::BZ == 8) cp_async8(dst + 64 + F::BPS, zw + st * 8);
-    else if (F::BZ == 4) cp_async4(dst + 64 + F::BPS, zw + st * 4);
+/* 16 bytes of weights that are read once: no L1 allocation (L1 keeps x). */
+static __device__ __forceinline__ uint4 ld_stream16(const uint4 *p) {
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
 }
 
-/* Reads a completed slot back into registers. */
+/* Loads step st of the lane (codes of its 4 spans, its scales and zero points) into registers; the loads stay
+ * in flight until the registers are first read. */
 template <class F>
-static __device__ __forceinline__ void read_step(step_data<F> &d, const uint8_t *slot_p) {
+static __device__ __forceinline__ void load_step(step_data<F> &d, const uint4 *cw, const uint8_t *sw,
+                                                 const uint8_t *zw, int64_t st) {
 #pragma unroll
-    for (int s = 0; s < SPANS; s++) d.w[s] = reinterpret_cast<const uint4 *>(slot_p)[s];
+    for (int s = 0; s < SPANS; s++) d.w[s] = ld_stream16(cw + (st * SPANS + s) * 32);
 #pragma unroll
     for (int i = 0; i < F::BPS / 8; i++) {
-        const uint2 v = reinterpret_cast<const uint2 *>(slot_p + 64)[i];
+        const uint2 v = __ldg(reinterpret_cast<const uint2 *>(sw + st * F::BPS) + i);
         d.sc[2 * i] = v.x;
         d.sc[2 * i + 1] = v.y;
     }
     if (F::BZ == 8) {
-        const uint2 v = *reinterpret_cast<const uint2 *>(slot_p + 64 + F::BPS);
+        const uint2 v = __ldg(reinterpret_cast<const uint2 *>(zw + st * 8));
         d.zb[0] = v.x;
         d.zb[1] = v.y;
     } else if (F::BZ == 4) {
-        d.zb[0] = *reinterpret_cast<const uint32_t *>(slot_p + 64 + F::BPS);
+        d.zb[0] = __ldg(reinterpret_cast<const uint32_t *>(zw + st * 4));
     }
 }
 
+/* The same MMA with a zero accumulator (the first of a scale domain): no register moves to clear it. */
+static __device__ __forceinline__ void mma16816_zero(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%10,%10,%10,%10};\n"
+                 : "=f"(c[0]), "=f"(c[1]), "=f"(c[2]), "=f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.0f));
+}
+
 /* One step (256 columns) of the lane's two rows: 16 MMAs, G / 16 of them chained per scale domain, then
- * acc += domain sum * scale in FP32. xr points at x[token][4 t] (token 0 for lanes g >= M, masked by xm);
- * MASK: the step may run past K (its 4-column chunks at or past K read x as 0). */
-template <class F, bool MASK>
-static __device__ __forceinline__ void compute_step(const step_data<F> &d, const uint16_t *xr, uint32_t xm,
+ * acc += domain sum * scale in FP32. xr points at x[token][4 t] (token 0 for lanes g >= M, which load
+ * nothing: xok false, B = 0); MMA mi reads its x only when its 4 columns lie before K (a step may run past K
+ * into the zero padding: lim = K - col0 - 4 t). */
+template <class F>
+static __device__ __forceinline__ void compute_step(const step_data<F> &d, const uint16_t *xr, bool xok,
                                                     int64_t col0, int64_t K, int t, float acc[4]) {
     constexpr int PER = F::G / 16;   /* MMAs per scale domain */
-    float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int64_t lim = K - col0 - 4 * t;
+    float c[4];
 #pragma unroll
     for (int mi = 0; mi < 16; mi++) {
         const int s = mi / 4, u = mi % 4, q = mi / PER;
-        const int64_t col = col0 + 16 * mi;
         uint2 xv = make_uint2(0u, 0u);
-        if (!MASK || col + 4 * t < K) xv = __ldg(reinterpret_cast<const uint2 *>(xr + col));
+        if (xok && 16 * mi < lim) xv = __ldg(reinterpret_cast<const uint2 *>(xr + col0 + 16 * mi));
         const uint32_t w = u == 0 ? d.w[s].x : u == 1 ? d.w[s].y : u == 2 ? d.w[s].z : d.w[s].w;
         const uint32_t z = F::zero_word(d.zb, q);
         uint32_t a[4];
 #pragma unroll
         for (int j = 0; j < 4; j++) a[j] = F::a_regs(w, z, j);
-        mma16816(c, a, xv.x & xm, xv.y & xm);
+        if (mi % PER == 0) mma16816_zero(c, a, xv.x, xv.y);
+        else mma16816(c, a, xv.x, xv.y);
         if (mi % PER == PER - 1) {
             float s_g, s_g8;
             F::scale(d.sc, q, s_g, s_g8);
@@ -137,16 +124,13 @@ static __device__ __forceinline__ void compute_step(const step_data<F> &d, const
             acc[1] = fmaf(c[1], s_g, acc[1]);
             acc[2] = fmaf(c[2], s_g8, acc[2]);
             acc[3] = fmaf(c[3], s_g8, acc[3]);
-            c[0] = c[1] = c[2] = c[3] = 0.0f;
         }
     }
 }
 
-template <class F, int M, int WARPS, int S>
-static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) {
+template <class F, int M, int WARPS, int D>
+static __global__ void __launch_bounds__(32 * WARPS, 4) w4a16_kernel(const args a) {
     // codes: RT x (Kp/64) x 32 x 16 B; scales: RT x 8 x n_steps x BPS; x: M x K FP16; y: M x N FP32
-    // smem: WARPS x S stages x 32 lanes x slot bytes (the ring of each warp), dynamic.
-    extern __shared__ __align__(16) uint8_t ring[];
     __shared__ float s_part[WARPS][4][32];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, g = lane / 4, t = lane % 4;
     const int64_t rt = blockIdx.x;
@@ -157,32 +141,26 @@ static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) 
     const uint8_t *sw = a.scales + (rt * 8 + g) * a.n_steps * F::BPS;
     const uint8_t *zw = F::BZ ? a.zeros + (rt * 8 + g) * a.n_steps * F::BZ : nullptr;
     const uint16_t *xr = a.x + (int64_t)(g < M ? g : 0) * a.K + 4 * t;   /* B column g = token g */
-    const uint32_t xm = g < M ? 0xFFFFFFFFu : 0u;
-    uint8_t *my = ring + ((size_t)warp * S * 32 + lane) * slot<F>::BYTES;   /* stage k at + k * 32 * BYTES */
-    const uint32_t my_s = (uint32_t)__cvta_generic_to_shared(my);
+    const bool xok = g < M;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    // The warp's steps: first, first + WARPS, ...; n_my of them. S - 1 are in flight before the first compute,
-    // and each iteration issues the step S - 1 ahead into the stage it consumed last (one commit group per
-    // step, empty ones included, so wait_group<S - 1> always means "step i has landed").
+    // The warp's steps: first, first + WARPS, ...; n_my of them, streamed through D + 1 register buffers
+    // (indexed by unrolled constants only): D steps are in flight while one is computed. The buffer of step i
+    // is i mod (D + 1); step i + D is loaded into the buffer that step i - 1 left.
     const int64_t first = st0 + warp;
     const int64_t n_my = first < st1 ? (st1 - first + WARPS - 1) / WARPS : 0;
+    step_data<F> b[D + 1];
 #pragma unroll
-    for (int k = 0; k < S - 1; k++) {
-        if (k < n_my) issue_step<F>(my_s + k * 32 * slot<F>::BYTES, cw, sw, zw, first + k * WARPS);
-        cp_async_commit();
+    for (int k = 0; k < D; k++)
+        if (k < n_my) load_step<F>(b[k], cw, sw, zw, first + k * WARPS);
+    for (int64_t i0 = 0; i0 < n_my; i0 += D + 1) {
+#pragma unroll
+        for (int r = 0; r <= D; r++) {
+            const int64_t i = i0 + r;
+            if (i >= n_my) break;
+            if (i + D < n_my) load_step<F>(b[(r + D) % (D + 1)], cw, sw, zw, first + (i + D) * WARPS);
+            compute_step<F>(b[r], xr, xok, (first + i * WARPS) * STEP, a.K, t, acc);
+        }
     }
-    for (int64_t i = 0; i < n_my; i++) {
-        const int64_t ahead = i + S - 1;
-        if (ahead < n_my) issue_step<F>(my_s + (uint32_t)(ahead % S) * 32 * slot<F>::BYTES, cw, sw, zw, first + ahead * WARPS);
-        cp_async_commit();
-        cp_async_wait<S - 1>();
-        step_data<F> cur;
-        read_step<F>(cur, my + (size_t)(i % S) * 32 * slot<F>::BYTES);
-        const int64_t st = first + i * WARPS;
-        if ((st + 1) * STEP <= a.K) compute_step<F, false>(cur, xr, xm, st * STEP, a.K, t, acc);
-        else compute_step<F, true>(cur, xr, xm, st * STEP, a.K, t, acc);
-    }
-    cp_async_wait<0>();
 #pragma unroll
     for (int i = 0; i < 4; i++) s_part[warp][i][lane] = acc[i];
     __syncthreads();
@@ -223,7 +201,7 @@ static __global__ void __launch_bounds__(32 * WARPS) w4a16_kernel(const args a) 
 }
 
 /* Host side: fills the arguments, checks the preconditions and launches the M-specialised kernel. */
-template <class F, int WARPS, int S>
+template <class F, int WARPS, int D>
 static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                    float out_mul, float out_div, cudaStream_t s) {
     args a;
@@ -244,17 +222,7 @@ static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, in
     a.out_div = out_div;
     CHECK(n_split == 1 || workspace != nullptr, "linear_w4a16: a K split needs the workspace");
     const dim3 grid((unsigned)a.RT, (unsigned)n_split);
-    const size_t smem = (size_t)WARPS * S * 32 * slot<F>::BYTES;
-    static int attr_set = 0;   /* per instantiation: lift the 48 KB default once (a host-side cache) */
-    if (!attr_set) {
-#define W4A16_ATTR(m) CUDA_CHECK(cudaFuncSetAttribute(w4a16_kernel<F, m, WARPS, S>, \
-                                                      cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem))
-        W4A16_ATTR(1); W4A16_ATTR(2); W4A16_ATTR(3); W4A16_ATTR(4);
-        W4A16_ATTR(5); W4A16_ATTR(6); W4A16_ATTR(7); W4A16_ATTR(8);
-#undef W4A16_ATTR
-        attr_set = 1;
-    }
-#define W4A16_CASE(m) case m: w4a16_kernel<F, m, WARPS, S><<<grid, 32 * WARPS, smem, s>>>(a); break
+#define W4A16_CASE(m) case m: w4a16_kernel<F, m, WARPS, D><<<grid, 32 * WARPS, 0, s>>>(a); break
     switch (M) {
         W4A16_CASE(1); W4A16_CASE(2); W4A16_CASE(3); W4A16_CASE(4);
         W4A16_CASE(5); W4A16_CASE(6); W4A16_CASE(7); W4A16_CASE(8);
@@ -274,16 +242,16 @@ static inline void check_call(const char *name, const struct linear_w4a16 *w, co
           (uintptr_t)w->zeros % 8 == 0, "linear_w4a16: plane alignment");
 }
 
-/* Dispatch on the pipeline depth (stages per warp; the bench sweeps them): 4 warps per CTA, S stages. */
+/* Dispatch on the pipeline depth (steps in flight per warp while one computes; the bench sweeps 1 and 2):
+ * 4 warps per CTA. */
 template <class F>
-static void launch_stages(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                         int stages, float out_mul, float out_div, void *stream) {
+static void launch_depth(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
+                          int depth, float out_mul, float out_div, void *stream) {
     if (w->N == 0) return;
     cudaStream_t s = (cudaStream_t)stream;
-    if (stages == 0 || stages == 4) launch<F, 4, 4>(w, x, y, M, workspace, out_mul, out_div, s);
-    else if (stages == 3) launch<F, 4, 3>(w, x, y, M, workspace, out_mul, out_div, s);
-    else if (stages == 6) launch<F, 4, 6>(w, x, y, M, workspace, out_mul, out_div, s);
-    else CHECK(0, "linear_w4a16: no variant with %d pipeline stages", stages);
+    if (depth == 0 || depth == 2) launch<F, 4, 2>(w, x, y, M, workspace, out_mul, out_div, s);
+    else if (depth == 1) launch<F, 4, 1>(w, x, y, M, workspace, out_mul, out_div, s);
+    else CHECK(0, "linear_w4a16: no variant with pipeline depth %d", depth);
 }
 
 }  // namespace w4a16

@@ -24,8 +24,9 @@
  *     for domain q of the step (G = 128: two bytes, padded to 4 for the 4-byte copies).
  * Bytes moved per weight: as the qtensor (0.5 + scale bytes / domain), plus the padding.
  * Work: one CTA of 4 warps per 16-row tile and K split, its warps taking the steps round-robin. Each warp
- * streams its steps through a private ring of S stages in shared memory (cp.async: S - 1 steps of codes,
- * scales and zero points in flight while one is computed; no registers held by loads in flight). The partial
+ * streams its steps through D + 1 register buffers: D steps (codes, scales, zero points) in flight while one
+ * is computed (D = 2 by default; a ring of shared-memory stages filled by cp.async measured slower on the
+ * H200, experiments/e06-kernels/README.en.md). The partial
  * sums are reduced in shared memory, then across the K splits by the last CTA of the tile, both in a fixed
  * order: deterministic. The K split is n_split = clamp(ceil(512 / tiles), 1, steps) CTAs per tile
  * (linear_w4a16_n_split), so a small N still fills the GPU in one wave. M must be 1 .. 8, K a multiple of the
@@ -79,11 +80,11 @@ size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K);
 
 /* y: M x N device floats (row-major: token m, row n at y[m N + n]); x: M x K device FP16 values (uint16_t
  * bits, 8-byte aligned rows: K % 4 == 0 holds for every format). Dies when M is outside 1 .. 8 or K is not a
- * multiple of the scale domain. stages: the pipeline depth per warp, 3, 4 or 6 (0: the default, 4). */
+ * multiple of the scale domain. depth: steps in flight per warp, 1 or 2 (0: the default, 2). */
 void linear_w4a16_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                        void *stream);
 void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                           int stages, void *stream);
+                           int depth, void *stream);
 
 #ifdef __cplusplus
 }

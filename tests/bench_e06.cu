@@ -7,7 +7,7 @@
  *   revision, sha256 of this binary, GPU, driver, CUDA runtime and cuBLAS versions, SM count, L2 size, the
  *   ceilings, start and end time). These are benchmark records, not cache-keyed results.
  * Kernels: the packed W4A16 GEMVs of kernels/linear_w4a16.h (nvfp4, mxfp4, int4 sym / asym, groups 32 / 64 /
- *   128) at M = 1, 4, 8 (and pipelines of 3, 4 and 6 stages at M = 1); cuBLAS BF16 (cublasGemmEx, BF16 in and out,
+ *   128) at M = 1, 4, 8 (and pipeline depths 2 and 1 at M = 1); cuBLAS BF16 (cublasGemmEx, BF16 in and out,
  *   FP32 accumulation) and cuBLASLt FP8 E4M3 x E4M3 -> BF16 with per-tensor FP32 scales (the nvfp8 recipe's
  *   GEMM) at M = 1, 8, 64, 512, 4096.
  * Timing (METHOD.md, STYLE.md 8): "isolated": the L2 (60 MB) is flushed by reading 256 MiB before every run,
@@ -238,7 +238,7 @@ struct w4_ctx {
     float *y;
     int64_t M;
     void *ws;
-    int stages;
+    int depth;
 };
 
 static void w4_run(void *vctx, int copy) {
@@ -248,7 +248,7 @@ static void w4_run(void *vctx, int copy) {
     w.codes = p;
     w.scales = p + round256(c->cb);
     w.zeros = c->zb ? p + round256(c->cb) + round256(c->sb) : NULL;
-    linear_w4a16_cuda_cfg(&w, c->x, c->y, c->M, c->ws, c->stages, NULL);
+    linear_w4a16_cuda_cfg(&w, c->x, c->y, c->M, c->ws, c->depth, NULL);
 }
 
 struct bf16_ctx {
@@ -347,20 +347,20 @@ static void jprintf(struct bench *b, const char *fmt, ...) {
 }
 
 /* One JSON line and one stdout line for a timed case. rate_tflops: the compute ceiling of the unit used. */
-static void record(struct bench *b, const struct shape *s, const char *kernel, const char *mode, int stages, int64_t M,
+static void record(struct bench *b, const struct shape *s, const char *kernel, const char *mode, int depth, int64_t M,
                    const float t[3], double bytes, double rate_tflops, const char *ceiling, const char *note) {
     const double flops = 2.0 * (double)M * (double)s->N * (double)s->K, sec = t[0] * 1e-3;
     const double gbps = bytes / sec / 1e9, tflops = flops / sec / 1e12;
     const double floor_s = fmax(bytes / (b->copy_gbps * 1e9), flops / (rate_tflops * 1e12));
     const double frac = floor_s / sec;
-    printf("%-14s %-15s %5lld x %-6lld M=%-4lld %-15s %-8s s%d %9.4f ms %7.0f GB/s %7.2f TF/s  copy %.3f  "
+    printf("%-14s %-15s %5lld x %-6lld M=%-4lld %-15s %-8s d%d %9.4f ms %7.0f GB/s %7.2f TF/s  copy %.3f  "
            "roofline %.3f%s%s\n", s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode,
-           stages, t[0], gbps, tflops, gbps / b->copy_gbps, frac, note ? "  " : "", note ? note : "");
+           depth, t[0], gbps, tflops, gbps / b->copy_gbps, frac, note ? "  " : "", note ? note : "");
     jprintf(b, "{\"model\": \"%s\", \"layer\": \"%s\", \"N\": %lld, \"K\": %lld, \"M\": %lld, \"kernel\": \"%s\", "
-            "\"mode\": \"%s\", \"stages\": %d, \"median_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, "
+            "\"mode\": \"%s\", \"depth\": %d, \"median_ms\": %.6f, \"p10_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, "
             "\"bytes\": %.0f, \"flops\": %.0f, \"gbps\": %.2f, \"tflops\": %.4f, \"frac_copy\": %.4f, "
             "\"frac_compute\": %.4f, \"compute_ceiling\": \"%s\", \"roofline_frac\": %.4f, \"note\": \"%s\"}\n",
-            s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode, stages, t[0], t[1], t[2],
+            s->model, s->layer, (long long)s->N, (long long)s->K, (long long)M, kernel, mode, depth, t[0], t[1], t[2],
             strcmp(mode, "stream") == 0 ? 3 : b->reps, bytes, flops, gbps, tflops, gbps / b->copy_gbps,
             tflops / rate_tflops, ceiling, frac, note ? note : "");
 }
@@ -496,20 +496,20 @@ static void bench_shape(struct bench *b, struct pool *pl, const struct shape *s,
         for (size_t mi = 0; mi < sizeof w4_M / sizeof w4_M[0]; mi++) {
             c.M = w4_M[mi];
             const double bytes = wbytes + 2.0 * c.M * K + 4.0 * c.M * N;
-            const int stages_list[3] = {4, 3, 6};   /* the default first */
-            for (int wi = 0; wi < (c.M == 1 ? 3 : 1); wi++) {
-                c.stages = stages_list[wi];
+            const int depth_list[2] = {2, 1};   /* the default first */
+            for (int wi = 0; wi < (c.M == 1 ? 2 : 1); wi++) {
+                c.depth = depth_list[wi];
                 struct runner r = {w4_run, &c};
                 float t[3];
                 w4_run(&c, 0);
                 CUDA_CHECK(cudaDeviceSynchronize());
                 check_finite(y, (size_t)(c.M * N), 0, v->label);
                 time_isolated(b, r, t);
-                record(b, s, v->label, "isolated", c.stages, c.M, t, bytes, b->bf16_tflops, "bf16", NULL);
+                record(b, s, v->label, "isolated", c.depth, c.M, t, bytes, b->bf16_tflops, "bf16", NULL);
                 if (wi == 0) {
                     const float ts = time_stream(b, r, nc);
                     const float t3[3] = {ts, ts, ts};
-                    record(b, s, v->label, "stream", c.stages, c.M, t3, bytes, b->bf16_tflops, "bf16", NULL);
+                    record(b, s, v->label, "stream", c.depth, c.M, t3, bytes, b->bf16_tflops, "bf16", NULL);
                 }
             }
         }

@@ -21,6 +21,7 @@
 #include "quant/layer_inputs.h"
 #include "quant/quantize.h"
 #include "quant/recipe.h"
+#include "fixture.h"
 #include "test.h"
 
 #define TINY "models/qwen3-tiny"
@@ -28,38 +29,18 @@
 #define LEN 128
 #define LAYER 1
 
-struct capture {
-    int64_t K, rows, cap;
-    float *x;
-};
-
-static void observe_capture(void *ctx, const struct linear *l, const float *x, int64_t T) {
-    (void)l;
-    struct capture *c = ctx;
-    CHECK(c->rows + T <= c->cap, "capture overflow");
-    memcpy(c->x + c->rows * c->K, x, (size_t)(T * c->K) * sizeof *x);
-    c->rows += T;
-}
-
-static void seeded_ids(int32_t *ids, int64_t n, int64_t V, uint64_t seed) {
-    struct rng r;
-    rng_init(&r, seed);
-    for (int64_t i = 0; i < n; i++) ids[i] = (int32_t)rng_below(&r, (uint64_t)V);
-}
-
-static void down_inputs(struct qwen3_model *m, struct capture *c) {
+static void down_inputs(struct qwen3_model *m, struct fixture_capture *c) {
     int32_t *ids = xmalloc(SEQS * LEN * sizeof *ids);
-    seeded_ids(ids, SEQS * LEN, m->cfg.V, 10);
+    fixture_seeded_ids(ids, SEQS * LEN, m->cfg.V, 10);
     struct layer_inputs li;
     layer_inputs_init(&li, m, ids, SEQS, LEN);
     float *d = xmalloc((size_t)(SEQS * LEN * m->cfg.D) * sizeof *d);
     struct linear *down = &m->layers[LAYER].down;
-    c->K = down->K, c->rows = 0, c->cap = SEQS * LEN;
-    c->x = xmalloc((size_t)(c->cap * c->K) * sizeof *c->x);
+    fixture_capture_init(c, down->K, SEQS * LEN);
     for (int l = 0; l <= LAYER; l++) {
         layer_inputs_attn(m, l, &li, d);
         layer_inputs_add(&li, d);
-        if (l == LAYER) down->observe = observe_capture, down->observe_ctx = c;
+        if (l == LAYER) down->observe = fixture_capture_observe, down->observe_ctx = c;
         layer_inputs_mlp(m, l, &li, d);
         layer_inputs_add(&li, d);
     }
@@ -88,7 +69,7 @@ static double loss_of(const float *x, int64_t rows, const struct linear *l, cons
     return e / (double)(rows * N);
 }
 
-static void check_search(struct linear *down, const struct capture *c, const char *rname, int duo) {
+static void check_search(struct linear *down, const struct fixture_capture *c, const char *rname, int duo) {
     struct recipe r = *recipe_by_name_or_die(rname, "test");
     r.awq.duo_scaling = duo;
     const int64_t K = down->K;
@@ -136,8 +117,8 @@ static void check_model(void) {
     const int64_t T = 256;
     struct qwen3_model *m = qwen3_load(TINY);
     int32_t *eval = xmalloc(T * sizeof *eval), *cal = xmalloc(2 * 128 * sizeof *cal);
-    seeded_ids(eval, T, m->cfg.V, 77);
-    seeded_ids(cal, 2 * 128, m->cfg.V, 78);
+    fixture_seeded_ids(eval, T, m->cfg.V, 77);
+    fixture_seeded_ids(cal, 2 * 128, m->cfg.V, 78);
     float *ref = xmalloc((size_t)(T * m->cfg.V) * sizeof *ref);
     qwen3_cpu_forward(m, eval, T, 0, NULL, ref, NULL);
     qwen3_free(m);
@@ -161,7 +142,7 @@ int main(void) {
         return 77;
     }
     struct qwen3_model *m = qwen3_load(TINY);
-    struct capture c;
+    struct fixture_capture c;
     down_inputs(m, &c);
     struct linear *down = &m->layers[LAYER].down;
     const char *rs[3] = {"awq", "awq-nvfp4-w4a16", "gptq-mxfp4-w4a16"};

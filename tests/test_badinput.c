@@ -16,6 +16,7 @@
 
 #include "core/check.h"
 #include "core/fileio.h"
+#include "data/dataset.h"
 #include "test.h"
 
 #define TMP "build/tmp/test_badinput"
@@ -31,6 +32,7 @@ static int run(const char *cmd, char *err, size_t cap) {
     char *e = file_exists(TMP "/stderr.txt") ? file_read_all(TMP "/stderr.txt", &n) : xstrdup("");
     snprintf(err, cap, "%s", e);
     free(e);
+    for (size_t k = strlen(err); k && err[k - 1] == '\n'; k--) err[k - 1] = 0;   /* one-line messages print whole */
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -60,6 +62,103 @@ static int same_file_bytes(const char *a, const char *b) {
     return same;
 }
 
+/* Every file of dir a/sub also in b/sub with the same bytes (and as many files on both sides); *n_files set. */
+static int same_tree(const char *a, const char *b, const char *sub, int *n_files) {
+    char da[512], db[512];
+    snprintf(da, sizeof da, "%s/%s", a, sub);
+    snprintf(db, sizeof db, "%s/%s", b, sub);
+    DIR *d = opendir(da);
+    *n_files = 0;
+    if (!d) return 0;
+    int same = 1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char pa[1024], pb[1024];
+        snprintf(pa, sizeof pa, "%s/%s", da, e->d_name);
+        snprintf(pb, sizeof pb, "%s/%s", db, e->d_name);
+        struct stat sb;
+        if (stat(pa, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        (*n_files)++;
+        same &= file_exists(pb) && same_file_bytes(pa, pb);
+    }
+    closedir(d);
+    return same && *n_files == count_with(db, ".json");
+}
+
+/* Lines of s that hold needle. */
+static int lines_with(const char *s, const char *needle) {
+    int k = 0;
+    for (const char *p = s; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *line = xmalloc(n + 1);
+        memcpy(line, p, n);
+        line[n] = 0;
+        k += strstr(line, needle) != NULL;
+        free(line);
+        p = e ? e + 1 : NULL;
+    }
+    return k;
+}
+
+/* `make data` is `ql data-verify` over src/data/dataset.c's table (issue 9 item 5: one implementation of the
+ * pins, not two): a damaged copy where the programs look first is NOT verified, however good a later copy is. */
+static void test_data_verify(void) {
+    char err[8192];
+    const char *WT = "wikitext-2/wiki.test.raw";
+    const struct dataset_file *wt = dataset_file_by_name(WT);
+    mkdir_p(TMP "/dd/wikitext-2");
+    FILE *f = xfopen(TMP "/dd/wikitext-2/wiki.test.raw", "w");
+    fputs(" = Not WikiText = \n", f);
+    xfclose(f, "dd");
+    int st = run("QL_DATA_DIR=" TMP "/dd build/bin/ql data-verify", err, sizeof err);
+    TEST(st == 1 && lines_with(err, "error:") == 1 && lines_with(err, "NOT verified") == 1 &&
+             strstr(err, TMP "/dd/wikitext-2/wiki.test.raw: sha256 mismatch") && strstr(err, wt->sha256) &&
+             !strstr(err, "\xe2\x9c\x93 wikitext-2"),
+         "bad input: make data / ql data-verify with a damaged DATA_DIR copy -> NOT verified, one error line, exit 1");
+    st = run("build/bin/ql data-verify --data-dir " TMP "/dd", err, sizeof err);
+    TEST(st == 1 && lines_with(err, "NOT verified") == 1, "ql data-verify --data-dir with a damaged copy -> exit 1");
+    st = run("build/bin/ql data-verify --data-dir " TMP "/does-not-exist", err, sizeof err);
+    TEST(st == 2 && strstr(err, "not a folder"), "ql data-verify --data-dir /does/not/exist -> usage error (exit 2)");
+
+    /* Nothing anywhere (run from a folder with no ./data and no ../shared): every file missing, exit 1, and the
+     * fetch list holds the downloadable ones with the URL and download hash of dataset.c's table. */
+    mkdir_p(TMP "/nowhere/cwd");
+    st = run("(cd " TMP "/nowhere/cwd && QL_DATA_DIR= ../../../../../build/bin/ql data-verify --fetch-list ../fetch.tsv)",
+             err, sizeof err);
+    size_t n = 0;
+    char *list = file_exists(TMP "/nowhere/fetch.tsv") ? file_read_all(TMP "/nowhere/fetch.tsv", &n) : xstrdup("");
+    char row[1024];
+    snprintf(row, sizeof row, "%s\t%s\t%s\t%s\n", wt->name, wt->url, wt->url_sha256, wt->member);
+    TEST(st == 1 && lines_with(err, "not found") == dataset_file_count() && !strcmp(list, row),
+         "ql data-verify with no data anywhere -> exit 1, one 'not found' line per file, fetch list from dataset.c");
+    free(list);
+
+    /* --install: a download with the wrong bytes is removed, never installed. */
+    f = xfopen(TMP "/dl.bad", "w");
+    fputs("not the file\n", f);
+    xfclose(f, "dl");
+    st = run("build/bin/ql data-verify --install wikitext-2/wiki.test.raw " TMP "/dl.bad --data-dir " TMP "/inst", err, sizeof err);
+    TEST(st == 1 && lines_with(err, "") == 1 && strstr(err, "NOT installed") && !file_exists(TMP "/dl.bad") &&
+             !file_exists(TMP "/inst/wikitext-2/wiki.test.raw"),
+         "ql data-verify --install of a download with another hash -> exit 1, removed, nothing installed");
+
+    /* The positive side needs the real files. */
+    if (!file_exists("../shared/data/wikitext-2/wiki.test.raw")) {
+        printf("skip ql data-verify on the real files: ../shared/data not found\n");
+        return;
+    }
+    st = run("QL_DATA_DIR= build/bin/ql data-verify", err, sizeof err);
+    TEST(st == 0 && lines_with(err, "(verified: ../shared/data/") == dataset_file_count() && !strstr(err, "error"),
+         "ql data-verify over ../shared/data -> every pinned file verified, exit 0 (got %d)", st);
+    st = run("cp ../shared/data/wikitext-2/wiki.test.raw " TMP "/dl.good && build/bin/ql data-verify --install "
+             "wikitext-2/wiki.test.raw " TMP "/dl.good --data-dir " TMP "/inst", err, sizeof err);
+    TEST(st == 0 && same_file_bytes(TMP "/inst/wikitext-2/wiki.test.raw", "../shared/data/wikitext-2/wiki.test.raw") &&
+             !file_exists(TMP "/dl.good"),
+         "ql data-verify --install of the pinned file -> moved into DATA_DIR");
+}
+
 int main(void) {
     char err[8192];
     fileio_remove_tree(TMP);
@@ -72,6 +171,16 @@ int main(void) {
     // A clean run, the reference for the rows below.
     int st = run(E01 " --results " TMP "/ref", err, sizeof err);
     TEST(st == 0, "e01 on the test checkpoint runs (exit %d)", st);
+
+    // Determinism (issue 9): the same run at 1 and at 2 threads writes byte-identical results files (e01 has
+    // no BLAS GEMM; its OpenMP loops fill independent elements).
+    st = run("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " E01 " --results " TMP "/t1", err, sizeof err);
+    int st2 = run("OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 " E01 " --results " TMP "/t2", err, sizeof err);
+    int n1 = 0, n2 = 0;
+    int same1 = same_tree(TMP "/ref", TMP "/t1", "synthetic/e01-formats", &n1);
+    int same2 = same_tree(TMP "/ref", TMP "/t2", "synthetic/e01-formats", &n2);
+    TEST(st == 0 && st2 == 0 && same1 && same2 && n1 > 10 && n1 == n2,
+         "determinism: e01 at 1 and 2 threads writes byte-identical files (%d files)", n1);
 
     // K not a multiple of the block: one line naming the scheme, its block and K, exit 1, no results file.
     st = run("build/bin/e01-formats --model " FIX " --rows 32 --cols 64 --results " TMP "/k", err, sizeof err);
@@ -161,5 +270,6 @@ int main(void) {
              "ql quantize --force replaces the folder in place (no .tmp / .old left)");
     }
 
+    test_data_verify();
     return TEST_REPORT();
 }

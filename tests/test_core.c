@@ -19,6 +19,7 @@
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "core/verify.h"
+#include "fixture.h"
 #include "test.h"
 
 static void test_sha256(void) {
@@ -125,36 +126,6 @@ static void test_manifest(void) {
     manifest_free(&c);
 }
 
-/* Runs fn(arg) in a child with stderr captured into err; returns the exit status (128+signal if killed). */
-static int in_child(void (*fn)(void *), void *arg, char *err, size_t cap) {
-    int fd[2];
-    CHECK(pipe(fd) == 0, "pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        fn(arg);
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd[0], err + n, cap - 1 - n)) > 0) n += (size_t)r;
-    err[n] = 0;
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int one_line(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n == 1;
-}
-
 /* A manifest of the e00 test experiment: windows as the only parameter, optional data=sampled and inputs. */
 static void mk(struct manifest *m, int windows, const char *data, int with_c4, const char *device) {
     manifest_init(m, "build/tmp/test_core/guard", "e00-guard", "tiny", "bf16");
@@ -220,9 +191,9 @@ static void test_manifest_identity(void) {
     manifest_free(&c);
     /* a different identity whose metrics would be null where the file has numbers: refused, file unchanged */
     char err[2048];
-    int st = in_child(write_guarded_nulls, NULL, err, sizeof err);
+    int st = fixture_in_child(write_guarded_nulls, NULL, err, sizeof err);
     t1 = file_read_all(a.result_path, &n1);
-    TEST(st == 1 && one_line(err) && strstr(err, "kept") && strstr(err, "ppl_c4") && strstr(err, "FORCE=1") &&
+    TEST(st == 1 && fixture_count_lines(err) == 1 && strstr(err, "kept") && strstr(err, "ppl_c4") && strstr(err, "FORCE=1") &&
              strstr(t1, "\"ppl_c4\":\t2.5"),
          "guard: nulls where the committed file has numbers -> exit 1, one line naming the metric and FORCE=1, file kept");
     free(t1);
@@ -237,8 +208,8 @@ static void test_manifest_identity(void) {
     FILE *f = xfopen(a.result_path, "w");
     fputs("{\"experiment\": \"e00-guard\", \"metr", f);
     xfclose(f, a.result_path);
-    st = in_child(hit_on_corrupt, NULL, err, sizeof err);
-    TEST(st == 1 && one_line(err) && strstr(err, "corrupt results file") && strstr(err, "FORCE=1") &&
+    st = fixture_in_child(hit_on_corrupt, NULL, err, sizeof err);
+    TEST(st == 1 && fixture_count_lines(err) == 1 && strstr(err, "corrupt results file") && strstr(err, "FORCE=1") &&
              strstr(err, "git checkout"),
          "corrupt results file -> exit 1, one line with the way out (git checkout / FORCE=1)");
     manifest_free(&a);
@@ -288,14 +259,14 @@ static void test_writers_clean_up(void) {
     char path[256], err[2048];
     snprintf(path, sizeof path, "%s/result.json", dir);
     file_write_atomic(path, "old\n", 4);
-    int st = in_child(write_big, path, err, sizeof err);
+    int st = fixture_in_child(write_big, path, err, sizeof err);
     size_t n;
     char *txt = file_read_all(path, &n);
-    TEST(st == 1 && one_line(err) && strstr(err, "write failed") && !any_tmp_left(dir) && n == 4 && !memcmp(txt, "old\n", 4),
+    TEST(st == 1 && fixture_count_lines(err) == 1 && strstr(err, "write failed") && !any_tmp_left(dir) && n == 4 && !memcmp(txt, "old\n", 4),
          "full disk (RLIMIT_FSIZE): file_write_atomic exits 1 with one line, no temp file, old file intact");
     free(txt);
     snprintf(path, sizeof path, "%s/out-model", dir);
-    st = in_child(dir_then_die, path, err, sizeof err);
+    st = fixture_in_child(dir_then_die, path, err, sizeof err);
     TEST(st == 1 && !any_tmp_left(dir) && !file_exists(path), "folder writer: die() mid-way leaves no temp folder");
     struct fileio_tmp t;
     fileio_tmp_begin(&t, path, 1);

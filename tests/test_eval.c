@@ -3,10 +3,13 @@
  * ../shared/data (or $QL_SHARED_DIR/data) exists; those cases print "skip" lines otherwise, the rest always
  * runs. Everything here takes well under a second. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -190,6 +193,122 @@ static int run_child(void (*f)(void), char *msg, size_t n) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* ---- the e03 reference cache: damaged copies and failed writes (issue 9 item 3) ---- */
+
+static char g_ref_path[256];
+
+/* A full disk, simulated: RLIMIT_FSIZE makes write() fail with EFBIG past 4 KiB (SIGXFSZ ignored); the
+ * reference being written needs 2 x 64 x 64 x 4 = 32 KiB. */
+static void ref_write_full_disk(void) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    struct kld_ref w;
+    float *h = xcalloc(64 * 64, sizeof *h);
+    kld_ref_create(&w, g_ref_path, 2, 64, 64);
+    kld_ref_append(&w, h);
+    kld_ref_append(&w, h);
+    kld_ref_close(&w);
+}
+
+static void ref_open_child(void) {
+    struct kld_ref rd;
+    int r = kld_ref_open(&rd, g_ref_path, 2, 3, 2);
+    fflush(stderr);   /* a freopen()ed stderr is buffered, and _exit() does not flush */
+    _exit(r == -1 ? 3 : 4);
+}
+
+static int ref_tmp_left(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while ((e = readdir(d))) any |= strstr(e->d_name, ".tmp") != NULL;
+    closedir(d);
+    return any;
+}
+
+static void write_ref(const char *path, const float *h0, const float *h1) {
+    struct kld_ref w;
+    kld_ref_create(&w, path, 2, 3, 2);
+    kld_ref_append(&w, h0);
+    kld_ref_append(&w, h1);
+    kld_ref_close(&w);
+}
+
+static void test_kld_ref_cache(void) {
+    char dir[128], err[512];
+    snprintf(dir, sizeof dir, "%s/refcache", TMP);
+    mkdir_p(dir);
+    snprintf(g_ref_path, sizeof g_ref_path, "%s/m-wikitext2-0123456789abcdef.bin", dir);
+    float h[2][6];
+    for (int i = 0; i < 12; i++) h[i / 6][i % 6] = (float)i * 0.25f;
+    write_ref(g_ref_path, h[0], h[1]);
+    size_t n;
+    char *good = file_read_all(g_ref_path, &n);   /* 40 + 2 * 3 * 2 * 4 = 88 bytes */
+
+    /* Truncated (a copy cut short), at every length in the data and in the header: a warning naming the
+     * file, then a miss (the caller recomputes); never a die(), never a read of the short data. */
+    int all_miss = 1, all_warn = 1;
+    const size_t cuts[] = {0, 7, 39, 40, 41, 87};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        file_write_atomic(g_ref_path, good, cuts[c]);
+        int st = run_child(ref_open_child, err, sizeof err);
+        all_miss &= st == 3;
+        all_warn &= cuts[c] == 0 || (strstr(err, g_ref_path) && strstr(err, "recomputing") != NULL);
+    }
+    TEST(all_miss && all_warn && n == 88, "e03 reference cache truncated (0..87 of 88 bytes): a warning and a miss");
+
+    /* One byte longer: also a miss (the size is exact). */
+    char *longer = xmalloc(n + 1);
+    memcpy(longer, good, n);
+    longer[n] = 0;
+    file_write_atomic(g_ref_path, longer, n + 1);
+    int st = run_child(ref_open_child, err, sizeof err);
+    TEST(st == 3 && strstr(err, "89 bytes, expected 88"), "e03 reference cache with trailing bytes: a warning and a miss");
+    free(longer);
+
+    /* A bad magic and a bad version: warnings and misses, not errors. */
+    char *bad = xmalloc(n);
+    memcpy(bad, good, n);
+    bad[0] = 'X';
+    file_write_atomic(g_ref_path, bad, n);
+    st = run_child(ref_open_child, err, sizeof err);
+    TEST(st == 3 && strstr(err, "magic"), "e03 reference cache with a bad magic: a warning and a miss");
+    memcpy(bad, good, n);
+    bad[8] = 9;
+    file_write_atomic(g_ref_path, bad, n);
+    st = run_child(ref_open_child, err, sizeof err);
+    TEST(st == 3 && strstr(err, "version"), "e03 reference cache with version 9: a warning and a miss");
+
+    /* The recompute replaces the damaged copy; what is read back is what was written. */
+    write_ref(g_ref_path, h[0], h[1]);
+    struct kld_ref rd;
+    float back[6];
+    int ok = kld_ref_open(&rd, g_ref_path, 2, 3, 2) == 0;
+    if (ok) {
+        kld_ref_read(&rd, 1, back);
+        ok = !memcmp(back, h[1], sizeof back);
+        kld_ref_close(&rd);
+    }
+    TEST(ok, "e03 reference cache rewritten over a damaged copy reads back exactly");
+
+    /* An injected write failure (a full disk) while recomputing: exit 1 with one line, no temporary left, the
+     * old file untouched (the new one is renamed into place only when complete). */
+    st = run_child(ref_write_full_disk, err, sizeof err);
+    size_t n2;
+    char *after = file_read_all(g_ref_path, &n2);
+    TEST(st == 1 && strstr(err, ".tmp.") && strstr(err, "write error") && !ref_tmp_left(dir) && n2 == n && !memcmp(after, good, n),
+         "e03 reference cache write fails (RLIMIT_FSIZE): exit 1, no partial file, old cache intact");
+    free(after);
+    /* The same with no previous file: nothing at all is left. */
+    unlink(g_ref_path);
+    st = run_child(ref_write_full_disk, err, sizeof err);
+    TEST(st == 1 && !ref_tmp_left(dir) && !file_exists(g_ref_path),
+         "e03 reference cache write fails with no previous file: nothing left behind");
+    free(bad), free(good);
+}
+
 static void load_wikitext_child(void) {
     struct dataset_text d;
     dataset_load(&d, DATASET_WIKITEXT2, NULL);
@@ -261,17 +380,22 @@ static void test_shared_data(const char *shared) {
     dataset_text_free(&d);
 }
 
-/* The Makefile's `data` table must pin the same hashes as the code. */
+/* One table of pins (issue 9 item 5): the Makefile's `make data` runs `ql data-verify` over dataset.c's table
+ * and keeps no hash of its own, so the two can never disagree again. */
 static void test_makefile_table(void) {
     if (!file_exists("Makefile")) {
         printf("skip Makefile data table (not run from the repository root)\n");
         return;
     }
     char *mk = file_read_all("Makefile", NULL);
-    const struct dataset_file *f = dataset_file_by_name("wikitext-2/wiki.test.raw");
-    TEST(strstr(mk, f->sha256) != NULL, "Makefile data table pins wiki.test.raw's sha256");
-    f = dataset_file_by_name("c4/c4_validation_2k.jsonl");
-    TEST(strstr(mk, f->sha256) != NULL, "Makefile data table pins the C4 slice's sha256");
+    int none = 1;
+    for (int i = 0; i < dataset_file_count(); i++) {
+        const struct dataset_file *f = dataset_file_at(i);
+        none &= strstr(mk, f->sha256) == NULL && (!f->url_sha256 || strstr(mk, f->url_sha256) == NULL);
+    }
+    const char *data = strstr(mk, "\ndata: ");
+    TEST(none, "the Makefile holds none of dataset.c's sha256 pins (one table)");
+    TEST(data && strstr(data, "build/bin/ql data-verify"), "make data runs ql data-verify (dataset.c's table)");
     free(mk);
 }
 
@@ -285,6 +409,7 @@ int main(void) {
     test_perplexity();
     test_kld();
     test_corpora();
+    test_kld_ref_cache();
     test_makefile_table();
     const char *env = getenv("QL_SHARED_DIR");
     char shared[512];

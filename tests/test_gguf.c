@@ -30,6 +30,7 @@
 #include "model/gguf.h"
 #include "model/qwen3.h"
 #include "quant/gguf_export.h"
+#include "fixture.h"
 #include "test.h"
 
 #define FIXDIR "tests/fixtures/qwen3"
@@ -90,36 +91,19 @@ static size_t fixture(uint8_t *out) {
     return h.n;
 }
 
+static void open_and_close(void *path) {
+    struct gguf_file g;
+    gguf_open(&g, path);
+    gguf_close(&g);
+}
+
 /* gguf_open(path) in a child: exit status, stderr in err. */
 static int open_in_child(const char *path, char *err, size_t cap) {
-    int fd[2];
-    CHECK(pipe(fd) == 0, "pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        struct gguf_file g;
-        gguf_open(&g, path);
-        gguf_close(&g);
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd[0], err + n, cap - 1 - n)) > 0) n += (size_t)r;
-    err[n] = 0;
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return fixture_in_child(open_and_close, (void *)path, err, cap);
 }
 
 static int one_line_naming(const char *err, const char *path) {
-    int lines = 0;
-    for (const char *p = err; *p; p++) lines += *p == '\n';
-    return lines == 1 && strstr(err, path) != NULL;
+    return fixture_count_lines(err) == 1 && strstr(err, path) != NULL;
 }
 
 /* Expects the mutated fixture to be refused with one line naming the file and containing `want`. */

@@ -35,6 +35,7 @@
 #include "quant/gptq.h"
 #include "quant/hessian.h"
 #include "quant/layer_inputs.h"
+#include "fixture.h"
 #include "test.h"
 
 #define TINY "models/qwen3-tiny"
@@ -44,41 +45,21 @@
 
 /* ---- fixed inputs ---- */
 
-struct capture {
-    int64_t K, rows, cap;
-    float *x;
-};
-
-static void observe_capture(void *ctx, const struct linear *l, const float *x, int64_t T) {
-    (void)l;
-    struct capture *c = ctx;
-    CHECK(c->rows + T <= c->cap, "capture overflow");
-    memcpy(c->x + c->rows * c->K, x, (size_t)(T * c->K) * sizeof *x);
-    c->rows += T;
-}
-
-static void capture_init(struct capture *c, int64_t K) {
-    c->K = K, c->rows = 0, c->cap = SEQS * LEN;
-    c->x = xmalloc((size_t)(c->cap * K) * sizeof *c->x);
-}
-
 /* Runs layers 0 .. LAYER on the fixed tokens and captures the inputs of LAYER's q_proj and down_proj. */
-static void fixed_inputs(struct qwen3_model *m, struct capture *cq, struct capture *cd) {
+static void fixed_inputs(struct qwen3_model *m, struct fixture_capture *cq, struct fixture_capture *cd) {
     int32_t *ids = xmalloc(SEQS * LEN * sizeof *ids);
-    struct rng r;
-    rng_init(&r, 10);
-    for (int i = 0; i < SEQS * LEN; i++) ids[i] = (int32_t)rng_below(&r, (uint64_t)m->cfg.V);
+    fixture_seeded_ids(ids, SEQS * LEN, m->cfg.V, 10);
     struct layer_inputs li;
     layer_inputs_init(&li, m, ids, SEQS, LEN);
     float *d = xmalloc((size_t)(SEQS * LEN * m->cfg.D) * sizeof *d);
     struct qwen3_layer *L = &m->layers[LAYER];
-    capture_init(cq, L->q.K);
-    capture_init(cd, L->down.K);
+    fixture_capture_init(cq, L->q.K, SEQS * LEN);
+    fixture_capture_init(cd, L->down.K, SEQS * LEN);
     for (int l = 0; l <= LAYER; l++) {
-        if (l == LAYER) L->q.observe = observe_capture, L->q.observe_ctx = cq;
+        if (l == LAYER) L->q.observe = fixture_capture_observe, L->q.observe_ctx = cq;
         layer_inputs_attn(m, l, &li, d);
         layer_inputs_add(&li, d);
-        if (l == LAYER) L->down.observe = observe_capture, L->down.observe_ctx = cd;
+        if (l == LAYER) L->down.observe = fixture_capture_observe, L->down.observe_ctx = cd;
         layer_inputs_mlp(m, l, &li, d);
         layer_inputs_add(&li, d);
     }
@@ -141,7 +122,7 @@ static const char *GRIDS[] = {"int4-g128-sym", "int4-g128-asym", "int4-g32-sym",
 
 /* ---- the checks ---- */
 
-static void check_grids(const struct linear *l, const char *lname, const struct capture *c, const double *H) {
+static void check_grids(const struct linear *l, const char *lname, const struct fixture_capture *c, const double *H) {
     for (size_t i = 0; i < sizeof GRIDS / sizeof *GRIDS; i++) {
         struct qparams p;
         int f = qformat_parse(GRIDS[i], &p);
@@ -203,7 +184,7 @@ static void check_blocks(const struct linear *l, const double *H) {
     free(H1), free(H2);
 }
 
-static void check_act_order(const struct linear *l, const struct capture *c) {
+static void check_act_order(const struct linear *l, const struct fixture_capture *c) {
     // Outlier channels: every 37th input channel amplified 30x, as LLM activations have a few huge channels.
     const int64_t K = l->K, rows = c->rows;
     float *x = xmalloc((size_t)(rows * K) * sizeof *x);
@@ -255,7 +236,7 @@ static void check_damping(const struct linear *l) {
     free(H);
 }
 
-static void check_transform(struct qwen3_model *m, const struct capture *c) {
+static void check_transform(struct qwen3_model *m, const struct fixture_capture *c) {
     // The Hessian of a Hadamard recipe is that of x H: hessian.c's transform against an explicit rotation.
     const int64_t K = c->K, rows = c->rows;
     float *xh = xmalloc((size_t)(rows * K) * sizeof *xh);
@@ -293,7 +274,7 @@ static void check_transform(struct qwen3_model *m, const struct capture *c) {
     free(l0), free(l1);
 }
 
-static void check_fp64(const struct linear *l, const struct capture *c) {
+static void check_fp64(const struct linear *l, const struct fixture_capture *c) {
     double *H32 = hessian_of(c->x, c->rows, l->K, 0), *H64 = hessian_of(c->x, c->rows, l->K, 1);
     double dmax = 0, hmax = 0;
     for (int64_t i = 0; i < l->K * l->K; i++) {
@@ -390,7 +371,7 @@ int main(int argc, char **argv) {
         return 77;
     }
     struct qwen3_model *m = qwen3_load(TINY);
-    struct capture cq, cd;
+    struct fixture_capture cq, cd;
     fixed_inputs(m, &cq, &cd);
     const struct qwen3_layer *L = &m->layers[LAYER];
     double *Hq = hessian_of(cq.x, cq.rows, L->q.K, 0), *Hd = hessian_of(cd.x, cd.rows, L->down.K, 0);

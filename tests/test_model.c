@@ -27,6 +27,7 @@
 #include "model/qwen3.h"
 #include "model/qwen3_cpu.h"
 #include "model/safetensors.h"
+#include "fixture.h"
 #include "test.h"
 
 #define FIXDIR "tests/fixtures/qwen3"
@@ -395,41 +396,17 @@ static void check_tiny(void) {
 
 // ---- the bad-input table ----
 
+static void load_and_free(void *dir) { qwen3_free(qwen3_load(dir)); }
+
 /* Runs qwen3_load(dir) in a child; returns its exit status and puts its stderr in err. */
 static int load_in_child(const char *dir, char *err, size_t cap) {
-    int fd[2];
-    CHECK(pipe(fd) == 0, "pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        struct qwen3_model *m = qwen3_load(dir);
-        qwen3_free(m);
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd[0], err + n, cap - 1 - n)) > 0) n += (size_t)r;
-    err[n] = 0;
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
+    return fixture_in_child(load_and_free, (void *)dir, err, cap);
 }
 
 static void expect_error(const char *what, const char *dir, const char *needle) {
     char err[4096];
     int st = load_in_child(dir, err, sizeof err);
-    TEST(st == 1 && strstr(err, needle) && count_lines(err) == 1 && strstr(err, "error:"),
+    TEST(st == 1 && strstr(err, needle) && fixture_count_lines(err) == 1 && strstr(err, "error:"),
          "bad input: %s -> exit %d, one line containing '%s'", what, st, needle);
     if (!(st == 1 && strstr(err, needle))) printf("  stderr was: %s", err);
 }

@@ -3,10 +3,10 @@
 # file per kernel, <kernel>.json, in the layout every figure and report reads (DESIGN.md "Results files"):
 #   {"experiment": "e06-kernels", "model": M, "recipe": KERNEL, "manifest": <manifest.json>,
 #    "metrics": {copy_gbps, cublas_bf16_gemm_tflops, cublaslt_fp8_gemm_tflops (the run's ceilings)},
-#    "cases": [{"name": "<N>x<K>-M<M>[-stream|-s<stages>]", "metrics": {N, K, M, median_ms, p10_ms, p90_ms, gbps,
+#    "cases": [{"name": "<N>x<K>-M<M>[-stream|-d<depth>]", "metrics": {N, K, M, median_ms, p10_ms, p90_ms, gbps,
 #               tflops, frac_copy, frac_compute, roofline_frac}}, ...]}
-# Case names: the default launch ("isolated", 4 pipeline stages for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
-# back-to-back mode adds "-stream"; another pipeline depth "-s<stages>". Nothing is computed here: numbers are copied as
+# Case names: the default launch ("isolated", pipeline depth 2 for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
+# back-to-back mode adds "-stream"; another pipeline depth "-d<depth>". Nothing is computed here: numbers are copied as
 # written by the benchmark. Usage (make e06-results does it for every folder):
 #   awk -v dir=DIR -v model=NAME -f tools/e06_results.awk DIR/manifest.json DIR/bench.jsonl [DIR/torch.jsonl]
 # Writes DIR/<kernel>.json.tmp files; the caller renames them into place. Input lines are the flat JSON
@@ -36,8 +36,8 @@ file == 1 { manifest = manifest (manifest == "" ? "" : "\n") $0; next }
     }
     name = field($0, "N") "x" field($0, "K") "-M" field($0, "M")
     if (mode == "stream") name = name "-stream"
-    w = field($0, "stages")
-    if (mode != "stream" && w != "0" && w != "4") name = name "-s" w
+    w = field($0, "depth")
+    if (mode != "stream" && w != "0" && w != "2") name = name "-d" w
     if (!(k in seen)) { seen[k] = 1; kernels[++nk] = k }
     shp = field($0, "N") "x" field($0, "K")
     if (!(shp in seen_shape)) { seen_shape[shp] = field($0, "layer"); shapes[++ns] = shp }

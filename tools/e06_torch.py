@@ -86,7 +86,7 @@ def main():
                     flops = 2.0 * M * N * K
                     floor_s = max(nbytes / (copy_gbps * 1e9), flops / (rate * 1e12))
                     rec = {"model": model, "layer": layer, "N": N, "K": K, "M": M, "kernel": name, "mode": "isolated",
-                           "stages": 0, "median_ms": med, "p10_ms": p10, "p90_ms": p90, "reps": REPS, "bytes": nbytes,
+                           "depth": 0, "median_ms": med, "p10_ms": p10, "p90_ms": p90, "reps": REPS, "bytes": nbytes,
                            "flops": flops, "gbps": nbytes / sec / 1e9, "tflops": flops / sec / 1e12,
                            "frac_copy": nbytes / sec / 1e9 / copy_gbps, "frac_compute": flops / sec / 1e12 / rate,
                            "compute_ceiling": cname, "roofline_frac": floor_s / sec, "note": note_,

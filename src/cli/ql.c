@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd_data_verify.h"
 #include "cli/cmd_eval.h"
 #include "cli/cmd_export_gguf.h"
 #include "cli/cmd_figdata.h"
@@ -23,6 +24,7 @@ struct ql_command {
 };
 
 static const struct ql_command COMMANDS[] = {
+    {"data-verify", cmd_data_verify, "check the pinned evaluation files where the programs will read them"},
     {"eval", cmd_eval, "perplexity of a checkpoint under a recipe (simulated, CPU)"},
     {"export-gguf", cmd_export_gguf, "write a checkpoint under a recipe as a GGUF file (llama.cpp)"},
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},

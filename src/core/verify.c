@@ -180,11 +180,29 @@ static int has_input(const cJSON *inputs, const char *name) {
     return 0;
 }
 
+/* "metrics" (top level and per case) must be an object when present: its members are compared by name, and an
+ * array's members have none (found by fuzzing: a "metrics" array compared as a DIFF of a file with itself). */
+static const char *malformed(const cJSON *root, char *buf, size_t n) {
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+    if (m && !cJSON_IsObject(m)) return snprintf(buf, n, "\"metrics\" is not an object"), buf;
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
+    int i = 0;
+    for (const cJSON *a = cJSON_IsArray(cases) ? cases->child : NULL; a; a = a->next, i++) {
+        m = cJSON_GetObjectItemCaseSensitive(a, "metrics");
+        if (m && !cJSON_IsObject(m)) return snprintf(buf, n, "case %d: \"metrics\" is not an object", i), buf;
+    }
+    return NULL;
+}
+
 enum verify_status verify_pair(const cJSON *committed, const cJSON *fresh, int *same_backend, int *same_code,
                                char *note, size_t n) {
     char dup[256];
     if (json_results_duplicate(committed, dup, sizeof dup) || json_results_duplicate(fresh, dup, sizeof dup)) {
         snprintf(note, n, "a results file is ambiguous: %s", dup);
+        return VERIFY_IDENTITY;
+    }
+    if (malformed(committed, dup, sizeof dup) || malformed(fresh, dup, sizeof dup)) {
+        snprintf(note, n, "a results file is malformed: %s", dup);
         return VERIFY_IDENTITY;
     }
     const cJSON *cman = cJSON_GetObjectItemCaseSensitive(committed, "manifest");

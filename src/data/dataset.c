@@ -13,13 +13,15 @@
 
 /* ---- the one table of pinned files ---- */
 
-/* Hashes and sizes are those of ../shared/data/<dir>/SHA256SUMS and SOURCES.md; the Makefile's `data` section
- * repeats the hashes of the files it can download, and tests/test_eval.c checks that both agree. */
+/* Hashes and sizes are those of ../shared/data/<dir>/SHA256SUMS and SOURCES.md. This is the only table: the
+ * programs check it when they read a file, and `make data` runs `ql data-verify`, which checks the same rows
+ * with the same search order (src/cli/cmd_data_verify.c). */
 static const struct dataset_file FILES[] = {
     {"wikitext-2/wiki.test.raw", "173c87a53759e0201f33e0ccf978e510c2042d7f2cb78229d9a50d79b9e7dd08", 1290590,
-     "CANONICAL"},
+     "CANONICAL", "https://wikitext.smerity.com/wikitext-2-raw-v1.zip",
+     "ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11", "wikitext-2-raw/wiki.test.raw"},
     {"c4/c4_validation_2k.jsonl", "c366f4a1a99f6586c6bb35a7aafa0fd86dd750b98edb2af8d6269c43cfbb14a0", 4514079,
-     "DERIVED"},
+     "DERIVED", NULL, NULL, NULL},
 };
 
 #define N_FILES ((int)(sizeof FILES / sizeof FILES[0]))

@@ -24,12 +24,16 @@ extern "C" {
 #define DATASET_C4_EVAL_DOCS 1100
 #define DATASET_C4_DOCS 2000
 
-/* A pinned file: its name under DATA_DIR, sha256 and size (the download URLs live in the Makefile). */
+/* A pinned file: its name under DATA_DIR, sha256 and size, and where `make data` downloads it from (through
+ * `ql data-verify`, which reads this table: it is the only one). */
 struct dataset_file {
     const char *name;
     const char *sha256;
     int64_t bytes;
     const char *status;      /* CANONICAL or DERIVED, as in ../shared/data/SOURCES.md */
+    const char *url;         /* public download, or NULL (a derived file: no URL) */
+    const char *url_sha256;  /* sha256 of what url serves (checked before anything is extracted) */
+    const char *member;      /* the file inside the zip that url serves, or NULL when url is the file itself */
 };
 
 /* The corpora the accuracy experiments read. */

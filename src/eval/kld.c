@@ -80,11 +80,9 @@ void kld_summarize(const double *kld, const double *dp, const double *top1, int6
 
 void kld_ref_create(struct kld_ref *r, const char *path, int64_t n_windows, int64_t T, int64_t D) {
     memset(r, 0, sizeof *r);
-    mkdir_parent(path);
-    size_t n = strlen(path) + 32;
     r->path = xstrdup(path);
-    r->tmp_path = xmalloc(n);
-    snprintf(r->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
+    fileio_tmp_begin(&r->tmp, path, 0);
+    r->tmp_path = r->tmp.tmp;
     r->f = xfopen(r->tmp_path, "wb");
     r->n_windows = n_windows;
     r->T = T;
@@ -102,6 +100,13 @@ void kld_ref_append(struct kld_ref *r, const float *h) {
     xfwrite(h, sizeof(float), (size_t)(r->T * r->D), r->f, r->tmp_path);
 }
 
+/* A cache that cannot be used: say why, close it, and let the caller recompute. */
+static int ref_unusable(FILE *f, const char *path, const char *why) {
+    warn("%s: unusable KLD reference cache (%s): recomputing it", path, why);
+    fclose(f);
+    return -1;
+}
+
 int kld_ref_open(struct kld_ref *r, const char *path, int64_t n_windows, int64_t T, int64_t D) {
     memset(r, 0, sizeof *r);
     if (!file_exists(path)) return -1;
@@ -109,21 +114,26 @@ int kld_ref_open(struct kld_ref *r, const char *path, int64_t n_windows, int64_t
     char magic[8];
     uint32_t ver, zero;
     int64_t dims[3];
-    xfread(magic, 1, 8, f, path);
-    if (memcmp(magic, KLD_REF_MAGIC, 8) != 0) die("%s: not a KLD reference file (bad magic)", path);
-    xfread(&ver, 4, 1, f, path);
-    if (ver != KLD_REF_VERSION) die("%s: version %u, expected %u", path, ver, (unsigned)KLD_REF_VERSION);
-    xfread(&zero, 4, 1, f, path);
-    xfread(dims, 8, 3, f, path);
+    // Read the header without xfread: a short file is a stale cache, not an error.
+    if (fread(magic, 1, 8, f) != 8 || fread(&ver, 4, 1, f) != 1 || fread(&zero, 4, 1, f) != 1 ||
+        fread(dims, 8, 3, f) != 3)
+        return ref_unusable(f, path, "shorter than its 40-byte header");
+    if (memcmp(magic, KLD_REF_MAGIC, 8) != 0) return ref_unusable(f, path, "magic is not " KLD_REF_MAGIC);
+    if (ver != KLD_REF_VERSION) return ref_unusable(f, path, "version is not 1");
     if (dims[0] != n_windows || dims[1] != T || dims[2] != D) {
-        xfclose(f, path);
-        return -1;
+        char why[160];
+        snprintf(why, sizeof why, "holds %lld x %lld x %lld, expected %lld x %lld x %lld", (long long)dims[0],
+                 (long long)dims[1], (long long)dims[2], (long long)n_windows, (long long)T, (long long)D);
+        return ref_unusable(f, path, why);
     }
-    fseek(f, 0, SEEK_END);
-    long want = HEADER_BYTES + (long)(n_windows * T * D) * (long)sizeof(float);
-    if (ftell(f) != want) {
-        xfclose(f, path);
-        return -1;   /* truncated by a crash before the rename cannot happen, but a copy may be */
+    // Compared in 64 bits: n_windows * T * D * 4 fits (the caller's windows are in memory).
+    int64_t want = HEADER_BYTES + n_windows * T * D * (int64_t)sizeof(float);
+    if (fseek(f, 0, SEEK_END) != 0) return ref_unusable(f, path, "cannot seek");
+    long got = ftell(f);
+    if (got != want) {
+        char why[160];
+        snprintf(why, sizeof why, "%ld bytes, expected %lld: truncated or damaged", got, (long long)want);
+        return ref_unusable(f, path, why);
     }
     r->f = f;
     r->path = xstrdup(path);
@@ -143,13 +153,11 @@ void kld_ref_read(struct kld_ref *r, int64_t w, float *h) {
 void kld_ref_close(struct kld_ref *r) {
     if (!r->f) return;
     if (r->tmp_path) {
-        if (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0) die("%s: cannot flush", r->tmp_path);
         xfclose(r->f, r->tmp_path);
-        if (rename(r->tmp_path, r->path) != 0) die("%s: cannot rename to %s", r->tmp_path, r->path);
+        fileio_tmp_commit(&r->tmp, 0);   /* fsync + rename; a die() in it still removes the temporary */
     } else {
         xfclose(r->f, r->path);
     }
     free(r->path);
-    free(r->tmp_path);
     memset(r, 0, sizeof *r);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fileio.h"
 #include "core/sha256.h"
 
 #ifdef __cplusplus
@@ -47,17 +48,24 @@ void kld_summarize(const double *kld, const double *dp, const double *top1, int6
 struct kld_ref {
     FILE *f;
     char *path;        /* the file's final name */
-    char *tmp_path;    /* while creating: the temporary name written to; NULL when reading */
+    char *tmp_path;    /* while creating: the temporary name written to (tmp.tmp); NULL when reading */
+    struct fileio_tmp tmp;
     int64_t n_windows, T, D;
 };
 
-/* Creates path (atomically: written to a temporary name, renamed by kld_ref_close) for n_windows windows of
- * T x D; windows must then be appended in order with kld_ref_append. */
+/* Creates path for n_windows windows of T x D through fileio_tmp: written to "<path>.tmp.<pid>", renamed into
+ * place by kld_ref_close; a die() before that (a failed write, a full disk) removes the temporary, so no
+ * partial file is ever left under either name. Windows must be appended in order with kld_ref_append. r must
+ * stay at the same address until kld_ref_close (the die() cleanup holds a pointer to r->tmp). */
 void kld_ref_create(struct kld_ref *r, const char *path, int64_t n_windows, int64_t T, int64_t D);
 void kld_ref_append(struct kld_ref *r, const float *h);
 
-/* Opens an existing file for reading. Returns 0, or -1 when it does not exist or its header disagrees with
- * (n_windows, T, D) (then the caller recomputes it). A wrong magic or version is an error (die). */
+/* Opens an existing file for reading. Returns 0, or -1 when the caller must recompute it: the file does not
+ * exist (silently), or it is not a usable cache (a warning naming the file and the defect): shorter than its
+ * header, a wrong magic or version, a header that disagrees with (n_windows, T, D), or a size other than
+ * header + n_windows * T * D floats. It is a cache, not an input: a damaged one is never an error and never
+ * read. (Bit flips inside the data with the size intact are not detected; the file's sha256 is recorded in
+ * every e03 result as ref_sha256.) */
 int kld_ref_open(struct kld_ref *r, const char *path, int64_t n_windows, int64_t T, int64_t D);
 
 /* Reads window w (T x D floats) into h. */

@@ -8,26 +8,28 @@
 #include "core/check.h"
 #include "formats/amax.h"
 #include "formats/e2m1.h"
+#include "formats/nv2l.h"
 #include "formats/ue4m3.h"
 
-float nvfp4_global_scale(float amax) {
-    if (!isfinite(amax)) return NAN;
-    if (amax == 0.0f) return 1.0f;
-    float g = (448.0f * 6.0f) / amax;
-    return g > NVFP4_GLOBAL_MAX ? NVFP4_GLOBAL_MAX : g;
-}
+float nvfp4_global_scale(float amax) { return nv2l_global_scale(amax, 6.0f); }
 
 uint8_t nvfp4_block_scale(float amax_b, float global, enum nvfp4_rule rule) {
-    /* amax_b / 6 maps the block maximum onto E2M1's 6; times g puts it in UE4M3's range (<= 448 because
-     * amax_b <= amax). A NaN amax_b or global becomes the NaN scale code. */
+    /* The FLUSH rule is the plain two-level scale (nv2l.h); CLAMP changes only tiny and all-zero blocks. */
     float v = (amax_b / 6.0f) * global;
     if (rule == NVFP4_RULE_CLAMP && !isnan(v)) {
         if (amax_b == 0.0f) return ue4m3_from_float(1.0f);
         /* 2^-9: the clamp's lower bound, exactly the smallest UE4M3 subnormal (code 0x01). */
-        if (v < 0x1p-9f) v = 0x1p-9f;
+        return ue4m3_from_float(v < 0x1p-9f ? 0x1p-9f : v);
     }
-    return ue4m3_from_float(v);
+    return nv2l_block_scale(amax_b, global, 6.0f);
 }
+
+static uint8_t block_scale_p(float amax_b, float global, const struct qparams *p) {
+    return nvfp4_block_scale(amax_b, global, p->nvfp4_rule);
+}
+
+/* The two-level scheme (nv2l.h) with E2M1 elements. */
+static const struct nv2l_scheme NVFP4_2L = {6.0f, sizeof(struct nvfp4_block), block_scale_p};
 
 void nvfp4_quantize_row_ref(const float *x, struct nvfp4_block *y, int64_t K, float global) {
     nvfp4_quantize_row_rule_ref(x, y, K, global, NVFP4_RULE_FLUSH);
@@ -42,7 +44,7 @@ void nvfp4_quantize_row_rule_ref(const float *x, struct nvfp4_block *y, int64_t 
         float d = ue4m3_to_float(s);
         y[b].s = s;
         /* d / g is the scale actually applied; !(d > 0) is the zero or NaN scale: store zero codes. */
-        float rs = d > 0.0f ? 1.0f / (d / global) : 0.0f;
+        float rs = nv2l_inv_scale(d, global);
         for (int i = 0; i < NVFP4_BLOCK_SIZE / 2; i++) {
             uint8_t lo = d > 0.0f ? e2m1_from_float(xb[2 * i] * rs) : 0;
             uint8_t hi = d > 0.0f ? e2m1_from_float(xb[2 * i + 1] * rs) : 0;
@@ -73,30 +75,15 @@ static void nvfp4_layout(const struct qparams *p, int64_t N, int64_t K, size_t *
     *scales = *zeros = 0;
 }
 
-/* g from the tensor amax (static or the data's, never shrunk), then the block scales of [k0, k1) from the
- * block amax times p, as nvfp4_quantize_row_ref computes them. */
 static void nvfp4_shrunk(struct qtensor *q, const float *w, int64_t k0, int64_t k1, float p) {
-    qformat_check_cols(q, k0, k1, NVFP4_BLOCK_SIZE);
-    if (qformat_global_due(q, k0, k1)) {
-        q->global_scale = nvfp4_global_scale(qformat_tensor_amax(q, w));
-        q->global_set = 1;
-    }
-    int64_t nb = q->K / NVFP4_BLOCK_SIZE;
-    struct nvfp4_block *y = (struct nvfp4_block *)q->data;
-    for (int64_t n = 0; n < q->N; n++)
-        for (int64_t b = k0 / NVFP4_BLOCK_SIZE; b < k1 / NVFP4_BLOCK_SIZE; b++) {
-            float amax_b = amax_ref(w + n * q->K + b * NVFP4_BLOCK_SIZE, NVFP4_BLOCK_SIZE) * p;
-            y[n * nb + b].s = nvfp4_block_scale(amax_b, q->global_scale, q->params.nvfp4_rule);
-        }
+    nv2l_choose_shrunk(&NVFP4_2L, q, w, k0, k1, p);
 }
 
 static void nvfp4_choose(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
     nvfp4_shrunk(q, w, k0, k1, 1.0f);
 }
 
-static int64_t nvfp4_domain_at(const struct qtensor *q, int64_t n, int64_t k) {
-    return n * (q->K / NVFP4_BLOCK_SIZE) + k / NVFP4_BLOCK_SIZE;
-}
+static int64_t nvfp4_domain_at(const struct qtensor *q, int64_t n, int64_t k) { return nv2l_domain_at(q, n, k); }
 
 static void nvfp4_col(struct qtensor *q, int64_t k, const float *col, int64_t cs, float *deq, int64_t ds) {
     CHECK(q->global_set, "nvfp4: quantize_col before the per-tensor scale was chosen");
@@ -108,7 +95,7 @@ static void nvfp4_col(struct qtensor *q, int64_t k, const float *col, int64_t cs
         struct nvfp4_block *blk = &y[nvfp4_domain_at(q, n, k)];
         /* The expressions of nvfp4_quantize_row_ref / nvfp4_dequantize_row_ref, for one element. */
         float d = ue4m3_to_float(blk->s);
-        float rs = d > 0.0f ? 1.0f / (d / g) : 0.0f;
+        float rs = nv2l_inv_scale(d, g);
         uint8_t c = d > 0.0f ? e2m1_from_float(col[n * cs] * rs) : 0;
         blk->qs[i / 2] = (uint8_t)((blk->qs[i / 2] & ~(0xF << sh)) | (c << sh));
         if (deq) deq[n * ds] = (e2m1_to_float(c) * d) / g;
@@ -121,8 +108,7 @@ static void nvfp4_quantize(struct qtensor *q, const float *w) {
         return;
     }
     int64_t K = q->K;
-    q->global_scale = nvfp4_global_scale(qformat_tensor_amax(q, w));
-    q->global_set = 1;
+    nv2l_set_global(&NVFP4_2L, q, w);
     for (int64_t n = 0; n < q->N; n++)
         nvfp4_quantize_row_rule_ref(w + n * K, (struct nvfp4_block *)q->data + n * (K / NVFP4_BLOCK_SIZE), K,
                                     q->global_scale, q->params.nvfp4_rule);
@@ -135,19 +121,16 @@ static void nvfp4_dequantize(const struct qtensor *q, float *w) {
                                  q->global_scale);
 }
 
-/* d / g: the decode computes (code * d) / g, one rounding fewer than code * (d / g). */
-static float nvfp4_scale_at(const struct qtensor *q, int64_t n, int64_t k) {
-    return ue4m3_to_float(((const struct nvfp4_block *)q->data)[nvfp4_domain_at(q, n, k)].s) / q->global_scale;
-}
+static float nvfp4_scale_at(const struct qtensor *q, int64_t n, int64_t k) { return nv2l_scale_at(&NVFP4_2L, q, n, k); }
 static float nvfp4_zero_at(const struct qtensor *q, int64_t n, int64_t k) { (void)q, (void)n, (void)k; return 0.0f; }
 static float nvfp4_code_at(const struct qtensor *q, int64_t n, int64_t k) {
     const struct nvfp4_block *blk = &((const struct nvfp4_block *)q->data)[nvfp4_domain_at(q, n, k)];
     int64_t i = k % NVFP4_BLOCK_SIZE;
     return e2m1_to_float((uint8_t)((blk->qs[i / 2] >> ((i & 1) * 4)) & 0xF));
 }
-static int64_t nvfp4_n_domains(const struct qtensor *q) { return q->N * (q->K / NVFP4_BLOCK_SIZE); }
+static int64_t nvfp4_n_domains(const struct qtensor *q) { return nv2l_n_domains(q); }
 static void nvfp4_copy_domain(struct qtensor *dst, const struct qtensor *src, int64_t d) {
-    ((struct nvfp4_block *)dst->data)[d].s = ((const struct nvfp4_block *)src->data)[d].s;
+    nv2l_copy_domain(&NVFP4_2L, dst, src, d);
 }
 
 static void nvfp4_resolve(struct qparams *p) {

@@ -19,14 +19,15 @@
 
 #include <stdint.h>
 
+#include "formats/nv2l.h"
 #include "formats/qformat.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NVFP4_BLOCK_SIZE 16
-#define NVFP4_GLOBAL_MAX 18446744073709551616.0f /* 2^64: keeps d / g and its inverse normal floats */
+#define NVFP4_BLOCK_SIZE NV2L_BLOCK_SIZE   /* 16 */
+#define NVFP4_GLOBAL_MAX NV2L_GLOBAL_MAX     /* 2^64 */
 
 struct nvfp4_block {
     uint8_t s;                          /* UE4M3 block scale (encoded with the global scale folded in) */

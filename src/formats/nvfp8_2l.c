@@ -6,26 +6,25 @@
 #include "core/check.h"
 #include "formats/amax.h"
 #include "formats/e4m3.h"
+#include "formats/nv2l.h"
 #include "formats/ue4m3.h"
 
-float nvfp8_2l_global_scale(float amax) {
-    if (!isfinite(amax)) return NAN;
-    if (amax == 0.0f) return 1.0f;
-    float g = (448.0f * 448.0f) / amax;
-    return g > NVFP8_2L_GLOBAL_MAX ? NVFP8_2L_GLOBAL_MAX : g;
-}
+/* The two-level scheme (nv2l.h) with E4M3 elements. */
+static const struct nv2l_scheme NVFP8_2L = {448.0f, sizeof(struct nvfp8_2l_block), NULL};
+
+float nvfp8_2l_global_scale(float amax) { return nv2l_global_scale(amax, 448.0f); }
 
 void nvfp8_2l_quantize_row_ref(const float *x, struct nvfp8_2l_block *y, int64_t K, float global) {
     CHECK(K % NVFP8_2L_BLOCK_SIZE == 0, "nvfp8-2l: K=%lld", (long long)K);
     for (int64_t b = 0; b < K / NVFP8_2L_BLOCK_SIZE; b++) {
         const float *xb = x + b * NVFP8_2L_BLOCK_SIZE;
         /* As nvfp4 with E4M3's 448 in place of E2M1's 6: amax_b / 448 * g <= 448 since amax_b <= amax. */
-        uint8_t s = ue4m3_from_float((amax_ref(xb, NVFP8_2L_BLOCK_SIZE) / 448.0f) * global);
+        uint8_t s = nv2l_block_scale(amax_ref(xb, NVFP8_2L_BLOCK_SIZE), global, 448.0f);
         float d = ue4m3_to_float(s);
         y[b].s = s;
         /* The applied scale is d / g; its rounded inverse multiplies (the NVIDIA form). Zero or NaN scale:
          * zero codes, so no division by zero and no NaN reaching the element codec. */
-        float rs = d > 0.0f ? 1.0f / (d / global) : 0.0f;
+        float rs = nv2l_inv_scale(d, global);
         for (int i = 0; i < NVFP8_2L_BLOCK_SIZE; i++) y[b].qs[i] = d > 0.0f ? e4m3_from_float(xb[i] * rs) : 0;
     }
 }
@@ -49,29 +48,15 @@ static void nvfp8_2l_layout(const struct qparams *p, int64_t N, int64_t K, size_
     *scales = *zeros = 0;
 }
 
-/* As nvfp4: g from the (never shrunk) tensor amax, block scales from the block amax times p. */
 static void nvfp8_2l_shrunk(struct qtensor *q, const float *w, int64_t k0, int64_t k1, float p) {
-    qformat_check_cols(q, k0, k1, NVFP8_2L_BLOCK_SIZE);
-    if (qformat_global_due(q, k0, k1)) {
-        q->global_scale = nvfp8_2l_global_scale(qformat_tensor_amax(q, w));
-        q->global_set = 1;
-    }
-    int64_t nb = q->K / NVFP8_2L_BLOCK_SIZE;
-    struct nvfp8_2l_block *y = (struct nvfp8_2l_block *)q->data;
-    for (int64_t n = 0; n < q->N; n++)
-        for (int64_t b = k0 / NVFP8_2L_BLOCK_SIZE; b < k1 / NVFP8_2L_BLOCK_SIZE; b++) {
-            float amax_b = amax_ref(w + n * q->K + b * NVFP8_2L_BLOCK_SIZE, NVFP8_2L_BLOCK_SIZE) * p;
-            y[n * nb + b].s = ue4m3_from_float((amax_b / 448.0f) * q->global_scale);
-        }
+    nv2l_choose_shrunk(&NVFP8_2L, q, w, k0, k1, p);
 }
 
 static void nvfp8_2l_choose(struct qtensor *q, const float *w, int64_t k0, int64_t k1) {
     nvfp8_2l_shrunk(q, w, k0, k1, 1.0f);
 }
 
-static int64_t nvfp8_2l_domain_at(const struct qtensor *q, int64_t n, int64_t k) {
-    return n * (q->K / NVFP8_2L_BLOCK_SIZE) + k / NVFP8_2L_BLOCK_SIZE;
-}
+static int64_t nvfp8_2l_domain_at(const struct qtensor *q, int64_t n, int64_t k) { return nv2l_domain_at(q, n, k); }
 
 static void nvfp8_2l_col(struct qtensor *q, int64_t k, const float *col, int64_t cs, float *deq, int64_t ds) {
     CHECK(q->global_set, "nvfp8-2l: quantize_col before the per-tensor scale was chosen");
@@ -80,7 +65,7 @@ static void nvfp8_2l_col(struct qtensor *q, int64_t k, const float *col, int64_t
     for (int64_t n = 0; n < q->N; n++) {
         struct nvfp8_2l_block *blk = &y[nvfp8_2l_domain_at(q, n, k)];
         float d = ue4m3_to_float(blk->s);
-        float rs = d > 0.0f ? 1.0f / (d / g) : 0.0f;
+        float rs = nv2l_inv_scale(d, g);
         uint8_t c = d > 0.0f ? e4m3_from_float(col[n * cs] * rs) : 0;
         blk->qs[k % NVFP8_2L_BLOCK_SIZE] = c;
         if (deq) deq[n * ds] = (e4m3_to_float(c) * d) / g;
@@ -93,8 +78,7 @@ static void nvfp8_2l_quantize(struct qtensor *q, const float *w) {
         return;
     }
     int64_t K = q->K;
-    q->global_scale = nvfp8_2l_global_scale(qformat_tensor_amax(q, w));
-    q->global_set = 1;
+    nv2l_set_global(&NVFP8_2L, q, w);
     for (int64_t n = 0; n < q->N; n++)
         nvfp8_2l_quantize_row_ref(w + n * K, (struct nvfp8_2l_block *)q->data + n * (K / NVFP8_2L_BLOCK_SIZE), K,
                                   q->global_scale);
@@ -108,16 +92,15 @@ static void nvfp8_2l_dequantize(const struct qtensor *q, float *w) {
 }
 
 static float nvfp8_2l_scale_at(const struct qtensor *q, int64_t n, int64_t k) {
-    return ue4m3_to_float(((const struct nvfp8_2l_block *)q->data)[nvfp8_2l_domain_at(q, n, k)].s) /
-           q->global_scale;
+    return nv2l_scale_at(&NVFP8_2L, q, n, k);
 }
 static float nvfp8_2l_zero_at(const struct qtensor *q, int64_t n, int64_t k) { (void)q, (void)n, (void)k; return 0.0f; }
 static float nvfp8_2l_code_at(const struct qtensor *q, int64_t n, int64_t k) {
     return e4m3_to_float(((const struct nvfp8_2l_block *)q->data)[nvfp8_2l_domain_at(q, n, k)].qs[k % NVFP8_2L_BLOCK_SIZE]);
 }
-static int64_t nvfp8_2l_n_domains(const struct qtensor *q) { return q->N * (q->K / NVFP8_2L_BLOCK_SIZE); }
+static int64_t nvfp8_2l_n_domains(const struct qtensor *q) { return nv2l_n_domains(q); }
 static void nvfp8_2l_copy_domain(struct qtensor *dst, const struct qtensor *src, int64_t d) {
-    ((struct nvfp8_2l_block *)dst->data)[d].s = ((const struct nvfp8_2l_block *)src->data)[d].s;
+    nv2l_copy_domain(&NVFP8_2L, dst, src, d);
 }
 
 const struct qformat_ops nvfp8_2l_ops = {

@@ -11,14 +11,15 @@
 
 #include <stdint.h>
 
+#include "formats/nv2l.h"
 #include "formats/qformat.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NVFP8_2L_BLOCK_SIZE 16
-#define NVFP8_2L_GLOBAL_MAX 18446744073709551616.0f /* 2^64, as NVFP4_GLOBAL_MAX */
+#define NVFP8_2L_BLOCK_SIZE NV2L_BLOCK_SIZE   /* 16 */
+#define NVFP8_2L_GLOBAL_MAX NV2L_GLOBAL_MAX     /* 2^64 */
 
 struct nvfp8_2l_block {
     uint8_t s;                          /* UE4M3 block scale */

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "core/check.h"
-#include "core/fileio.h"
-#include "core/json_io.h"
 #include "formats/bf16.h"
 #include "formats/int4.h"
 #include "formats/mxfp4.h"
@@ -18,6 +16,7 @@
 #include "model/ckpt_ct.h"
 #include "model/ckpt_gptq.h"
 #include "model/safetensors.h"
+#include "quant/ckpt_tensors.h"
 #include "quant/qcheckpoint.h"
 
 static const char *const NAMES[] = {"compressed-tensors", "awq", "gptq", "ql"};
@@ -33,61 +32,7 @@ const char *ckpt_write_format_name(enum ckpt_write_format f) {
     return NAMES[f];
 }
 
-/* ---- the tensor list (everything it points at is owned here and freed at the end) ---- */
-
-struct tl {
-    struct safetensors_desc *d;
-    int n, cap;
-    void **own;
-    int n_own, cap_own;
-};
-
-static void *own(struct tl *t, void *p) {
-    if (t->n_own == t->cap_own) {
-        t->cap_own = t->cap_own ? 2 * t->cap_own : 256;
-        t->own = xrealloc(t->own, (size_t)t->cap_own * sizeof *t->own);
-    }
-    return t->own[t->n_own++] = p;
-}
-
-static void push(struct tl *t, const char *base, const char *suffix, enum safetensors_dtype dt, int n_dims,
-                 int64_t d0, int64_t d1, const void *data) {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 256;
-        t->d = xrealloc(t->d, (size_t)t->cap * sizeof *t->d);
-    }
-    size_t ln = strlen(base) + (suffix ? strlen(suffix) : 0) + 2;
-    char *name = own(t, xmalloc(ln));
-    snprintf(name, ln, suffix ? "%s.%s" : "%s", base, suffix ? suffix : "");
-    struct safetensors_desc *d = &t->d[t->n++];
-    memset(d, 0, sizeof *d);
-    d->name = name;
-    d->dtype = dt;
-    d->n_dims = n_dims;
-    d->shape[0] = d0;
-    d->shape[1] = d1;
-    d->data = data;
-}
-
-/* An FP32 array in BF16 when every value is a BF16 number, else F32 (the policy of qcheckpoint.h). */
-static void push_float(struct tl *t, const char *name, int n_dims, int64_t d0, int64_t d1, const float *x) {
-    int64_t n = n_dims == 1 ? d0 : d0 * d1;
-    int exact = 1;
-    for (int64_t i = 0; i < n && exact; i++) exact = bf16_round(x[i]) == x[i] || x[i] != x[i];
-    if (!exact) {
-        push(t, name, NULL, SAFETENSORS_DTYPE_F32, n_dims, d0, d1, x);
-        return;
-    }
-    uint16_t *h = own(t, xmalloc((size_t)n * sizeof *h));
-    bf16_quantize_row_ref(x, h, n);
-    push(t, name, NULL, SAFETENSORS_DTYPE_BF16, n_dims, d0, d1, h);
-}
-
-static float *f32_scalar(struct tl *t, float v) {
-    float *p = own(t, xmalloc(sizeof *p));
-    *p = v;
-    return p;
-}
+/* ---- the tensor list: quant/ckpt_tensors.h (shared with the ql layout of qcheckpoint.c) ---- */
 
 /* x as IEEE half when exact (AWQ / GPTQ store FP16 scales), else -1. */
 static int f16_exact(float x, uint16_t *out) {
@@ -121,7 +66,7 @@ struct scheme {
 };
 
 struct walk {
-    struct tl *t;
+    struct ckpt_tensors *t;
     enum ckpt_write_format fmt;
     struct scheme s;
     cJSON *ignore;             /* unquantized Linears (CT ignore, AWQ modules_to_not_convert) */
@@ -165,7 +110,7 @@ static void scheme_check(void *ctx, const char *name, int layer, int expert, enu
 /* ---- compressed-tensors ---- */
 
 static void ct_linear(struct walk *w, const char *name, const struct linear *l) {
-    struct tl *t = w->t;
+    struct ckpt_tensors *t = w->t;
     const struct qtensor *q = l->packed;
     const int64_t N = q->N, K = q->K;
     switch (q->format) {
@@ -175,72 +120,72 @@ static void ct_linear(struct walk *w, const char *name, const struct linear *l) 
         const int64_t G = q->params.group_size, n_g = K / G;
         int8_t *c = xmalloc((size_t)(N * K));
         for (int64_t i = 0; i < N * K; i++) c[i] = (int8_t)(asym ? int4_get_u(q->data, i) - 8 : int4_get(q->data, i));
-        uint8_t *packed = own(t, xmalloc((size_t)(N * ((K + 7) / 8)) * 4));
+        uint8_t *packed = ckpt_tensors_own(t, xmalloc((size_t)(N * ((K + 7) / 8)) * 4));
         ckpt_ct_pack(c, N, K, 4, 1, packed);
         free(c);
-        push(t, name, "weight_packed", SAFETENSORS_DTYPE_I32, 2, N, (K + 7) / 8, packed);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_BF16, 2, N, n_g, q->scales);
-        int64_t *shape = own(t, xmalloc(2 * sizeof *shape));
+        ckpt_tensors_push(t, name, "weight_packed", SAFETENSORS_DTYPE_I32, 2, N, (K + 7) / 8, packed);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_BF16, 2, N, n_g, q->scales);
+        int64_t *shape = ckpt_tensors_own(t, xmalloc(2 * sizeof *shape));
         shape[0] = N, shape[1] = K;
-        push(t, name, "weight_shape", SAFETENSORS_DTYPE_I64, 1, 2, 0, shape);
+        ckpt_tensors_push(t, name, "weight_shape", SAFETENSORS_DTYPE_I64, 1, 2, 0, shape);
         if (asym) {
             int8_t *z = xmalloc((size_t)(N * n_g));
             for (int64_t i = 0; i < N * n_g; i++) z[i] = (int8_t)(int4_get_u(q->zeros, i) - 8);
-            uint8_t *pz = own(t, xmalloc((size_t)(((N + 7) / 8) * n_g) * 4));
+            uint8_t *pz = ckpt_tensors_own(t, xmalloc((size_t)(((N + 7) / 8) * n_g) * 4));
             ckpt_ct_pack(z, N, n_g, 4, 0, pz);
             free(z);
-            push(t, name, "weight_zero_point", SAFETENSORS_DTYPE_I32, 2, (N + 7) / 8, n_g, pz);
+            ckpt_tensors_push(t, name, "weight_zero_point", SAFETENSORS_DTYPE_I32, 2, (N + 7) / 8, n_g, pz);
         }
         break;
     }
     case QFORMAT_INT8_CHANNEL:
-        push(t, name, "weight", SAFETENSORS_DTYPE_I8, 2, N, K, q->data);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, 1, q->scales);
+        ckpt_tensors_push(t, name, "weight", SAFETENSORS_DTYPE_I8, 2, N, K, q->data);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, 1, q->scales);
         break;
     case QFORMAT_FP8_TENSOR:
-        push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, f32_scalar(t, q->global_scale));
+        ckpt_tensors_push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, ckpt_tensors_f32(t, q->global_scale));
         break;
     case QFORMAT_FP8_CHANNEL:
-        push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, 1, q->scales);
+        ckpt_tensors_push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, 1, q->scales);
         break;
     case QFORMAT_FP8_BLOCK128:
         /* forward.py requires rows % block_height == 0 for block strategy. */
         if (N % 128) die("compressed-tensors: '%s': N=%lld is not a multiple of 128 (block strategy needs whole "
                          "blocks)", name, (long long)N);
-        push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N / 128, K / 128, q->scales);
+        ckpt_tensors_push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N / 128, K / 128, q->scales);
         break;
     case QFORMAT_FP8_GROUP128:
-        push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, K / 128, q->scales);
+        ckpt_tensors_push(t, name, "weight", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K, q->data);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F32, 2, N, K / 128, q->scales);
         break;
     case QFORMAT_NVFP4: {
         const int64_t nb = N * K / NVFP4_BLOCK_SIZE;
-        uint8_t *codes = own(t, xmalloc((size_t)(N * K / 2))), *sc = own(t, xmalloc((size_t)nb));
+        uint8_t *codes = ckpt_tensors_own(t, xmalloc((size_t)(N * K / 2))), *sc = ckpt_tensors_own(t, xmalloc((size_t)nb));
         for (int64_t i = 0; i < nb; i++) {
             const struct nvfp4_block *b = (const struct nvfp4_block *)q->data + i;
             sc[i] = b->s;
             memcpy(codes + 8 * i, b->qs, 8);
         }
-        push(t, name, "weight_packed", SAFETENSORS_DTYPE_U8, 2, N, K / 2, codes);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K / 16, sc);
+        ckpt_tensors_push(t, name, "weight_packed", SAFETENSORS_DTYPE_U8, 2, N, K / 2, codes);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_F8_E4M3, 2, N, K / 16, sc);
         /* compressed-tensors divides by the global scale: our g is exactly that divisor. */
-        push(t, name, "weight_global_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, f32_scalar(t, q->global_scale));
+        ckpt_tensors_push(t, name, "weight_global_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, ckpt_tensors_f32(t, q->global_scale));
         break;
     }
     case QFORMAT_MXFP4:
     case QFORMAT_MXFP4_CEIL: {
         const int64_t nb = N * K / MXFP4_BLOCK_SIZE;
-        uint8_t *codes = own(t, xmalloc((size_t)(N * K / 2))), *sc = own(t, xmalloc((size_t)nb));
+        uint8_t *codes = ckpt_tensors_own(t, xmalloc((size_t)(N * K / 2))), *sc = ckpt_tensors_own(t, xmalloc((size_t)nb));
         for (int64_t i = 0; i < nb; i++) {
             const struct mxfp4_block *b = (const struct mxfp4_block *)q->data + i;
             sc[i] = b->e;
             memcpy(codes + 16 * i, b->qs, 16);
         }
-        push(t, name, "weight_packed", SAFETENSORS_DTYPE_U8, 2, N, K / 2, codes);
-        push(t, name, "weight_scale", SAFETENSORS_DTYPE_U8, 2, N, K / 32, sc);
+        ckpt_tensors_push(t, name, "weight_packed", SAFETENSORS_DTYPE_U8, 2, N, K / 2, codes);
+        ckpt_tensors_push(t, name, "weight_scale", SAFETENSORS_DTYPE_U8, 2, N, K / 32, sc);
         break;
     }
     default:
@@ -248,10 +193,10 @@ static void ct_linear(struct walk *w, const char *name, const struct linear *l) 
             qformat_name(q->format));
     }
     if (l->act.mode == LINEAR_ACT_STATIC && l->act.format == QFORMAT_FP8_TENSOR)
-        push(t, name, "input_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, f32_scalar(t, l->act.params.amax / 448.0f));
+        ckpt_tensors_push(t, name, "input_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0, ckpt_tensors_f32(t, l->act.params.amax / 448.0f));
     if (l->act.mode == LINEAR_ACT_STATIC && l->act.format == QFORMAT_NVFP4)
-        push(t, name, "input_global_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0,
-             f32_scalar(t, nvfp4_global_scale(l->act.params.amax)));
+        ckpt_tensors_push(t, name, "input_global_scale", SAFETENSORS_DTYPE_F32, 1, 1, 0,
+             ckpt_tensors_f32(t, nvfp4_global_scale(l->act.params.amax)));
 }
 
 static cJSON *ct_args(int bits, const char *type, const char *strategy, int group, int block, int sym,
@@ -346,7 +291,7 @@ static void int4_unsigned(const struct qtensor *q, uint8_t *u, uint8_t *z) {
 }
 
 static void int_linear(struct walk *w, const char *name, const struct linear *l) {
-    struct tl *t = w->t;
+    struct ckpt_tensors *t = w->t;
     const struct qtensor *q = l->packed;
     const char *fmt = ckpt_write_format_name(w->fmt);
     if (q->format != QFORMAT_INT4_SYM && q->format != QFORMAT_INT4_ASYM)
@@ -360,7 +305,7 @@ static void int_linear(struct walk *w, const char *name, const struct linear *l)
     int4_unsigned(q, u, z);
     /* [K][N] codes and [n_g][N] zeros / FP16 scales: both layouts are transposed against ours. */
     uint8_t *u_kn = xmalloc((size_t)(N * K)), *z_gn = xmalloc((size_t)(N * n_g));
-    uint16_t *s_gn = own(t, xmalloc((size_t)(N * n_g) * sizeof *s_gn));
+    uint16_t *s_gn = ckpt_tensors_own(t, xmalloc((size_t)(N * n_g) * sizeof *s_gn));
     const uint16_t *sb = (const uint16_t *)q->scales;
     for (int64_t n = 0; n < N; n++) {
         for (int64_t k = 0; k < K; k++) u_kn[k * N + n] = u[n * K + k];
@@ -374,22 +319,22 @@ static void int_linear(struct walk *w, const char *name, const struct linear *l)
             z_gn[g * N + n] = zz;
         }
     }
-    uint8_t *qw = own(t, xmalloc((size_t)(N * K / 2))), *qz = own(t, xmalloc((size_t)(N * n_g / 2)));
+    uint8_t *qw = ckpt_tensors_own(t, xmalloc((size_t)(N * K / 2))), *qz = ckpt_tensors_own(t, xmalloc((size_t)(N * n_g / 2)));
     if (w->fmt == CKPT_WRITE_AWQ) {
         ckpt_awq_pack(u_kn, K, N, qw);
         ckpt_awq_pack(z_gn, n_g, N, qz);
-        push(t, name, "qweight", SAFETENSORS_DTYPE_I32, 2, K, N / 8, qw);
+        ckpt_tensors_push(t, name, "qweight", SAFETENSORS_DTYPE_I32, 2, K, N / 8, qw);
     } else {
         if (K % 8) die("gptq: '%s': K=%lld is not a multiple of 8", name, (long long)K);
         ckpt_gptq_pack_rows(u_kn, K, N, 4, qw);
         ckpt_gptq_pack_cols(z_gn, n_g, N, 4, qz);
-        push(t, name, "qweight", SAFETENSORS_DTYPE_I32, 2, K / 8, N, qw);
-        int32_t *gi = own(t, xmalloc((size_t)K * sizeof *gi));
+        ckpt_tensors_push(t, name, "qweight", SAFETENSORS_DTYPE_I32, 2, K / 8, N, qw);
+        int32_t *gi = ckpt_tensors_own(t, xmalloc((size_t)K * sizeof *gi));
         for (int64_t k = 0; k < K; k++) gi[k] = (int32_t)(k / G);
-        push(t, name, "g_idx", SAFETENSORS_DTYPE_I32, 1, K, 0, gi);
+        ckpt_tensors_push(t, name, "g_idx", SAFETENSORS_DTYPE_I32, 1, K, 0, gi);
     }
-    push(t, name, "qzeros", SAFETENSORS_DTYPE_I32, 2, n_g, N / 8, qz);
-    push(t, name, "scales", SAFETENSORS_DTYPE_F16, 2, n_g, N, s_gn);
+    ckpt_tensors_push(t, name, "qzeros", SAFETENSORS_DTYPE_I32, 2, n_g, N / 8, qz);
+    ckpt_tensors_push(t, name, "scales", SAFETENSORS_DTYPE_F16, 2, n_g, N, s_gn);
     free(u), free(z), free(u_kn), free(z_gn);
 }
 
@@ -399,56 +344,13 @@ static void write_linear(void *ctx, const char *name, int layer, int expert, enu
                          struct linear *l) {
     (void)layer, (void)expert, (void)kind;
     struct walk *w = ctx;
-    if (l->b) {
-        char *n = own(w->t, xmalloc(strlen(name) + 8));
-        sprintf(n, "%s.bias", name);
-        push_float(w->t, n, 1, l->N, 0, l->b);
-    }
     if (!l->packed) {
-        char *n = own(w->t, xmalloc(strlen(name) + 8));
-        sprintf(n, "%s.weight", name);
-        push_float(w->t, n, 2, l->N, l->K, l->w);
+        ckpt_tensors_push_plain_linear(w->t, name, l);
         return;
     }
+    if (l->b) ckpt_tensors_push_float(w->t, name, "bias", 1, l->N, 0, l->b);
     if (w->fmt == CKPT_WRITE_CT) ct_linear(w, name, l);
     else int_linear(w, name, l);
-}
-
-static void push_others(struct tl *t, const struct qwen3_model *m) {
-    const struct qwen3_config *c = &m->cfg;
-    char n[256];
-    push_float(t, "model.embed_tokens.weight", 2, c->V, c->D, m->embed);
-    for (int64_t l = 0; l < c->n_layers; l++) {
-        const struct qwen3_layer *L = &m->layers[l];
-        const char *sfx[4] = {"input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm"};
-        const float *v[4] = {L->attn_norm, L->mlp_norm, L->q_norm, L->k_norm};
-        const int64_t d[4] = {c->D, c->D, c->D_h, c->D_h};
-        for (int i = 0; i < 4; i++) {
-            snprintf(n, sizeof n, "model.layers.%lld.%s.weight", (long long)l, sfx[i]);
-            push_float(t, own(t, xstrdup(n)), 1, d[i], 0, v[i]);
-        }
-        if (L->is_moe) {
-            snprintf(n, sizeof n, "model.layers.%lld.mlp.gate.weight", (long long)l);
-            push_float(t, own(t, xstrdup(n)), 2, c->E, c->D, L->router);
-        }
-    }
-    push_float(t, "model.norm.weight", 1, c->D, 0, m->final_norm);
-    if (!c->tie_word_embeddings) push_float(t, "lm_head.weight", 2, c->V, c->D, m->lm_head);
-}
-
-static int cmp_desc(const void *a, const void *b) {
-    return strcmp(((const struct safetensors_desc *)a)->name, ((const struct safetensors_desc *)b)->name);
-}
-
-static void copy_if_present(const char *src_dir, const char *out_dir, const char *file) {
-    char src[4096], dst[4096];
-    snprintf(src, sizeof src, "%s/%s", src_dir, file);
-    snprintf(dst, sizeof dst, "%s/%s", out_dir, file);
-    if (!file_exists(src)) return;
-    size_t len;
-    char *buf = file_read_all(src, &len);
-    file_write_atomic(dst, buf, len);
-    free(buf);
 }
 
 size_t ckpt_write(const struct qwen3_model *m, const struct recipe *r, enum ckpt_write_format f, const char *out_dir) {
@@ -457,7 +359,7 @@ size_t ckpt_write(const struct qwen3_model *m, const struct recipe *r, enum ckpt
         return qcheckpoint_write(m, r, out_dir);
     }
     struct qwen3_model *mm = (struct qwen3_model *)m;   /* the visitors take a mutable model; nothing is changed */
-    struct tl t;
+    struct ckpt_tensors t;
     memset(&t, 0, sizeof t);
     struct walk w = {.t = &t, .fmt = f, .ignore = cJSON_CreateArray()};
     qwen3_for_each_linear(mm, scheme_check, &w);
@@ -492,30 +394,16 @@ size_t ckpt_write(const struct qwen3_model *m, const struct recipe *r, enum ckpt
     }
     if (qc && r) cJSON_AddStringToObject(qc, "ql_recipe", r->name);
     qwen3_for_each_linear(mm, write_linear, &w);
-    push_others(&t, m);
-    qsort(t.d, (size_t)t.n, sizeof *t.d, cmp_desc);
-    mkdir_p(out_dir);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/model.safetensors", out_dir);
-    safetensors_write(path, t.n, t.d);
-    size_t bytes;
-    free(file_read_all(path, &bytes));
+    ckpt_tensors_push_others(&t, m);
+    size_t bytes = ckpt_tensors_write(&t, out_dir);
 
-    snprintf(path, sizeof path, "%s/config.json", m->dir);
-    cJSON *cfg = json_read_file(path);
-    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "quantization_config");
+    cJSON *cfg = ckpt_tensors_source_config(m);
     cJSON_DeleteItemFromObjectCaseSensitive(cfg, "torch_dtype");
     cJSON_AddStringToObject(cfg, "torch_dtype", "bfloat16");
     if (qc) cJSON_AddItemToObject(cfg, "quantization_config", qc);
-    snprintf(path, sizeof path, "%s/config.json", out_dir);
-    json_write_atomic(path, cfg);
+    ckpt_tensors_finish(m, cfg, out_dir);
     cJSON_Delete(cfg);
     cJSON_Delete(w.ignore);
-    copy_if_present(m->dir, out_dir, "generation_config.json");
-    copy_if_present(m->dir, out_dir, "tokenizer.json");
-    copy_if_present(m->dir, out_dir, "tokenizer_config.json");
-    for (int i = 0; i < t.n_own; i++) free(t.own[i]);
-    free(t.own);
-    free(t.d);
+    ckpt_tensors_free(&t);
     return bytes;
 }

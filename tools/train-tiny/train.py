@@ -166,12 +166,14 @@ def save_shards(sd, out):
     return len(groups)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default=".carry/tiny/train.txt.xz")
-    ap.add_argument("--model-dir", default="models/qwen3-tiny")
+# ---- the parts of main() that train_moe.py shares ---------------------------
+
+def add_common_args(ap, own_first, own_last):
+    """The flags both recipes take, with the same defaults (the schedule, the optimizer, logging, eval), in
+    the order train.py has always listed them (the order of "args" in train_results.json): --out, then the
+    script's own flags (own_first(ap)), the common schedule, own_last(ap) (--time-limit), --gen-tokens."""
     ap.add_argument("--out", default=os.environ.get("OUT", "/tmp/out"))
-    ap.add_argument("--steps", type=int, default=3800)
+    own_first(ap)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=2048)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -182,49 +184,129 @@ def main():
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-windows", type=int, default=0)
-    ap.add_argument("--time-limit", type=float, default=420.0,
-                    help="stop training early (and say so) past this many s")
+    own_last(ap)
     ap.add_argument("--gen-tokens", type=int, default=48)
-    a = ap.parse_args()
+
+
+def setup_torch(a):
+    """Output folder, the seed, TF32 on for training; returns the start time."""
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
     torch.manual_seed(a.seed)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
+    return t0
 
+
+class Data:
+    """The tokenized corpus: train stream (shuffled docs + <|endoftext|>, on the GPU), validation ids."""
+
+
+def prepare_data(a, t0):
+    """Corpus (hash-checked), tokenizer of --model-dir, round trip over every text, seeded document shuffle,
+    the training token stream on the GPU; logs each stage as train.py always has."""
     from tokenizers import Tokenizer
+    d = Data()
+    train_docs, val_text, d.split = load_corpus(a.corpus)
+    log("corpus ok: %d bytes, split at %d, val %d bytes, %d train docs (%.1fs)" %
+        (d.split["corpus_bytes"], d.split["split_offset"], d.split["val_bytes"],
+         len(train_docs), time.time() - t0))
+    d.tok = Tokenizer.from_file(os.path.join(a.model_dir, "tokenizer.json"))
+    d.eot = d.tok.token_to_id("<|endoftext|>")
+    d.im_end = d.tok.token_to_id("<|im_end|>")
+    d.V = d.tok.get_vocab_size(with_added_tokens=True)
+    doc_ids, d.bad = roundtrip(d.tok, train_docs + [val_text])
+    d.val_ids = doc_ids.pop()
+    d.n_texts = len(train_docs) + 1
+    # Training docs are joined with "\n\n" and followed by val: the pieces
+    # cover the corpus byte for byte, so this checks the whole corpus.
+    log("tokenized: vocab %d, roundtrip failures %d of %d texts (%.1fs)" %
+        (d.V, len(d.bad), d.n_texts, time.time() - t0))
+    g = torch.Generator().manual_seed(a.seed)
+    order = torch.randperm(len(doc_ids), generator=g).tolist()
+    stream = []
+    for i in order:
+        stream.extend(doc_ids[i])
+        stream.append(d.eot)
+    data = torch.tensor(stream, dtype=torch.int32)
+    d.n_train_tok = data.numel()
+    log("train tokens %d (%.2f bytes/token), val tokens %d" %
+        (d.n_train_tok, d.split["split_offset"] / d.n_train_tok, len(d.val_ids)))
+    d.data = data.cuda()
+    d.vbuf = struct.pack("<%di" % len(d.val_ids), *d.val_ids)
+    return d
+
+
+def make_optimizer(model, a):
+    """AdamW, betas (0.9, 0.95), weight decay on matrices only."""
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+
+
+def write_reference_logits(path, ids, V, logits):
+    """QLLOGIT1: magic, u32 version=1, n_tokens, n_vocab, 0, int32 ids, f32 logits, little-endian."""
+    with open(path, "wb") as f:
+        f.write(LOGITS_MAGIC)
+        f.write(struct.pack("<4I", 1, len(ids), V, 0))
+        f.write(struct.pack("<%di" % len(ids), *ids))
+        f.write(logits.cpu().contiguous().numpy().astype("<f4").tobytes())
+
+
+def generations(ref, d, a):
+    """Greedy and seeded top-40 / T=0.8 continuations of PROMPTS, logged and returned for the results."""
+    stops = {d.eot, d.im_end}
+    gens = []
+    for i, p in enumerate(PROMPTS):
+        pid = d.tok.encode(p, add_special_tokens=False).ids
+        gi = greedy(ref, pid, a.gen_tokens, stops)
+        si = sample(ref, pid, a.gen_tokens, stops, a.seed + i, 0.8, 40)
+        gens.append({"prompt": p, "prompt_ids": pid,
+                     "greedy_ids": gi, "greedy_text": d.tok.decode(gi),
+                     "sample_seed": a.seed + i, "sample_temperature": 0.8,
+                     "sample_top_k": 40, "sample_ids": si,
+                     "sample_text": d.tok.decode(si)})
+        log("--- %r\n  greedy: %r\n  sample: %r" % (p, gens[-1]["greedy_text"],
+                                                   gens[-1]["sample_text"]))
+    return gens
+
+
+def val_ppl_protocol(T):
+    return ("validation bytes [split_offset, corpus_bytes) of "
+            "train.txt, tokenized in one piece without special tokens; "
+            "n = len//%d non-overlapping windows of %d tokens (tail dropped); "
+            "each window scores its %d next-token predictions; "
+            "ppl = exp(mean NLL over n*%d tokens); BF16 weights upcast to fp32, "
+            "fp32 math" % (T, T, T - 1, T - 1))
+
+
+REFERENCE_LOGITS_FORMAT = ("magic 'QLLOGIT1', u32 version=1, "
+                           "u32 n_tokens, u32 n_vocab, u32 0, int32 "
+                           "ids[n_tokens], f32 logits[n_tokens][n_vocab], "
+                           "little-endian")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=".carry/tiny/train.txt.xz")
+    ap.add_argument("--model-dir", default="models/qwen3-tiny")
+    add_common_args(
+        ap, lambda p: p.add_argument("--steps", type=int, default=3800),
+        lambda p: p.add_argument("--time-limit", type=float, default=420.0,
+                                 help="stop training early (and say so) past this many s"))
+    a = ap.parse_args()
+    t0 = setup_torch(a)
+
     import transformers
     from transformers import Qwen3Config, Qwen3ForCausalLM
     log("torch", torch.__version__, "transformers", transformers.__version__,
         "device", torch.cuda.get_device_name(0))
 
     # ---- data and tokenizer -------------------------------------------------
-    train_docs, val_text, split = load_corpus(a.corpus)
-    log("corpus ok: %d bytes, split at %d, val %d bytes, %d train docs (%.1fs)" %
-        (split["corpus_bytes"], split["split_offset"], split["val_bytes"],
-         len(train_docs), time.time() - t0))
-    tok = Tokenizer.from_file(os.path.join(a.model_dir, "tokenizer.json"))
-    eot = tok.token_to_id("<|endoftext|>")
-    im_end = tok.token_to_id("<|im_end|>")
-    V = tok.get_vocab_size(with_added_tokens=True)
-    doc_ids, bad = roundtrip(tok, train_docs + [val_text])
-    val_ids = doc_ids.pop()
-    # Training docs are joined with "\n\n" and followed by val: the pieces
-    # cover the corpus byte for byte, so this checks the whole corpus.
-    log("tokenized: vocab %d, roundtrip failures %d of %d texts (%.1fs)" %
-        (V, len(bad), len(train_docs) + 1, time.time() - t0))
-    g = torch.Generator().manual_seed(a.seed)
-    order = torch.randperm(len(doc_ids), generator=g).tolist()
-    stream = []
-    for i in order:
-        stream.extend(doc_ids[i])
-        stream.append(eot)
-    data = torch.tensor(stream, dtype=torch.int32)
-    n_train_tok = data.numel()
-    log("train tokens %d (%.2f bytes/token), val tokens %d" %
-        (n_train_tok, split["split_offset"] / n_train_tok, len(val_ids)))
-    data = data.cuda()
-    vbuf = struct.pack("<%di" % len(val_ids), *val_ids)
+    d = prepare_data(a, t0)
+    tok, V, val_ids, data, n_train_tok = d.tok, d.V, d.val_ids, d.data, d.n_train_tok
 
     # ---- model --------------------------------------------------------------
     cfg = Qwen3Config.from_pretrained(a.model_dir)
@@ -234,11 +316,7 @@ def main():
     log("model: %d parameters (unique), attn %s, tied %s" %
         (n_params, model.config._attn_implementation,
          model.lm_head.weight is model.model.embed_tokens.weight))
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+    opt = make_optimizer(model, a)
 
     # ---- training -----------------------------------------------------------
     T, B = a.seq, a.batch
@@ -325,41 +403,18 @@ def main():
     fixed = val_ids[:64]
     with torch.no_grad():
         lg = ref(input_ids=torch.tensor([fixed], device="cuda")).logits[0].float()
-    lg = lg.cpu().contiguous()
-    with open(os.path.join(a.out, "reference_logits.bin"), "wb") as f:
-        f.write(LOGITS_MAGIC)
-        f.write(struct.pack("<4I", 1, len(fixed), V, 0))
-        f.write(struct.pack("<%di" % len(fixed), *fixed))
-        f.write(lg.numpy().astype("<f4").tobytes())
-
-    stops = {eot, im_end}
-    gens = []
-    for i, p in enumerate(PROMPTS):
-        pid = tok.encode(p, add_special_tokens=False).ids
-        gi = greedy(ref, pid, a.gen_tokens, stops)
-        si = sample(ref, pid, a.gen_tokens, stops, a.seed + i, 0.8, 40)
-        gens.append({"prompt": p, "prompt_ids": pid,
-                     "greedy_ids": gi, "greedy_text": tok.decode(gi),
-                     "sample_seed": a.seed + i, "sample_temperature": 0.8,
-                     "sample_top_k": 40, "sample_ids": si,
-                     "sample_text": tok.decode(si)})
-        log("--- %r\n  greedy: %r\n  sample: %r" % (p, gens[-1]["greedy_text"],
-                                                   gens[-1]["sample_text"]))
+    write_reference_logits(os.path.join(a.out, "reference_logits.bin"), fixed, V, lg)
+    gens = generations(ref, d, a)
 
     res = {
-        "args": vars(a), "split": split, "vocab": V,
+        "args": vars(a), "split": d.split, "vocab": V,
         "n_params": n_params, "train_tokens_available": n_train_tok,
         "train_tokens_seen": steps_done * B * T, "steps": steps_done,
         "stopped_early": stopped_early, "train_seconds": round(train_s, 1),
-        "roundtrip_failures": len(bad), "roundtrip_texts": len(train_docs) + 1,
-        "val_tokens": len(val_ids), "val_ids_sha256_int32le": sha256_bytes(vbuf),
+        "roundtrip_failures": len(d.bad), "roundtrip_texts": d.n_texts,
+        "val_tokens": len(val_ids), "val_ids_sha256_int32le": sha256_bytes(d.vbuf),
         "val_ids_first64": val_ids[:64],
-        "val_ppl_protocol": "validation bytes [split_offset, corpus_bytes) of "
-            "train.txt, tokenized in one piece without special tokens; "
-            "n = len//%d non-overlapping windows of %d tokens (tail dropped); "
-            "each window scores its %d next-token predictions; "
-            "ppl = exp(mean NLL over n*%d tokens); BF16 weights upcast to fp32, "
-            "fp32 math" % (T, T, T - 1, T - 1),
+        "val_ppl_protocol": val_ppl_protocol(T),
         "val_windows": len(val_ids) // T, "val_scored_tokens": vc,
         "val_loss": vs / vc, "val_ppl": math.exp(vs / vc),
         "val_ppl_bf16_autocast": math.exp(vs16 / vc16),
@@ -368,10 +423,7 @@ def main():
             "torch cuda generator seed %d from the training stream, fp32 math"
             % (T, a.seed + 2),
         "reference_logits": {"file": "reference_logits.bin", "ids": fixed,
-                             "format": "magic 'QLLOGIT1', u32 version=1, "
-                             "u32 n_tokens, u32 n_vocab, u32 0, int32 "
-                             "ids[n_tokens], f32 logits[n_tokens][n_vocab], "
-                             "little-endian"},
+                             "format": REFERENCE_LOGITS_FORMAT},
         "generations": gens,
         "torch": torch.__version__, "transformers": transformers.__version__,
         "device": torch.cuda.get_device_name(0),

@@ -44,7 +44,6 @@ import json
 import lzma
 import math
 import os
-import struct
 import sys
 import time
 
@@ -203,35 +202,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default="devcarry/moe/train.txt.xz")
     ap.add_argument("--model-dir", default="models/qwen3-tiny-moe")
-    ap.add_argument("--out", default=os.environ.get("OUT", "/tmp/out"))
-    ap.add_argument("--ckpt-dir", default="/tmp/qwen3-tiny-moe-ckpt",
-                    help="where the single-file checkpoint for the from_pretrained reload is written")
-    ap.add_argument("--steps", type=int, default=0, help="0: fit --train-seconds")
-    ap.add_argument("--train-seconds", type=float, default=360.0)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=2048)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--min-lr-frac", type=float, default=0.1)
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--wd", type=float, default=0.1)
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-windows", type=int, default=0)
-    ap.add_argument("--time-limit", type=float, default=0.0,
-                    help="stop training early (and say so) past this many s (default train-seconds + 45)")
-    ap.add_argument("--gen-tokens", type=int, default=48)
+
+    def own_first(p):
+        p.add_argument("--ckpt-dir", default="/tmp/qwen3-tiny-moe-ckpt",
+                       help="where the single-file checkpoint for the from_pretrained reload is written")
+        p.add_argument("--steps", type=int, default=0, help="0: fit --train-seconds")
+        p.add_argument("--train-seconds", type=float, default=360.0)
+
+    def own_last(p):
+        p.add_argument("--time-limit", type=float, default=0.0,
+                       help="stop training early (and say so) past this many s (default train-seconds + 45)")
+
+    dense.add_common_args(ap, own_first, own_last)
     ap.add_argument("--toy", action="store_true", help="smoke test: toy config, corpus hash not checked")
     a = ap.parse_args()
     if a.time_limit <= 0:
         a.time_limit = a.train_seconds + 45.0
-    os.makedirs(a.out, exist_ok=True)
-    t0 = time.time()
-    torch.manual_seed(a.seed)
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
+    t0 = dense.setup_torch(a)
 
-    from tokenizers import Tokenizer
     import transformers
     from transformers import Qwen3MoeForCausalLM
     try:
@@ -246,29 +234,8 @@ def main():
     # ---- data and tokenizer (train.py's) ------------------------------------
     if a.toy:
         dense.CORPUS_SHA256 = hashlib.sha256(lzma.open(a.corpus).read()).hexdigest()
-    train_docs, val_text, split = dense.load_corpus(a.corpus)
-    log("corpus ok: %d bytes, split at %d, val %d bytes, %d train docs (%.1fs)" %
-        (split["corpus_bytes"], split["split_offset"], split["val_bytes"], len(train_docs), time.time() - t0))
-    tok = Tokenizer.from_file(os.path.join(a.model_dir, "tokenizer.json"))
-    eot = tok.token_to_id("<|endoftext|>")
-    im_end = tok.token_to_id("<|im_end|>")
-    V = tok.get_vocab_size(with_added_tokens=True)
-    doc_ids, bad = dense.roundtrip(tok, train_docs + [val_text])
-    val_ids = doc_ids.pop()
-    log("tokenized: vocab %d, roundtrip failures %d of %d texts (%.1fs)" %
-        (V, len(bad), len(train_docs) + 1, time.time() - t0))
-    g = torch.Generator().manual_seed(a.seed)
-    order = torch.randperm(len(doc_ids), generator=g).tolist()
-    stream = []
-    for i in order:
-        stream.extend(doc_ids[i])
-        stream.append(eot)
-    data = torch.tensor(stream, dtype=torch.int32)
-    n_train_tok = data.numel()
-    log("train tokens %d (%.2f bytes/token), val tokens %d" %
-        (n_train_tok, split["split_offset"] / n_train_tok, len(val_ids)))
-    data = data.cuda()
-    vbuf = struct.pack("<%di" % len(val_ids), *val_ids)
+    d = dense.prepare_data(a, t0)
+    V, val_ids, data, n_train_tok = d.V, d.val_ids, d.data, d.n_train_tok
 
     # ---- model --------------------------------------------------------------
     cfg = build_config(a)
@@ -297,11 +264,7 @@ def main():
          "tuple" if tup else "tensor"))
     if n_patched != cfg.num_hidden_layers:
         sys.exit("expected %d sparse blocks, patched %d" % (cfg.num_hidden_layers, n_patched))
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+    opt = dense.make_optimizer(model, a)
 
     # ---- training -----------------------------------------------------------
     T, B = a.seq, a.batch
@@ -456,33 +419,19 @@ def main():
         for r in load_rows:
             f.write("%d\t%d\t%d\t%.6f\t%d\t%.6f\n" % r)
 
-    with open(os.path.join(a.out, "reference_logits.bin"), "wb") as f:
-        f.write(dense.LOGITS_MAGIC)
-        f.write(struct.pack("<4I", 1, len(fixed), V, 0))
-        f.write(struct.pack("<%di" % len(fixed), *fixed))
-        f.write(lg.cpu().contiguous().numpy().astype("<f4").tobytes())
-
-    stops = {eot, im_end}
-    gens = []
-    for i, p in enumerate(dense.PROMPTS):
-        pid = tok.encode(p, add_special_tokens=False).ids
-        gi = dense.greedy(ref, pid, a.gen_tokens, stops)
-        si = dense.sample(ref, pid, a.gen_tokens, stops, a.seed + i, 0.8, 40)
-        gens.append({"prompt": p, "prompt_ids": pid, "greedy_ids": gi, "greedy_text": tok.decode(gi),
-                     "sample_seed": a.seed + i, "sample_temperature": 0.8, "sample_top_k": 40,
-                     "sample_ids": si, "sample_text": tok.decode(si)})
-        log("--- %r\n  greedy: %r\n  sample: %r" % (p, gens[-1]["greedy_text"], gens[-1]["sample_text"]))
+    dense.write_reference_logits(os.path.join(a.out, "reference_logits.bin"), fixed, V, lg)
+    gens = dense.generations(ref, d, a)
 
     res = {
-        "args": vars(a), "config": {k: getattr(cfg, k) for k in TOY}, "split": split, "vocab": V,
+        "args": vars(a), "config": {k: getattr(cfg, k) for k in TOY}, "split": d.split, "vocab": V,
         "n_params": n_params, "n_expert_params": n_expert_params, "n_active_params_per_token": n_active,
         "train_tokens_available": n_train_tok, "train_tokens_seen": steps_done * B * T,
         "steps": steps_done, "steps_auto": auto, "sec_per_step_measured": sec_per_step,
         "stopped_early": stopped_early, "train_seconds": round(train_s, 1),
         "router_aux_loss_coef": coef, "aux_loss_function": lb_src,
         "moe_training_forward": "train_moe.moe_block_forward (experts %s)" % layout,
-        "roundtrip_failures": len(bad), "roundtrip_texts": len(train_docs) + 1,
-        "val_tokens": len(val_ids), "val_ids_sha256_int32le": dense.sha256_bytes(vbuf),
+        "roundtrip_failures": len(d.bad), "roundtrip_texts": d.n_texts,
+        "val_tokens": len(val_ids), "val_ids_sha256_int32le": dense.sha256_bytes(d.vbuf),
         "val_ids_first64": val_ids[:64],
         "val_ppl_protocol": "validation bytes [split_offset, corpus_bytes) of train.txt, tokenized in one "
             "piece without special tokens; n = len//%d non-overlapping windows of %d tokens (tail dropped); "
@@ -500,9 +449,7 @@ def main():
             "64 training-sample windows (train); frac = tokens / tokens seen by the layer (sums to %d; "
             "uniform %.4f)" % (K, len(val_ids) // T, K, K / E),
         "expert_load_summary": load_summary,
-        "reference_logits": {"file": "reference_logits.bin", "ids": fixed,
-                             "format": "magic 'QLLOGIT1', u32 version=1, u32 n_tokens, u32 n_vocab, u32 0, "
-                             "int32 ids[n_tokens], f32 logits[n_tokens][n_vocab], little-endian"},
+        "reference_logits": {"file": "reference_logits.bin", "ids": fixed, "format": dense.REFERENCE_LOGITS_FORMAT},
         "generations": gens,
         "torch": torch.__version__, "transformers": transformers.__version__,
         "device": torch.cuda.get_device_name(0), "total_seconds": round(time.time() - t0, 1),
