@@ -797,7 +797,12 @@ int main(int argc, char **argv) {
     char path[PATH_MAX + 64];
     const struct qwen3_serve_api *api = serve_api(path, sizeof path);
     check_tiny(api);
-    if (g_fail) {
+    const int serve_fail = g_fail;
+    // Check 5 tests the accuracy engine's decode, not the serving path, so it does not gate the benchmark; it
+    // still decides the exit status.
+    const char *packed_recipes[] = {"nvfp4-w4a16", "mxfp4-w4a16", "rtn-int4", "rtn-int4-asym"};
+    for (int i = 0; i < 4; i++) check_packed(packed_recipes[i]);
+    if (serve_fail) {
         printf("FAILED: see above\n");
         return 1;
     }
@@ -806,10 +811,6 @@ int main(int argc, char **argv) {
         printf("Starting benchmarks (serving library %s).\n", path);
         bench(api, out, models, recipes, reps < 1 ? 1 : reps);
     }
-    // Check 5 tests the accuracy engine's decode, not the serving path, so it does not gate the benchmark; it
-    // still decides the exit status.
-    const char *packed_recipes[] = {"nvfp4-w4a16", "mxfp4-w4a16", "rtn-int4", "rtn-int4-asym"};
-    for (int i = 0; i < 4; i++) check_packed(packed_recipes[i]);
     if (g_fail) {
         printf("FAILED: see above\n");
         return 1;
