@@ -270,7 +270,7 @@ static void test_resolve(void) {
      * same column unmarked is a hard error (test_errors). Only nvfp4's file has "family". */
     md = resolve("{{table synthetic/e01-formats rows=bf16,nvfp4 | recipe \"R\" | family \"F\" opt | bits_per_element \"B\" fix1 opt}}\n",
                  "en", &ctx);
-    TEST(contains(md, "| `bf16`  | \xe2\x80\x94 | 16.0 |") && contains(md, "| `nvfp4` | fp4 | 4.5 |"),
+    TEST(contains(md, "| `bf16`  |   \xe2\x80\x94 | 16.0 |") && contains(md, "| `nvfp4` | fp4 |  4.5 |"),
          "opt column: missing metric -> em dash, present values as usual");
     free(md);
     placeholders_ctx_free(&ctx);
