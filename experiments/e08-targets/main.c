@@ -17,6 +17,11 @@
 #define E08_TARGET_FP8 0.95
 #define E08_TARGET_FP4 0.90
 #define E08_MAX_DROP_POINTS 5.0
+/* Fewest items on which a task's bootstrap interval may decide: with a handful of items, two recipes that
+ * agree on every one get a zero-width interval (every resample has the same difference), which would be a
+ * verdict on a point estimate. 30 is the usual floor of the percentile bootstrap (Efron & Tibshirani 1993,
+ * ch. 13); below it a task case is "not resolvable". */
+#define E08_MIN_TASK_ITEMS 30
 
 struct e08_params {
     const char *model, *results, *recipes;
@@ -209,14 +214,21 @@ static cJSON *judge(const struct recipe *r, const cJSON *p0, const cJSON *p1, co
             enum verdict vr = verdict_at_least(rlo, rhi, target);
             enum verdict vd = verdict_at_least(dlo, dhi, -E08_MAX_DROP_POINTS / 100.0);
             enum verdict vt = verdict_and(vr, vd);
+            char kn[96];
+            snprintf(kn, sizeof kn, "%s_n", E04_HEADLINES[k][0]);
+            double n_items = metric(t1, kn);
+            const char *note = isnan(rec) ? "recovery undefined: BF16 scores 0 on these items" : NULL;
+            if (!(n_items >= E08_MIN_TASK_ITEMS)) {
+                vt = V_UNRESOLVED;
+                note = "fewer than 30 items: the bootstrap interval cannot decide";
+            }
             v_tasks = verdict_and(v_tasks, vt);
             if (!isnan(rec)) min_rec = fmin(min_rec, rec);
             max_drop = fmax(max_drop, drop);
             n_tasks++;
             char name[128];
             snprintf(name, sizeof name, "task:%s", E04_HEADLINES[k][0]);
-            add_case(cases, name, b, v, rec, rlo, rhi, drop, drop_lo, drop_hi, target, vt,
-                     isnan(rec) ? "recovery undefined: BF16 scores 0 on these items" : NULL);
+            add_case(cases, name, b, v, rec, rlo, rhi, drop, drop_lo, drop_hi, target, vt, note);
         }
     }
     cJSON_AddNumberToObject(m, "tasks", n_tasks);
@@ -268,6 +280,7 @@ int main(int argc, char **argv) {
         manifest_param_num(&man, "target_fp4", E08_TARGET_FP4);
         manifest_param_num(&man, "max_drop_points", E08_MAX_DROP_POINTS);
         manifest_param_str(&man, "rule", "95% interval: PASS lo >= target, FAIL hi < target, else not resolvable");
+        manifest_param_int(&man, "min_task_items", E08_MIN_TASK_ITEMS);
         manifest_input(&man, "e02-perplexity/bf16.json", p0_path, NULL);
         manifest_input(&man, "e02-perplexity/recipe.json", p1_path, NULL);
         if (tasks) {
