@@ -324,7 +324,8 @@ static void load_items(struct plan *pl) {
 /* Per-item score columns of every task, and the per-item log lines. */
 struct scores {
     double *col[T_COUNT][3];
-    double items_per_s[T_COUNT], seconds[T_COUNT];
+    double items_per_s[T_COUNT], seconds[T_COUNT], cpu_seconds[T_COUNT];
+    double quantize_cpu_seconds;
     int64_t invalid[T_COUNT][2];        /* gsm8k: strict, flexible "[invalid]"; math: no "$" / no \boxed */
     int64_t tokens_generated[T_COUNT];
     int64_t truncated[T_COUNT];
@@ -396,7 +397,7 @@ static struct taskgen_params gen_params(const struct plan *pl, int t, int64_t j)
 static void run_task(const struct plan *pl, const struct task_lm *lm, int t, struct scores *sc, char **buf,
                      size_t *len, size_t *cap) {
     const struct task_items *ti = &pl->items[t];
-    double t0 = monotonic_seconds();
+    double t0 = monotonic_seconds(), c0 = process_cpu_seconds();
     struct mc_cache cache = {0};   /* consecutive items share their contexts' common start (MMLU shots) */
     for (int64_t j = 0; j < ti->n; j++) {
         cJSON *o = cJSON_CreateObject();
@@ -473,9 +474,10 @@ static void run_task(const struct plan *pl, const struct task_lm *lm, int t, str
     }
     mc_cache_free(lm, &cache);
     sc->seconds[t] = monotonic_seconds() - t0;
+    sc->cpu_seconds[t] = process_cpu_seconds() - c0;
     sc->items_per_s[t] = ti->n ? (double)ti->n / sc->seconds[t] : 0;
-    fprintf(stderr, "%s: %-14s %lld items, %.1f s, %.2f items/s\n", check_progname(), TASKS[t].name,
-            (long long)ti->n, sc->seconds[t], sc->items_per_s[t]);
+    fprintf(stderr, "%s: %-14s %lld items, %.1f s, %.2f items/s (%.1f CPU-s)\n", check_progname(), TASKS[t].name,
+            (long long)ti->n, sc->seconds[t], sc->items_per_s[t], sc->cpu_seconds[t]);
 }
 
 /* ---- reading bf16's cached per-item scores back ---- */
@@ -609,9 +611,14 @@ static void write_cost(const struct plan *pl, const struct manifest *man, const 
     /* Quantization (GPTQ / AWQ: calibration forward passes and the solves) is part of a recipe's cost: the
      * harness quantizes in every run, nothing caches a quantized model. */
     cJSON_AddNumberToObject(o, "quantize_seconds", st->seconds);
-    double tasks_s = 0;
-    for (int t = 0; t < T_COUNT; t++) tasks_s += pl->items[t].on ? sc->seconds[t] : 0;
+    cJSON_AddNumberToObject(o, "quantize_cpu_seconds", sc->quantize_cpu_seconds);
+    double tasks_s = 0, tasks_cpu = 0;
+    for (int t = 0; t < T_COUNT; t++) {
+        tasks_s += pl->items[t].on ? sc->seconds[t] : 0;
+        tasks_cpu += pl->items[t].on ? sc->cpu_seconds[t] : 0;
+    }
     cJSON_AddNumberToObject(o, "tasks_seconds", tasks_s);
+    cJSON_AddNumberToObject(o, "tasks_cpu_seconds", tasks_cpu);
     cJSON *tasks = cJSON_AddObjectToObject(o, "tasks");
     for (int t = 0; t < T_COUNT; t++) {
         if (!pl->items[t].on) continue;
@@ -619,6 +626,8 @@ static void write_cost(const struct plan *pl, const struct manifest *man, const 
         cJSON_AddNumberToObject(x, "items", (double)pl->items[t].n);
         cJSON_AddNumberToObject(x, "seconds", sc->seconds[t]);
         cJSON_AddNumberToObject(x, "items_per_s", sc->items_per_s[t]);
+        cJSON_AddNumberToObject(x, "cpu_seconds", sc->cpu_seconds[t]);
+        cJSON_AddNumberToObject(x, "items_per_cpu_s", sc->cpu_seconds[t] > 0 ? (double)pl->items[t].n / sc->cpu_seconds[t] : 0);
         if (!TASKS[t].mc) cJSON_AddNumberToObject(x, "tokens_generated", (double)sc->tokens_generated[t]);
     }
     char *dir = xstrdup(man->run_path);
@@ -660,9 +669,10 @@ static void e04_manifest(struct manifest *m, const struct plan *pl, const struct
 /* Scores every task for one recipe into sc and its items file; returns the quantization stats. */
 static void run_recipe(struct plan *pl, const struct recipe *r, const struct manifest *man, struct scores *sc,
                        struct quant_stats *st) {
-    double t0 = monotonic_seconds();
+    double t0 = monotonic_seconds(), c0 = process_cpu_seconds();
     struct qwen3_model *m;
     struct engine *e = harness_open_recipe(&pl->h, r, &m, st);
+    sc->quantize_cpu_seconds = process_cpu_seconds() - c0;
     struct task_lm lm = task_lm_engine(e);
     size_t cap = 1 << 16, len = 0;
     char *buf = xmalloc(cap);
