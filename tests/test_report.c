@@ -335,6 +335,15 @@ static void test_figdata(void) {
          "figdata rows sorted by bits, null as NaN");
     free(tsv);
     figdata_spec_free(&s);
+    /* An optional column ("f64?"): NaN where a file lacks the metric ("family" exists only for nvfp4). */
+    const char *gp2 = "#% data synthetic/e01-formats\n#% rows bf16 nvfp4\n#% col recipe [name, str] scheme\n"
+                      "#% col family [name, str?] family\n";
+    figdata_spec_parse(gp2, strlen(gp2), "t2.gp", &s);
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t2", "t2.gp");
+    TEST(s.cols[1].optional && !strcmp(s.cols[1].type, "str") && contains(tsv, "bf16\tNaN\nnvfp4\tfp4\n"),
+         "figdata optional column: missing metric -> NaN");
+    free(tsv);
+    figdata_spec_free(&s);
 }
 
 // ---- the real notebooks and paper: en and zh agree ----
