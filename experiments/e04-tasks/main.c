@@ -514,10 +514,13 @@ static void scores_read(struct scores *s, const struct plan *pl, const char *pat
 
 /* ---- results ---- */
 
-static void add_paired(cJSON *o, const char *prefix, const double *a, const double *b, int64_t n,
-                       const struct plan *pl, uint64_t seed) {
+/* Adds one score column's paired statistics; returns 1 when the paired difference is resolved (its 95 %
+ * interval excludes 0), which is also written as <prefix>_diff_bf16_resolved. */
+static int add_paired(cJSON *o, const char *prefix, const double *a, const double *b, int64_t n,
+                      const struct plan *pl, uint64_t seed) {
     struct paired_result r;
     paired_bootstrap(a, b, n, (int)pl->p.boot, seed, 0.95, &r);
+    const int resolved = r.diff_lo > 0 || r.diff_hi < 0;
     char k[160];
 #define PUT(suffix, v) do { snprintf(k, sizeof k, "%s%s", prefix, suffix); \
         if (isnan(v)) cJSON_AddNullToObject(o, k); else cJSON_AddNumberToObject(o, k, v); } while (0)
@@ -531,12 +534,15 @@ static void add_paired(cJSON *o, const char *prefix, const double *a, const doub
     PUT("_recovery", r.recovery);
     PUT("_recovery_ci95_lo", r.recovery_lo);
     PUT("_recovery_ci95_hi", r.recovery_hi);
+    PUT("_diff_bf16_resolved", (double)resolved);
 #undef PUT
+    return resolved;
 }
 
 static void write_result(struct plan *pl, struct manifest *man, const struct scores *sc,
                          const struct scores *base, const struct quant_stats *st) {
     cJSON *metrics = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+    int n_cols = 0, n_resolved = 0;
     for (int t = 0; t < T_COUNT; t++) {
         const struct task_items *ti = &pl->items[t];
         if (!ti->on) continue;
@@ -546,7 +552,8 @@ static void write_result(struct plan *pl, struct manifest *man, const struct sco
             char key[96];
             snprintf(key, sizeof key, "%s_%s", TASKS[t].name, TASKS[t].cols[c]);
             uint64_t seed = pl->p.seed * 7919 + (uint64_t)(t * 8 + c);   /* the same for every recipe: paired */
-            add_paired(metrics, key, sc->col[t][c], base->col[t][c], ti->n, pl, seed);
+            n_resolved += add_paired(metrics, key, sc->col[t][c], base->col[t][c], ti->n, pl, seed);
+            n_cols++;
             add_paired(cm, TASKS[t].cols[c], sc->col[t][c], base->col[t][c], ti->n, pl, seed);
         }
         cJSON_AddNumberToObject(cm, "n", (double)ti->n);
@@ -598,6 +605,10 @@ static void write_result(struct plan *pl, struct manifest *man, const struct sco
         }
     }
     if (pl->items[T_HELLASWAG].on) cJSON_AddStringToObject(metrics, "hellaswag_input", pl->items[T_HELLASWAG].layout);
+    /* How many of this recipe's paired differences to BF16 are resolved, of how many score columns: at 95 %,
+     * about 1 in 20 is expected by chance alone when nothing differs. */
+    cJSON_AddNumberToObject(metrics, "n_diff_bf16_resolved", n_resolved);
+    cJSON_AddNumberToObject(metrics, "n_diff_bf16", n_cols);
     cJSON_AddNumberToObject(metrics, "bits_per_weight", st->bits_per_weight);
     cJSON_AddNumberToObject(metrics, "weight_bytes", (double)st->weight_bytes);
     manifest_write_result(man, metrics, cases);
