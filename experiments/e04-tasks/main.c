@@ -51,7 +51,7 @@
 #define E04_LIMIT_HELLASWAG 20
 #define E04_LIMIT_ARC_EASY 20
 #define E04_LIMIT_ARC_CHALLENGE 20
-#define E04_MMLU_SUBJECTS 8
+#define E04_MMLU_SUBJECTS 4
 #define E04_LIMIT_GEN 1
 
 enum task_id { T_HELLASWAG, T_ARC_EASY, T_ARC_CHALLENGE, T_MMLU, T_GSM8K, T_MATH500, T_MATH500_CHAT, T_COUNT };
@@ -103,7 +103,7 @@ static void usage(FILE *f) {
             "mmlu, gsm8k, math500; math500_chat = the seed's chat protocol). --limit draws a seeded subsample\n"
             "(seed --seed) of each named task, N = 0 for all items; mmlu=N is per subject, over a seeded subsample\n"
             "of --mmlu-subjects K subjects (0 = all 57); --full scores every item of every task and subject.\n"
-            "Defaults: hellaswag=20,arc_easy=20,arc_challenge=20,mmlu=1 (per subject, 8 subjects),gsm8k=1,\n"
+            "Defaults: hellaswag=20,arc_easy=20,arc_challenge=20,mmlu=1 (per subject, 4 subjects),gsm8k=1,\n"
             "math500=1,math500_chat=1. Paired differences to bf16 with bootstrap intervals (--boot resamples).\n");
 }
 
