@@ -404,8 +404,9 @@ static void check_tiny(const struct qwen3_serve_api *api) {
 
 /* Check 5: the accuracy engine's packed decode (qwen3_cuda.h, issue 15 item 2) on qwen3-tiny quantized by an RTN
  * weight-only recipe: a sequence of 16 prefilled tokens then 16 single-token appends (T = 1: the packed GEMV),
- * CUDA (packed) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on the FP32
- * view). The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
+ * CUDA (QL_CUDA_PACKED=1) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on
+ * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4), before the fix of
+ * linear_w4a16.group (the scale domain, not the INT4 group) in qwen3_cuda.cu; not rerun since. The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
  * statistical as in check 3: max |delta logit| <= 0.5 and top-1 agreement >= 90% against both. */
 static void check_packed(const char *recipe) {
     const char *dir = "models/qwen3-tiny";
@@ -418,8 +419,9 @@ static void check_packed(const char *recipe) {
     quant_apply(m, recipe_by_name_or_die(recipe, "check_qwen3_serve"), NULL, NULL);
     setenv("QL_CUDA_PACKED", "0", 1);
     struct engine *eu = engine_create(m, "cuda");
-    unsetenv("QL_CUDA_PACKED");
+    setenv("QL_CUDA_PACKED", "1", 1);
     struct engine *ep = engine_create(m, "cuda"), *ec = engine_create(m, "cpu");
+    unsetenv("QL_CUDA_PACKED");
     const int packed_on = strstr(engine_desc(ep), "packed") != NULL;
     const int64_t V = m->cfg.V, T0 = 16, steps = 16;
     struct engine *es[3] = {ec, eu, ep};
