@@ -311,6 +311,22 @@ build/out/data/e06-%.tsv: figures/e06-%.gp build/bin/ql $(RESULTS_JSON)
 	  else echo "$@: no results/$$d/ for:$$missing (drawn empty)" >&2; \
 	    printf '# %s: no results in results/%s for:%s\n' "$*" "$$d" "$$missing" > $@; fi
 
+# ---- e07-serving records (issue 15; gpu15) ----
+# tests/check_qwen3_serve.cu --bench writes serve.jsonl on the GPU machine; with manifest.json and check.log it is
+# committed under results/<model>@<gpu>/e07-serving/, and tools/e07_results.py derives <recipe>.json from it
+# (numbers copied). An e07 figure without results gets a comment-only TSV and is drawn empty, as e06's.
+E07_DIRS := $(patsubst %/serve.jsonl,%,$(wildcard results/*/e07-serving/serve.jsonl))
+.PHONY: e07-results
+e07-results: ## rebuild results/<model>@<gpu>/e07-serving/<recipe>.json from the committed serve.jsonl
+	python3 tools/e07_results.py $(E07_DIRS)
+build/out/data/e07-%.tsv: figures/e07-%.gp build/bin/ql $(RESULTS_JSON)
+	@mkdir -p $(@D)
+	@d=$$(sed -n 's/^#% data //p' $<); missing=; \
+	  for r in $$(sed -n 's/^#% rows //p' $<); do [ -f results/$$d/$$r.json ] || missing="$$missing $$r"; done; \
+	  if [ -z "$$missing" ]; then build/bin/ql figdata --results results --model $(REPORT_MODEL) --out $@ $<; \
+	  else echo "$@: no results/$$d/ for:$$missing (drawn empty)" >&2; \
+	    printf '# %s: no results in results/%s for:%s\n' "$*" "$$d" "$$missing" > $@; fi
+
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
 # correctness pass; the GPU kernels' benches skip (exit 77) without a device. Collected into build/bench/.

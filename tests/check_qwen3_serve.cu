@@ -404,8 +404,9 @@ static void check_tiny(const struct qwen3_serve_api *api) {
 
 /* Check 5: the accuracy engine's packed decode (qwen3_cuda.h, issue 15 item 2) on qwen3-tiny quantized by an RTN
  * weight-only recipe: a sequence of 16 prefilled tokens then 16 single-token appends (T = 1: the packed GEMV),
- * CUDA (packed) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on the FP32
- * view). The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
+ * CUDA (QL_CUDA_PACKED=1) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on
+ * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4), before the fix of
+ * linear_w4a16.group (the scale domain, not the INT4 group) in qwen3_cuda.cu; not rerun since. The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
  * statistical as in check 3: max |delta logit| <= 0.5 and top-1 agreement >= 90% against both. */
 static void check_packed(const char *recipe) {
     const char *dir = "models/qwen3-tiny";
@@ -418,8 +419,9 @@ static void check_packed(const char *recipe) {
     quant_apply(m, recipe_by_name_or_die(recipe, "check_qwen3_serve"), NULL, NULL);
     setenv("QL_CUDA_PACKED", "0", 1);
     struct engine *eu = engine_create(m, "cuda");
-    unsetenv("QL_CUDA_PACKED");
+    setenv("QL_CUDA_PACKED", "1", 1);
     struct engine *ep = engine_create(m, "cuda"), *ec = engine_create(m, "cpu");
+    unsetenv("QL_CUDA_PACKED");
     const int packed_on = strstr(engine_desc(ep), "packed") != NULL;
     const int64_t V = m->cfg.V, T0 = 16, steps = 16;
     struct engine *es[3] = {ec, eu, ep};
@@ -797,7 +799,12 @@ int main(int argc, char **argv) {
     char path[PATH_MAX + 64];
     const struct qwen3_serve_api *api = serve_api(path, sizeof path);
     check_tiny(api);
-    if (g_fail) {
+    const int serve_fail = g_fail;
+    // Check 5 tests the accuracy engine's decode, not the serving path, so it does not gate the benchmark; it
+    // still decides the exit status.
+    const char *packed_recipes[] = {"nvfp4-w4a16", "mxfp4-w4a16", "rtn-int4", "rtn-int4-asym"};
+    for (int i = 0; i < 4; i++) check_packed(packed_recipes[i]);
+    if (serve_fail) {
         printf("FAILED: see above\n");
         return 1;
     }
@@ -806,10 +813,6 @@ int main(int argc, char **argv) {
         printf("Starting benchmarks (serving library %s).\n", path);
         bench(api, out, models, recipes, reps < 1 ? 1 : reps);
     }
-    // Check 5 tests the accuracy engine's decode, not the serving path, so it does not gate the benchmark; it
-    // still decides the exit status.
-    const char *packed_recipes[] = {"nvfp4-w4a16", "mxfp4-w4a16", "rtn-int4", "rtn-int4-asym"};
-    for (int i = 0; i < 4; i++) check_packed(packed_recipes[i]);
     if (g_fail) {
         printf("FAILED: see above\n");
         return 1;

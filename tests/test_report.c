@@ -266,6 +266,15 @@ static void test_resolve(void) {
     free(md);
     placeholders_ctx_free(&ctx);
 
+    /* An `opt` column: rows whose file lacks the metric (written before it existed) show an em dash; the
+     * same column unmarked is a hard error (test_errors). Only nvfp4's file has "family". */
+    md = resolve("{{table synthetic/e01-formats rows=bf16,nvfp4 | recipe \"R\" | family \"F\" opt | bits_per_element \"B\" fix1 opt}}\n",
+                 "en", &ctx);
+    TEST(contains(md, "| `bf16`  |   \xe2\x80\x94 | 16.0 |") && contains(md, "| `nvfp4` | fp4 |  4.5 |"),
+         "opt column: missing metric -> em dash, present values as usual");
+    free(md);
+    placeholders_ctx_free(&ctx);
+
     /* if/else/end: kept or dropped by whether results exist; the dropped part is neither resolved (its
      * references name results that do not exist) nor copied, and the block lines leave no blank line. */
     md = resolve("a\n{{if synthetic/e01-formats}}\nhave {{synthetic/e01-formats:nvfp4:bits_per_element}}\n{{else}}\n"
@@ -323,6 +332,7 @@ static void test_errors(void) {
          "unknown manifest key"},
         {"{{table synthetic/e99 | recipe \"R\"}}", "doc.md:1: table: no results", "table over no results"},
         {"{{table synthetic/e01-formats | recipe \"R\" | ppl \"P\"}}", "unknown key", "table with an unknown metric"},
+        {"{{table synthetic/e01-formats | recipe \"R\" | family \"F\"}}", "unknown key", "unmarked column missing in some rows"},
         {"a {{synthetic/e01-formats:nvfp4:sqnr_db_gaussian", "doc.md:1: unterminated", "unterminated placeholder"},
         {"see {{figure e01-sqnr \"x\"}} here", "alone on its line", "figure inside a paragraph line"},
         {"x {{if synthetic/e01-formats}}\n{{end}}\n", "alone on its line", "if inside a paragraph line"},
@@ -359,6 +369,15 @@ static void test_figdata(void) {
          "figdata header: Maneage-style columns and input cache keys");
     TEST(contains(tsv, "mxfp4\t4.25\t16.5\tNaN\nnvfp4\t4.5\t20.123\tNaN\nbf16\t16\t52.04\tNaN\n"),
          "figdata rows sorted by bits, null as NaN");
+    free(tsv);
+    figdata_spec_free(&s);
+    /* An optional column ("f64?"): NaN where a file lacks the metric ("family" exists only for nvfp4). */
+    const char *gp4 = "#% data synthetic/e01-formats\n#% rows bf16 nvfp4\n#% col recipe [name, str] scheme\n"
+                      "#% col family [name, str?] family\n";
+    figdata_spec_parse(gp4, strlen(gp4), "t4.gp", &s);
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t4", "t4.gp");
+    TEST(s.cols[1].optional && !strcmp(s.cols[1].type, "str") && contains(tsv, "bf16\tNaN\nnvfp4\tfp4\n"),
+         "figdata optional column: missing metric -> NaN");
     free(tsv);
     figdata_spec_free(&s);
 

@@ -1,7 +1,7 @@
 /* e08-targets -- the seed's targets as a pass/fail table per recipe; spec: spec.en.md (spec.zh.md)
  * Usage: build/bin/e08-targets [--force] [--model DIR] [--backend cpu|cuda] [--results DIR] [--recipes LIST|all]
  * Reads results/<model>/e02-perplexity/<recipe>.json (required) and results/<model>/e04-tasks/<recipe>.json
- * (when present); writes results/<model>/e08-targets/<recipe>.json (atomically), one per recipe. */
+ * (when present; it carries the paired statistics against bf16 itself); writes results/<model>/e08-targets/<recipe>.json (atomically), one per recipe. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,11 @@
 #define E08_TARGET_FP8 0.95
 #define E08_TARGET_FP4 0.90
 #define E08_MAX_DROP_POINTS 5.0
+/* Fewest items on which a task's bootstrap interval may decide: with a handful of items, two recipes that
+ * agree on every one get a zero-width interval (every resample has the same difference), which would be a
+ * verdict on a point estimate. 30 is the usual floor of the percentile bootstrap (Efron & Tibshirani 1993,
+ * ch. 13); below it a task case is "not resolvable". */
+#define E08_MIN_TASK_ITEMS 30
 
 struct e08_params {
     const char *model, *results, *recipes;
@@ -25,9 +30,11 @@ struct e08_params {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: e08-targets [--force] [--model DIR] [--backend cpu|cuda] [--results DIR] [--recipes LIST|all]\n"
-               "Pass/fail of every recipe against the seed's targets (FP8 variants >= 95%% of BF16, FP4 variants\n"
-               ">= 90%%, no task drop over 5 points), from the e02 perplexities and the e04 task scores when they\n"
-               "exist. Writes results/<model>/e08-targets/<recipe>.json. --backend is accepted and ignored.\n");
+               "Verdict of every recipe against the seed's targets (FP8 variants >= 95%% of BF16, FP4 variants\n"
+               ">= 90%%, no task drop over 5 points) on 95%% intervals: PASS, FAIL or 'not resolvable' when the\n"
+               "interval straddles the target. Judged on the e04 task scores where they exist, on the e02 paired\n"
+               "perplexity ratio otherwise. Writes results/<model>/e08-targets/<recipe>.json. --backend is\n"
+               "accepted and ignored.\n");
 }
 
 static void e08_parse_args(struct e08_params *p, int argc, char **argv) {
@@ -76,103 +83,166 @@ static double metric(const cJSON *root, const char *key) {
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* The primary score of one e04 case: acc_norm when present, else acc, else exact_match (lm-eval's choices). */
-static double task_score(const cJSON *case_metrics) {
-    const char *keys[] = {"acc_norm", "acc", "exact_match"};
-    for (int i = 0; i < 3; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(case_metrics, keys[i]);
-        if (cJSON_IsNumber(v)) return v->valuedouble;
-    }
-    return NAN;
+/* ---- verdicts on intervals (issue 11): never PASS on a point estimate ----
+ * A criterion "x >= target" judged on the 95 % interval [lo, hi] of x: PASS when lo >= target, FAIL when
+ * hi < target, and "not resolvable" when the interval straddles the target (or is unknown). Several criteria
+ * combine as: FAIL if any fails, PASS if all pass, else not resolvable. */
+enum verdict { V_PASS, V_FAIL, V_UNRESOLVED };
+static const char *const VERDICT_NAMES[] = {"PASS", "FAIL", "not resolvable"};
+
+static enum verdict verdict_at_least(double lo, double hi, double target) {
+    if (isnan(lo) || isnan(hi)) return V_UNRESOLVED;
+    if (lo >= target) return V_PASS;
+    if (hi < target) return V_FAIL;
+    return V_UNRESOLVED;
 }
 
-static const cJSON *find_case(const cJSON *root, const char *name) {
-    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "name");
-        if (cJSON_IsString(n) && !strcmp(n->valuestring, name)) return c;
-    }
-    return NULL;
+static enum verdict verdict_and(enum verdict a, enum verdict b) {
+    if (a == V_FAIL || b == V_FAIL) return V_FAIL;
+    return a == V_PASS && b == V_PASS ? V_PASS : V_UNRESOLVED;
 }
 
-static void add_case(cJSON *cases, const char *name, double base, double value, double recovery, double drop,
-                     double target, int pass) {
+/* 1 / 0 for PASS / FAIL, null when not resolvable: the numeric twin of a verdict, for tables and checks. */
+static void add_verdict(cJSON *o, const char *key, const char *pass_key, enum verdict v) {
+    cJSON_AddStringToObject(o, key, VERDICT_NAMES[v]);
+    if (v == V_UNRESOLVED) cJSON_AddNullToObject(o, pass_key);
+    else cJSON_AddNumberToObject(o, pass_key, v == V_PASS);
+}
+
+static void put_num(cJSON *o, const char *key, double v) {
+    if (isnan(v)) cJSON_AddNullToObject(o, key);
+    else cJSON_AddNumberToObject(o, key, v);
+}
+
+/* The headline score column of each e04 task (the first column of e04's task table, experiments/e04-tasks/
+ * main.c TASKS: lm-eval's acc_norm for HellaSwag, acc for ARC and MMLU, strict-match for GSM8K). e04 writes
+ * <key>, <key>_bf16, <key>_recovery(_ci95_lo/_hi) and <key>_diff_bf16(_ci95_lo/_hi) for each. */
+static const char *const E04_HEADLINES[][2] = {
+    {"hellaswag", "hellaswag_acc_norm"}, {"arc_easy", "arc_easy_acc"}, {"arc_challenge", "arc_challenge_acc"},
+    {"mmlu", "mmlu_acc"}, {"gsm8k", "gsm8k_exact_match_strict"}, {"math500", "math500_exact_match"},
+    {"math500_chat", "math500_chat_acc"},
+};
+
+static double metric_sfx(const cJSON *root, const char *key, const char *suffix) {
+    char k[160];
+    snprintf(k, sizeof k, "%s%s", key, suffix);
+    return metric(root, k);
+}
+
+static void add_case(cJSON *cases, const char *name, double base, double value, double rec, double rec_lo,
+                     double rec_hi, double drop, double drop_lo, double drop_hi, double target, enum verdict v,
+                     const char *note) {
     cJSON *c = cJSON_CreateObject(), *m = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "name", name);
-    cJSON_AddNumberToObject(m, "bf16", base);
-    cJSON_AddNumberToObject(m, "value", value);
-    cJSON_AddNumberToObject(m, "recovery", recovery);
-    if (!isnan(drop)) cJSON_AddNumberToObject(m, "drop_points", drop);
+    put_num(m, "bf16", base);
+    put_num(m, "value", value);
+    put_num(m, "recovery", rec);
+    put_num(m, "recovery_ci95_lo", rec_lo);
+    put_num(m, "recovery_ci95_hi", rec_hi);
+    if (!isnan(drop)) {
+        cJSON_AddNumberToObject(m, "drop_points", drop);
+        put_num(m, "drop_points_ci95_lo", drop_lo);
+        put_num(m, "drop_points_ci95_hi", drop_hi);
+    }
     cJSON_AddNumberToObject(m, "target", target);
-    cJSON_AddNumberToObject(m, "pass", pass);
+    add_verdict(m, "verdict", "pass", v);
+    if (note) cJSON_AddStringToObject(m, "note", note);
     cJSON_AddItemToObject(c, "metrics", m);
     cJSON_AddItemToArray(cases, c);
 }
 
 /* Judges one recipe from its parsed inputs; returns the metrics and fills cases. */
-static cJSON *judge(const struct recipe *r, const cJSON *p0, const cJSON *p1, const cJSON *t0, const cJSON *t1,
-                    cJSON *cases, int *pass_out) {
+static cJSON *judge(const struct recipe *r, const cJSON *p0, const cJSON *p1, const cJSON *t1, cJSON *cases,
+                    enum verdict *out) {
     const double target = target_of(r);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "family", family_name(r));
     cJSON_AddNumberToObject(m, "target_recovery", target);
-    int pass = 1;
-    /* Perplexity: recovery = ppl_bf16 / ppl_recipe (lower is better, so the ratio is <= 1 for a loss). */
-    const char *ppl_keys[2] = {"ppl", "ppl_c4"};
-    const char *rec_keys[2] = {"recovery_ppl", "recovery_ppl_c4"};
+    /* Perplexity: recovery = PPL_bf16 / PPL_recipe = 1 / ratio (lower is better: a loss gives < 1), its
+     * interval [1 / ratio_hi, 1 / ratio_lo] from e02's paired ratio on the same tokens (ppl_paired.h). An e02
+     * result without the paired fields (older than issue 11) is not resolvable. */
+    const char *sfx[2] = {"", "_c4"}, *names[2] = {"ppl", "ppl_c4"};
     double worst = INFINITY;
+    enum verdict v_ppl = V_PASS;
+    int n_corpora = 0;
     for (int i = 0; i < 2; i++) {
-        double b = metric(p0, ppl_keys[i]), v = metric(p1, ppl_keys[i]);
+        char kr[64], klo[64], khi[64], kp[32];
+        snprintf(kp, sizeof kp, "ppl%s", sfx[i]);
+        double b = metric(p0, kp), v = metric(p1, kp);
+        snprintf(kr, sizeof kr, "recovery_ppl%s", sfx[i]);
+        snprintf(klo, sizeof klo, "recovery_ppl%s_ci95_lo", sfx[i]);
+        snprintf(khi, sizeof khi, "recovery_ppl%s_ci95_hi", sfx[i]);
         if (isnan(b) || isnan(v)) {
-            /* A corpus that was not scored (no data file) keeps its column, as null: tables show it missing. */
-            cJSON_AddNullToObject(m, rec_keys[i]);
+            /* A corpus that was not scored (no data file) keeps its columns, as null: tables show it missing. */
+            cJSON_AddNullToObject(m, kr), cJSON_AddNullToObject(m, klo), cJSON_AddNullToObject(m, khi);
             continue;
         }
-        double rec = b / v;
-        int ok = rec >= target;
-        pass &= ok;
+        char k1[64], k2[64];
+        snprintf(k1, sizeof k1, "ppl%s_ratio_ci95_lo", sfx[i]);
+        snprintf(k2, sizeof k2, "ppl%s_ratio_ci95_hi", sfx[i]);
+        double rlo = metric(p1, k1), rhi = metric(p1, k2);
+        double rec = b / v, lo = 1.0 / rhi, hi = 1.0 / rlo;     /* NaN stays NaN */
+        enum verdict vc = verdict_at_least(lo, hi, target);
+        v_ppl = verdict_and(v_ppl, vc);
         worst = fmin(worst, rec);
-        cJSON_AddNumberToObject(m, rec_keys[i], rec);
-        add_case(cases, ppl_keys[i], b, v, rec, NAN, target, ok);
+        n_corpora++;
+        cJSON_AddNumberToObject(m, kr, rec);
+        put_num(m, klo, lo), put_num(m, khi, hi);
+        add_case(cases, names[i], b, v, rec, lo, hi, NAN, NAN, NAN, target, vc,
+                 isnan(lo) ? "no paired interval in the e02 result (older than issue 11)" : NULL);
     }
-    if (isinf(worst)) die("%s: no perplexity in the e02 results", r->name);
+    if (!n_corpora) die("%s: no perplexity in the e02 results", r->name);
     cJSON_AddNumberToObject(m, "recovery_min", worst);
-    cJSON_AddNumberToObject(m, "pass_ppl", worst >= target);
-    /* Tasks (e04), when both BF16 and the recipe were scored: recovery and the drop in points. */
-    int n_tasks = 0, pass_tasks = 1;
+    add_verdict(m, "verdict_ppl", "pass_ppl", v_ppl);
+    /* Tasks (e04), when the recipe was scored: recovery >= target and drop <= 5 points, each on its paired
+     * bootstrap interval. A task whose BF16 score is 0 has no recovery (undefined): not resolvable. */
+    int n_tasks = 0;
+    enum verdict v_tasks = V_PASS;
     double min_rec = INFINITY, max_drop = -INFINITY;
-    if (t0 && t1) {
-        const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t0, "cases")) {
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
-            const cJSON *c1 = cJSON_IsString(nm) ? find_case(t1, nm->valuestring) : NULL;
-            if (!c1) continue;
-            double b = task_score(cJSON_GetObjectItemCaseSensitive(c, "metrics"));
-            double v = task_score(cJSON_GetObjectItemCaseSensitive(c1, "metrics"));
-            if (isnan(b) || isnan(v) || b <= 0) continue;
-            /* Scores are fractions in [0, 1]: a drop of 0.05 is 5 points. */
-            double rec = v / b, drop = 100.0 * (b - v);
-            int ok = rec >= target && drop <= E08_MAX_DROP_POINTS;
-            pass_tasks &= ok;
-            min_rec = fmin(min_rec, rec);
+    if (t1) {
+        for (size_t k = 0; k < sizeof E04_HEADLINES / sizeof E04_HEADLINES[0]; k++) {
+            const char *key = E04_HEADLINES[k][1];
+            double v = metric_sfx(t1, key, ""), b = metric_sfx(t1, key, "_bf16");
+            if (isnan(v) || isnan(b)) continue;          /* the task was not run */
+            double rec = metric_sfx(t1, key, "_recovery");
+            double rlo = metric_sfx(t1, key, "_recovery_ci95_lo"), rhi = metric_sfx(t1, key, "_recovery_ci95_hi");
+            double d = metric_sfx(t1, key, "_diff_bf16");
+            double dlo = metric_sfx(t1, key, "_diff_bf16_ci95_lo"), dhi = metric_sfx(t1, key, "_diff_bf16_ci95_hi");
+            /* Scores are fractions in [0, 1]: drop = 100 (bf16 - recipe) points = -100 diff; no drop over 5
+             * points <=> -diff <= 0.05 <=> diff >= -0.05. */
+            double drop = -100.0 * d, drop_lo = -100.0 * dhi, drop_hi = -100.0 * dlo;
+            enum verdict vr = verdict_at_least(rlo, rhi, target);
+            enum verdict vd = verdict_at_least(dlo, dhi, -E08_MAX_DROP_POINTS / 100.0);
+            enum verdict vt = verdict_and(vr, vd);
+            char kn[96];
+            snprintf(kn, sizeof kn, "%s_n", E04_HEADLINES[k][0]);
+            double n_items = metric(t1, kn);
+            const char *note = isnan(rec) ? "recovery undefined: BF16 scores 0 on these items" : NULL;
+            if (!(n_items >= E08_MIN_TASK_ITEMS)) {
+                vt = V_UNRESOLVED;
+                note = "fewer than 30 items: the bootstrap interval cannot decide";
+            }
+            v_tasks = verdict_and(v_tasks, vt);
+            if (!isnan(rec)) min_rec = fmin(min_rec, rec);
             max_drop = fmax(max_drop, drop);
             n_tasks++;
             char name[128];
-            snprintf(name, sizeof name, "task:%s", nm->valuestring);
-            add_case(cases, name, b, v, rec, drop, target, ok);
+            snprintf(name, sizeof name, "task:%s", E04_HEADLINES[k][0]);
+            add_case(cases, name, b, v, rec, rlo, rhi, drop, drop_lo, drop_hi, target, vt, note);
         }
     }
     cJSON_AddNumberToObject(m, "tasks", n_tasks);
-    if (n_tasks) {
-        cJSON_AddNumberToObject(m, "recovery_tasks_min", min_rec);
-        cJSON_AddNumberToObject(m, "drop_points_max", max_drop);
-        cJSON_AddNumberToObject(m, "pass_tasks", pass_tasks);
-        pass &= pass_tasks;
-    }
-    cJSON_AddStringToObject(m, "basis", n_tasks ? "ppl+tasks" : "ppl");
-    cJSON_AddNumberToObject(m, "pass", pass);
-    *pass_out = pass;
+    put_num(m, "recovery_tasks_min", n_tasks && !isinf(min_rec) ? min_rec : NAN);
+    put_num(m, "drop_points_max", n_tasks ? max_drop : NAN);
+    if (n_tasks) add_verdict(m, "verdict_tasks", "pass_tasks", v_tasks);
+    else cJSON_AddNullToObject(m, "verdict_tasks"), cJSON_AddNullToObject(m, "pass_tasks");
+    /* The targets are about task scores: they decide where they exist, paired perplexity otherwise. BF16 is
+     * the baseline compared with itself: PASS by definition (its cases above show recovery 1). */
+    enum verdict v = n_tasks ? v_tasks : v_ppl;
+    if (recipe_is_baseline(r)) v = V_PASS;
+    cJSON_AddStringToObject(m, "basis", n_tasks ? "tasks" : "ppl");
+    add_verdict(m, "verdict", "pass", v);
+    *out = v;
     return m;
 }
 
@@ -209,6 +279,8 @@ int main(int argc, char **argv) {
         manifest_param_num(&man, "target_fp8", E08_TARGET_FP8);
         manifest_param_num(&man, "target_fp4", E08_TARGET_FP4);
         manifest_param_num(&man, "max_drop_points", E08_MAX_DROP_POINTS);
+        manifest_param_str(&man, "rule", "95% interval: PASS lo >= target, FAIL hi < target, else not resolvable");
+        manifest_param_int(&man, "min_task_items", E08_MIN_TASK_ITEMS);
         manifest_input(&man, "e02-perplexity/bf16.json", p0_path, NULL);
         manifest_input(&man, "e02-perplexity/recipe.json", p1_path, NULL);
         if (tasks) {
@@ -222,11 +294,11 @@ int main(int argc, char **argv) {
         } else {
             cJSON *p1 = json_read_file(p1_path), *t1 = tasks ? json_read_file(t1_path) : NULL;
             cJSON *cases = cJSON_CreateArray();
-            int pass;
-            cJSON *metrics = judge(r, p0, p1, tasks ? t0 : NULL, t1, cases, &pass);
-            fprintf(stderr, "%s: %-12s worst recovery %.4f (target %.2f) %s\n", check_progname(), r->name,
-                    cJSON_GetObjectItemCaseSensitive(metrics, "recovery_min")->valuedouble, target_of(r),
-                    pass ? "PASS" : "FAIL");
+            enum verdict v;
+            cJSON *metrics = judge(r, p0, p1, t1, cases, &v);
+            fprintf(stderr, "%s: %-12s worst ppl recovery %.4f (target %.2f), basis %s: %s\n", check_progname(),
+                    r->name, cJSON_GetObjectItemCaseSensitive(metrics, "recovery_min")->valuedouble, target_of(r),
+                    t1 ? "tasks" : "ppl", VERDICT_NAMES[v]);
             manifest_write_result(&man, metrics, cases);
             cJSON_Delete(p1);
             cJSON_Delete(t1);

@@ -55,6 +55,11 @@ static const struct tol_row TOLERANCES[] = {
     {"*", "W", "*", {1e-5, 1e-9}},
     /* activation-quantized recipes, e02 (measured 8.0e-3 / 8.7e-3 / 6.1e-2): ppl, nll and stderr 3e-2, the
      * 3-window standard deviation 2e-1. */
+    /* e02 paired ratio (issue 11): a resolved flag that flips is a real difference (exact, as e08's pass); the
+     * log-ratio is a difference of two nll means (each 1.4e-3 relative of ~5.8 nats measured): 2e-2 nats
+     * absolute; the ratio itself and its interval fall under ppl* below. */
+    {"e02-*", "*", "ppl*_ratio_resolved", {0, 0}},
+    {"e02-*", "*", "ln_ppl*", {0, 2e-2}},
     {"e02-*", "*", "ppl*_stderr_windows", {2e-1, 0}},
     {"e02-*", "*", "ppl*", {3e-2, 0}},
     {"e02-*", "*", "nll*", {3e-2, 0}},
@@ -66,6 +71,7 @@ static const struct tol_row TOLERANCES[] = {
     /* e08: recoveries are ratios of two e02 perplexities: twice the e02 bound. pass is 0/1 and basis a
      * string: exact (a pass that flips between backends is a real difference for the conclusions). */
     {"e08-*", "*", "pass*", {0, 0}},
+    {"e08-*", "*", "verdict*", {0, 0}},
     {"e08-*", "*", "*", {6e-2, 0}},
     /* anything not listed: a conservative 3e-2 relative (reported in the table as the bound used) */
     {"*", "*", "*", {3e-2, 0}},

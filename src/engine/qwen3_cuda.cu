@@ -32,7 +32,7 @@ struct dlinear {
     float *w, *b, *in_scale;  /* device copies: N x K, N or NULL, K or NULL */
     /* Packed decode (issue 15 item 2): a weight-only Linear whose packed qtensor is NVFP4, MXFP4 or INT4 also
      * keeps linear_w4a16's planes; T <= 8 rows then run that GEMV (x rounded to FP16: the A16 of W4A16) instead
-     * of SGEMM on the FP32 view. QL_CUDA_PACKED=0 turns it off. */
+     * of SGEMM on the FP32 view. Opt-in: QL_CUDA_PACKED=1 (see dlinear_pack). */
     int has_pw;
     struct linear_w4a16 pw;
 };
@@ -91,16 +91,20 @@ static float *upload(const float *h, size_t n) {
 static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
     const struct linear *l = d->l;
     const struct qtensor *q = l->packed;
+    // Opt-in (QL_CUDA_PACKED=1): on the H200 (2026-12-02, before the scale-domain fix below) the packed path
+    // gave wrong logits on qwen3-tiny (check_qwen3_serve check 5), and the fix has not run on a GPU yet.
     const char *env = getenv("QL_CUDA_PACKED");
-    if ((env && !strcmp(env, "0")) || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
+    if (!env || strcmp(env, "1") || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
         return;
     if (q->format != QFORMAT_NVFP4 && q->format != QFORMAT_MXFP4 && q->format != QFORMAT_INT4_SYM &&
         q->format != QFORMAT_INT4_ASYM)
         return;
-    const int group = q->params.group_size ? q->params.group_size : 128;
-    if (l->K % linear_w4a16_domain(q->format, group) != 0) return;
+    // linear_w4a16's group is the scale domain along K (16 NVFP4, 32 MXFP4, the INT4 group), as in
+    // tests/check_linear_w4a16.cu; the layout takes the qtensor's own group_size.
+    const int domain = linear_w4a16_domain(q->format, q->params.group_size);
+    if (l->K % domain != 0) return;
     size_t cb, sb, zb;
-    linear_w4a16_layout(q->format, group, l->N, l->K, &cb, &sb, &zb);
+    linear_w4a16_layout(q->format, q->params.group_size, l->N, l->K, &cb, &sb, &zb);
     uint8_t *hc = (uint8_t *)xcalloc(cb, 1), *hs = (uint8_t *)xcalloc(sb, 1), *hz = (uint8_t *)xcalloc(zb ? zb : 1, 1);
     linear_w4a16_pack_host(q, hc, hs, zb ? hz : NULL);
     uint8_t *dc, *ds, *dz = NULL;
@@ -116,7 +120,7 @@ static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
     free(hs);
     free(hz);
     d->pw.format = q->format;
-    d->pw.group = group;
+    d->pw.group = domain;
     d->pw.N = l->N;
     d->pw.K = l->K;
     d->pw.global_scale = q->format == QFORMAT_NVFP4 ? q->global_scale : 1.0f;

@@ -9,8 +9,8 @@
  * kv_cache.h). Weights are uploaded once by init: a model changed after engine_create is not seen.
  * Decode (issue 15 item 2): weight-only Linears with packed NVFP4 / MXFP4 / INT4 qtensors also keep
  * kernels/linear_w4a16's planes, and calls of T <= 8 rows run that packed GEMV on x rounded to FP16 (the
- * W4A16 definition) instead of SGEMM on the FP32 view; QL_CUDA_PACKED=0 keeps SGEMM everywhere. engine_desc
- * says when the packed path is on.
+ * W4A16 definition) instead of SGEMM on the FP32 view, when QL_CUDA_PACKED=1 (opt-in: see qwen3_cuda.cu,
+ * dlinear_pack, for its verification state); engine_desc says when the packed path is on.
  * Not implemented (dies with one line): the Hadamard input transform, activation formats other than
  * act_quant_cuda's. A Linear's observe hook (calibration) is honoured by copying its input to the host. */
 #ifndef SRC_ENGINE_QWEN3_CUDA_H

@@ -67,6 +67,8 @@ static void parse_col(const char *arg, struct figdata_spec *s, const char *path,
     rtrim(c->unit);
     c->type = dup_range(skip_blank(comma + 1), rb);
     rtrim(c->type);
+    size_t tl = strlen(c->type);
+    if (tl && c->type[tl - 1] == '?') { c->optional = 1; c->type[tl - 1] = '\0'; rtrim(c->type); }
     c->desc = xstrdup(skip_blank(rb + 1));
     rtrim(c->desc);
     if (!results_name_ok(c->metric) || (c->case_name && !results_name_ok(c->case_name)))
@@ -228,6 +230,11 @@ char *figdata_tsv(const struct figdata_spec *s, struct results *r, const char *d
                 /* %.9g: more than any plot resolves, and stable text for the same double. */
                 if (st == RESULTS_OK && isfinite(v)) strbuf_printf(&b, "%.9g", v);
                 else if (st == RESULTS_OK || st == RESULTS_NULL) strbuf_puts(&b, "NaN");
+            }
+            /* An optional column ("f64?") that a results file lacks (written before the metric existed) is NaN. */
+            if (col->optional && (st == RESULTS_NO_METRIC || st == RESULTS_NO_CASE)) {
+                strbuf_puts(&b, "NaN");
+                continue;
             }
             if (st != RESULTS_OK && st != RESULTS_NULL)
                 die("%s: column '%s%s%s' (%s): %s (%s/%s/%s/%s.json)", spec_path, col->metric,

@@ -4,7 +4,8 @@
  *   #% data [MODEL/]EXPERIMENT [optional]  (required; no MODEL: the configured one; optional: see below)
  *   #% rows RECIPE RECIPE ...              (optional: these rows in this order; default every results file)
  *   #% sort [-]METRIC                      (optional: order rows by a metric, '-' for descending)
- *   #% col METRIC[@CASE] [UNIT, TYPE] text (one per column, in order; TYPE f64 or str; METRIC "recipe" = row name)
+ *   #% col METRIC[@CASE] [UNIT, TYPE] text (one per column, in order; TYPE f64 or str; METRIC "recipe" = row name;
+ *          TYPE f64? / str?: optional, NaN for results files that predate the metric)
  * The TSV starts with Maneage-style comments ("# Column 2: sqnr_db_gaussian [dB, f64] SQNR, Gaussian") and
  * one "# Input:" line per run with its cache key, then one tab-separated row per recipe; null is "NaN".
  * An optional source may lack results (e.g. a second model on which an experiment has not run yet): rows
@@ -26,6 +27,7 @@ struct figdata_col {
     char *case_name; /* NULL: the flat "metrics" object */
     char *unit;      /* e.g. "dB", "bit", "name" */
     char *type;      /* "f64" | "str" */
+    int optional;    /* TYPE written "f64?" / "str?": a file without the metric gives NaN, not an error */
     char *desc;      /* free text, may be empty */
 };
 

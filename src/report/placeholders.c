@@ -2,6 +2,7 @@
  * every error can name its line; parsing goes through a tiny lexer of words, "strings" and '|'. */
 #include "report/placeholders.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +224,9 @@ static int parse_table(struct tok *t, int nt, struct placeholder *p, char *err, 
         i += 2;
         if (i < nt && t[i].kind == TOK_STRING) c->label = xstrdup(t[i++].text);
         else c->label = xstrdup(c->metric);
-        if (i < nt && t[i].kind == TOK_WORD && parse_fmt(t[i++].text, &c->fmt, err, errlen)) return -1;
+        if (i < nt && t[i].kind == TOK_WORD && strcmp(t[i].text, "opt") != 0 &&
+            parse_fmt(t[i++].text, &c->fmt, err, errlen)) return -1;
+        if (i < nt && t[i].kind == TOK_WORD && strcmp(t[i].text, "opt") == 0) { c->optional = 1; i++; }
         if (strcmp(c->metric, "recipe") == 0) has_recipe = 1;
     }
     if (!has_recipe) {
@@ -368,7 +371,7 @@ char *placeholder_key(const struct placeholder *p) {
         strbuf_printf(&b, " | %s%s%s", c->metric, c->case_name ? "@" : "", c->case_name ? c->case_name : "");
         if (strcmp(c->metric, "recipe") != 0) {
             numfmt_spec(c->fmt, spec, sizeof spec);
-            strbuf_printf(&b, " %s", spec);
+            strbuf_printf(&b, " %s%s", spec, c->optional ? " opt" : "");
         }
     }
     return strbuf_take(&b);
@@ -567,7 +570,8 @@ static void die_key(const struct resolve_state *st, int line, const struct place
 
 /* The formatted value of one metric, or death. A null value prints as an em dash (numfmt). */
 static void format_metric(struct resolve_state *st, int line, const struct placeholder *p, const char *recipe,
-                          const char *metric, const char *case_name, struct numfmt fmt, struct strbuf *dst) {
+                          const char *metric, const char *case_name, struct numfmt fmt, int optional,
+                          struct strbuf *dst) {
     const char *model = model_of(st, p);
     char num[NUMFMT_MAX];
     if (strncmp(metric, "manifest.", 9) == 0 && !case_name) {
@@ -593,6 +597,10 @@ static void format_metric(struct resolve_state *st, int line, const struct place
         strbuf_puts(dst, s);
         return;
     }
+    if (optional && (rs == RESULTS_NO_METRIC || rs == RESULTS_NO_CASE)) {
+        strbuf_puts(dst, numfmt_format(NAN, fmt, num, sizeof num));   /* the em dash of a null */
+        return;
+    }
     die_key(st, line, p, recipe, metric, case_name, results_status_str(rs));
 }
 
@@ -614,7 +622,7 @@ static void resolve_table(struct resolve_state *st, const struct placeholder *p,
             const struct placeholder_col *col = &p->cols[c];
             struct strbuf cell = {0};
             if (strcmp(col->metric, "recipe") == 0) strbuf_printf(&cell, "`%s`", names[r]);
-            else format_metric(st, line, p, names[r], col->metric, col->case_name, col->fmt, &cell);
+            else format_metric(st, line, p, names[r], col->metric, col->case_name, col->fmt, col->optional, &cell);
             cells[r * p->n_cols + c] = strbuf_take(&cell);
         }
     }
@@ -665,7 +673,7 @@ static void resolve_fn(void *user, const struct placeholder *p, int line, size_t
     if (st->skipping) return;
     switch (p->kind) {
     case PLACEHOLDER_VALUE:
-        format_metric(st, line, p, p->recipe, p->metric, p->case_name, p->fmt, &st->out);
+        format_metric(st, line, p, p->recipe, p->metric, p->case_name, p->fmt, 0, &st->out);
         break;
     case PLACEHOLDER_TABLE: resolve_table(st, p, line); break;
     case PLACEHOLDER_FIGURE: resolve_figure(st, p); break;

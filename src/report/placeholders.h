@@ -1,7 +1,9 @@
 /* placeholders -- {{...}} references in notebooks and the paper, resolved from results (MODEL/ optional:
  * default the configured model, e.g. qwen3-tiny). FMT is a numfmt spec (sig3 default, sigN, fixN, pct, int).
  *   value  {{[MODEL/]EXP:RECIPE:METRIC[@CASE][|FMT]}}; METRIC "manifest.KEY" reads the run's manifest
- *   table  {{table [MODEL/]EXP [rows=R1,R2] [sort=[-]METRIC] | recipe "LABEL" | METRIC[@CASE] "LABEL" [FMT] ...}}
+ *   table  {{table [MODEL/]EXP [rows=R1,R2] [sort=[-]METRIC] | recipe "LABEL" | METRIC[@CASE] "LABEL" [FMT] [opt] ...}}
+ *          a column marked `opt` shows an em dash for a row whose file lacks the metric (results written before
+ *          the metric existed); unmarked, a missing metric is a hard error as everywhere else
  *   figure {{figure FIG "CAPTION"}}: build/out/FIG.<lang>.svg as a numbered <figure>; table and figure alone on a line
  *   block  {{if [MODEL/]EXP[:RECIPE[:METRIC[@CASE]]]}} ... [{{else}} ...] {{end}}, each alone on its line: the
  *          text between is kept (and its placeholders resolved) only when results exist (any results file of
@@ -32,6 +34,7 @@ struct placeholder_col {
     char *case_name; /* NULL: the flat "metrics" object */
     char *label;
     struct numfmt fmt;
+    int optional;    /* `opt`: a missing metric prints an em dash */
 };
 
 struct placeholder {
