@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/rng.h"
+#include "core/sha256.h"
 #include "core/timer.h"
 #include "engine/engine.h"
 #include "model/qwen3.h"
@@ -43,23 +45,57 @@ void calib_set_manifest(struct manifest *m, const struct calib_set *cs) {
     manifest_param_str(m, "calib_data", cs->path ? "c4-calib" : "sampled-calib");
     manifest_param_int(m, "calib_seqs", cs->n_seqs);
     manifest_param_int(m, "calib_len", cs->seq_len);
-    if (!cs->path) {
-        manifest_param_int(m, "calib_seed", (int64_t)cs->sample_seed);
-        return;
-    }
+    manifest_param_int(m, "calib_seed", (int64_t)cs->sample_seed);
+    if (!cs->path) return;
+    manifest_param_str(m, "calib_sample", "seeded-windows");
     const struct dataset_file *f = dataset_corpus_file(DATASET_C4_CALIB);
     char name[256];
     snprintf(name, sizeof name, "calib:%s", f->name);
     manifest_input(m, name, cs->path, f->sha256);
 }
 
+int calib_set_sample_windows(int64_t n, int64_t n_seqs, int64_t seq_len, uint64_t seed, int64_t *starts) {
+    CHECK(n_seqs > 0 && seq_len > 0, "calibration size %lld x %lld", (long long)n_seqs, (long long)seq_len);
+    if (n < n_seqs * seq_len) return -1;
+    const int64_t W = n / seq_len;
+    /* Partial Fisher-Yates: after step i, idx[0..i] is a uniform draw without replacement of i + 1 windows. */
+    int64_t *idx = xmalloc((size_t)W * sizeof *idx);
+    for (int64_t w = 0; w < W; w++) idx[w] = w;
+    struct rng g;
+    rng_init(&g, seed);
+    for (int64_t i = 0; i < n_seqs; i++) {
+        int64_t j = i + (int64_t)rng_below(&g, (uint64_t)(W - i));
+        int64_t t = idx[i];
+        idx[i] = idx[j], idx[j] = t;
+        starts[i] = idx[i] * seq_len;
+    }
+    free(idx);
+    return 0;
+}
+
 void calib_set_tokens(const struct calib_set *cs, const struct tokenizer *tok, const char *model_dir,
                       struct dataset_tokens *out) {
     if (cs->path) {
         if (dataset_tokens_load(out, DATASET_C4_CALIB, cs->data_dir, tok) != 0) die("%s: vanished", cs->path);
-        if (out->n < cs->n_seqs * cs->seq_len)
-            die("%s: calibration documents hold %lld tokens, %lld x %lld needed", cs->path, (long long)out->n,
-                (long long)cs->n_seqs, (long long)cs->seq_len);
+        const int64_t need = cs->n_seqs * cs->seq_len;
+        int64_t *starts = xmalloc((size_t)cs->n_seqs * sizeof *starts);
+        if (calib_set_sample_windows(out->n, cs->n_seqs, cs->seq_len, cs->sample_seed, starts) != 0)
+            die("%s: the calibration documents hold %lld tokens, fewer than the %lld x %lld = %lld needed "
+                "(fewer sequences or a shorter --calib-len / --algo-calib-len)", cs->path, (long long)out->n,
+                (long long)cs->n_seqs, (long long)cs->seq_len, (long long)need);
+        int32_t *ids = xmalloc((size_t)need * sizeof *ids);
+        for (int64_t i = 0; i < cs->n_seqs; i++)
+            memcpy(ids + i * cs->seq_len, out->ids + starts[i], (size_t)cs->seq_len * sizeof *ids);
+        const int64_t n_all = out->n;
+        free(out->ids);
+        free(starts);
+        out->ids = ids;
+        out->n = need;
+        char h[SHA256_HEX_LEN];
+        sha256_buf(ids, (size_t)need * sizeof *ids, h);
+        fprintf(stderr, "%s: calibration sample: %lld windows of %lld tokens drawn (seed %llu) from the %lld "
+                "tokens of %s; sample sha256 %s\n", check_progname(), (long long)cs->n_seqs, (long long)cs->seq_len,
+                (unsigned long long)cs->sample_seed, (long long)n_all, cs->path, h);
         return;
     }
     int32_t first = tokenizer_token_id(tok, "<|endoftext|>");
