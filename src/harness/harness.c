@@ -130,6 +130,7 @@ static void manifest_recipe(struct harness *h, struct manifest *m, const struct 
     /* The expert row floor acts on MoE models only: named there, absent from dense manifests (whose cache
      * identity it does not change). */
     if (r->algo == RECIPE_ALGO_GPTQ && h->cfg.E > 0) manifest_param_num(m, "gptq_min_rows_k", r->gptq.min_rows_k);
+    if (r->algo == RECIPE_ALGO_AWQ && h->cfg.E > 0) manifest_param_num(m, "awq_min_rows_k", r->awq.min_rows_k);
 }
 
 void quant_stats_add_expert_metrics(struct cJSON *metrics, const struct quant_stats *st) {
