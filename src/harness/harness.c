@@ -150,16 +150,27 @@ void harness_manifest_end(struct harness *h, struct manifest *m) {
 }
 
 int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled) {
-    h->recipes = xmalloc((size_t)recipe_count() * sizeof *h->recipes);
+    const struct recipe **list = xmalloc((size_t)recipe_count() * sizeof *list);
+    int n;
     if (h->is_checkpoint) {
         if (strcmp(h->o.recipes, "all") && strcmp(h->o.recipes, h->ckpt_recipe.name))
             die_usage("--recipes: %s is a checkpoint quantized by another tool; it is evaluated as it is (recipe '%s'), "
                       "other recipes apply to unquantized checkpoints", h->o.model, h->ckpt_recipe.name);
-        h->recipes[0] = &h->ckpt_recipe;
-        h->n_rec = 1;
+        list[0] = &h->ckpt_recipe;
+        n = 1;
     } else {
-        h->n_rec = recipe_parse_list(h->o.recipes, h->recipes, "--recipes");
+        n = recipe_parse_list(h->o.recipes, list, "--recipes");
     }
+    int n_todo = harness_plan_recipes(h, list, n, fill, ctx, sampled);
+    free(list);
+    return n_todo;
+}
+
+int harness_plan_recipes(struct harness *h, const struct recipe *const *list, int n, harness_manifest_fn fill,
+                         void *ctx, int sampled) {
+    h->recipes = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *h->recipes);
+    for (int i = 0; i < n; i++) h->recipes[i] = list[i];
+    h->n_rec = n;
     h->mans = xcalloc((size_t)h->n_rec, sizeof *h->mans);
     h->todo = xcalloc((size_t)h->n_rec, sizeof *h->todo);
     for (int i = 0; i < h->n_rec; i++) {

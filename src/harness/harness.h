@@ -101,6 +101,11 @@ void harness_manifest_end(struct harness *h, struct manifest *m);
  * n_todo. */
 int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled);
 
+/* harness_plan over the driver's own n recipes (list[i] must outlive the harness: e05's grid of calibration
+ * sizes and group sizes is made of recipes that are not rows of the table). */
+int harness_plan_recipes(struct harness *h, const struct recipe *const *list, int n, harness_manifest_fn fill,
+                         void *ctx, int sampled);
+
 /* 1 when some recipe to compute needs calibration tokens (static ranges, GPTQ, AWQ). */
 int harness_needs_calibration(const struct harness *h);
 

@@ -340,6 +340,20 @@ static void moe_x_mean(float *xm, const struct qwen3_model *m, const float *norm
     free(acc), free(t);
 }
 
+void awq_search_moe_in(float *best, double *losses, struct qwen3_model *m, int layer, const struct layer_inputs *h,
+                       const float *org, const struct recipe *r) {
+    struct qwen3_layer *L = &m->layers[layer];
+    CHECK(L->is_moe, "awq_search_moe_in: layer %d is dense", layer);
+    const int64_t E = m->cfg.E, D = m->cfg.D;
+    struct linear **mem = xmalloc((size_t)(2 * E) * sizeof *mem);
+    for (int64_t e = 0; e < E; e++) mem[2 * e] = &L->exp_gate[e], mem[2 * e + 1] = &L->exp_up[e];
+    float *xm = xmalloc((size_t)D * sizeof *xm);
+    struct block b = {m, layer, 1, h, NULL, NULL, 0};
+    moe_x_mean(xm, m, L->mlp_norm, h);
+    search_scale(best, losses, mem, (int)(2 * E), xm, &b, org, h->S * h->L * D, r);
+    free(mem), free(xm);
+}
+
 /* Steps 2-4 for the MLP half of an MoE layer: one scale shared by every expert's gate and up, searched on the
  * whole MoE block and folded into post_attention_layernorm (the router untouched unless router_fold); per
  * expert, up -> down on its routed rows; clip per expert Linear. Experts below the row floor get no search of
@@ -348,23 +362,18 @@ static void awq_moe_mlp(struct qwen3_model *m, int layer, const struct layer_inp
                         const struct recipe *r, const struct qgroups *g, struct quant_stats *st, int64_t *rows_out) {
     struct qwen3_layer *L = &m->layers[layer];
     const struct qwen3_config *c = &m->cfg;
-    const int64_t E = c->E, D = c->D, F = c->F_moe, rows = h->S * h->L;
+    const int64_t E = c->E, D = c->D, F = c->F_moe;
     struct moe_stats ms;
     moe_collect(m, layer, h, &ms);
-    float *xm = xmalloc((size_t)D * sizeof *xm), *s = xmalloc((size_t)D * sizeof *s);
+    float *s = xmalloc((size_t)D * sizeof *s);
     // MLP_IN: every expert's gate and up, one s, inspected on the whole MoE block
-    struct linear **mem = xmalloc((size_t)(2 * E) * sizeof *mem);
-    for (int64_t e = 0; e < E; e++) mem[2 * e] = &L->exp_gate[e], mem[2 * e + 1] = &L->exp_up[e];
-    struct block b = {m, layer, 1, h, NULL, NULL, 0};
-    moe_x_mean(xm, m, L->mlp_norm, h);
-    search_scale(s, NULL, mem, (int)(2 * E), xm, &b, mlp_org, rows * D, r);
+    awq_search_moe_in(s, NULL, m, layer, h, mlp_org, r);
     for (int64_t k = 0; k < D; k++) L->mlp_norm[k] /= s[k];
-    for (int64_t i = 0; i < 2 * E; i++) scale_columns(mem[i], s);
+    for (int64_t e = 0; e < E; e++) scale_columns(&L->exp_gate[e], s), scale_columns(&L->exp_up[e], s);
     if (r->awq.router_fold)   /* exact compensation: router(x / s) with columns * s == router(x) */
         for (int64_t e = 0; e < E; e++)
             for (int64_t k = 0; k < D; k++) L->router[e * D + k] *= s[k];
     for (int64_t e = 0; e < E; e++) unscale_inputs(ms.gate[e].sub, ms.gate[e].n_sub, D, s);
-    free(mem);
     // MLP_OUT per expert: up -> down on its routed rows; then clip
     const int64_t floor_in = gptq_layers_expert_floor(r->awq.min_rows_k, D);
     const int64_t floor_down = gptq_layers_expert_floor(r->awq.min_rows_k, F);
@@ -403,7 +412,7 @@ static void awq_moe_mlp(struct qwen3_model *m, int layer, const struct layer_inp
     fprintf(stderr, "%s: awq %s: layer %d routed calibration rows per expert:", check_progname(), r->name, layer);
     for (int64_t e = 0; e < E; e++) fprintf(stderr, " %lld", (long long)ms.count[e]);
     fprintf(stderr, " (%lld below the floor %lld of gate/up)\n", (long long)below, (long long)floor_in);
-    free(sd), free(xd), free(xm), free(s);
+    free(sd), free(xd), free(s);
     moe_stats_free(&ms);
 }
 

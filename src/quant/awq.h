@@ -51,7 +51,7 @@
  *     is always skipped. The reason is the statistics, not rank: with a handful of rows x_mean and the clip
  *     loss fit those rows alone. Counts: quant_stats.expert_rows_* (routed rows per expert),
  *     n_experts_below_floor (gate/up floor), n_expert_rtn (expert Linears with no search of their own).
- * API: awq_apply, awq_search_linear, awq_scales. */
+ * API: awq_apply, awq_search_linear, awq_search_moe_in, awq_scales. */
 #ifndef SRC_QUANT_AWQ_H
 #define SRC_QUANT_AWQ_H
 
@@ -78,6 +78,14 @@ void awq_scales(float *s, const float *x_mean, const float *w_mean, int64_t K, d
  * gets the winning scales, losses (n_grid, or NULL) the loss of every alpha; l's weights are unchanged. */
 void awq_search_linear(float *best, double *losses, struct linear *l, const float *x, int64_t rows,
                        const struct recipe *r);
+
+/* The MoE MLP_IN search (see "MoE" above) of layer `layer` on the residual stream h entering its MLP half
+ * (S x L x D), org the unquantized MLP half's output on it (S x L x D): best (D) gets the winning scale shared
+ * by every expert's gate and up, losses (n_grid, or NULL) the loss of every alpha (losses[0]: plain RTN of
+ * the experts); the weights are unchanged. Exposed for the tests. */
+struct layer_inputs;
+void awq_search_moe_in(float *best, double *losses, struct qwen3_model *m, int layer, const struct layer_inputs *h,
+                       const float *org, const struct recipe *r);
 
 #ifdef __cplusplus
 }
