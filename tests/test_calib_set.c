@@ -7,7 +7,7 @@
  *     and different for another; no drawn window of 64 tokens occurs anywhere in the evaluation streams (the C4
  *     evaluation documents and WikiText-2 test, as e02 / e03 / e05 tokenize them): the no-overlap property;
  *     asking for 512 x 2048 tokens (more than the 535,887 the documents hold) exits 1 with one line naming how
- *     many tokens the source holds. */
+ *     many tokens the source holds; the training-corpus option holds 512 x 2048 (skipped without the file). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include "core/check.h"
 #include "core/fileio.h"
 #include "data/dataset.h"
+#include "data/train_corpus.h"
 #include "model/tokenizer.h"
 #include "quant/calib_set.h"
 #include "test.h"
@@ -145,6 +146,20 @@ static void test_data(const struct tokenizer *tok) {
          strstr(buf, "512 x 2048 = 1048576"), "512 x 2048: exit 1 with one line: %.*s", (int)(got > 0 ? got - 1 : 0), buf);
 }
 
+/* The training-corpus option: the full protocol's GPTQ 512 x 2048 fits there. */
+static void test_train(const struct tokenizer *tok) {
+    struct calib_set cs;
+    calib_set_init(&cs, NULL, 512, 2048, 1000001);
+    calib_set_use_train(&cs);
+    struct dataset_tokens a = {0}, b = {0};
+    calib_set_tokens(&cs, tok, TINY, &a);
+    calib_set_tokens(&cs, tok, TINY, &b);
+    TEST(cs.source == CALIB_SOURCE_TRAIN && a.n == 512 * 2048 && b.n == a.n &&
+         !memcmp(a.ids, b.ids, (size_t)a.n * sizeof *a.ids), "train corpus: 512 x 2048 ids, the same for the same seed");
+    dataset_tokens_free(&a), dataset_tokens_free(&b);
+    calib_set_free(&cs);
+}
+
 int main(void) {
     check_set_progname("test_calib_set");
     test_windows();
@@ -157,6 +172,10 @@ int main(void) {
     }
     struct tokenizer *tok = tokenizer_load(TINY);
     test_data(tok);
+    char *tc = train_corpus_find();
+    if (tc) test_train(tok);
+    else printf("SKIP: %s not found (training-corpus option)\n", TRAIN_CORPUS_NAME);
+    free(tc);
     tokenizer_free(tok);
     free(c4), free(wt);
     return TEST_REPORT();

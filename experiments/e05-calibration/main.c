@@ -60,7 +60,7 @@ static void usage(FILE *f) {
             "sequences of %d (GPTQ) / %d (AWQ) tokens, %d windows of %d tokens of WikiText-2; --full: GPTQ 2048,\n"
             "AWQ 512 tokens per "
             "sequence, every 2048-token window. Writes results/<model>/e05-calibration/<algo>-g<G>-n<N>.json.\n"
-            "(--recipes, --calib-*, --algo-calib-* of the common flags are not used here.)\n%s",
+            "(--recipes, --calib-seqs, --calib-len, --algo-calib-* of the common flags are not used here.)\n%s",
             E05_DEFAULT_GPTQ_LEN, E05_DEFAULT_AWQ_LEN, E05_DEFAULT_WINDOWS, E05_DEFAULT_CTX, HARNESS_USAGE);
 }
 

@@ -29,7 +29,9 @@ const char HARNESS_USAGE[] =
     "  --algo-calib-seqs N  GPTQ / AWQ calibration sequences (default 8, affordable on 2 cores for\n"
     "                       qwen3-tiny; 0 = the recipe's own 128)\n"
     "  --algo-calib-len N   GPTQ / AWQ tokens per sequence (default 0 = the recipe's: GPTQ 2048, AWQ 512)\n"
-    "  --seed S             seed of sampled text and bootstraps (default 1)\n"
+    "  --calib-source c4|train  calibration text: the C4 calibration documents (default) or the tiny models'\n"
+    "                       training text (../shared/corpus/train.txt.xz)\n"
+    "  --seed S             seed of sampled text, calibration samples and bootstraps (default 1)\n"
     "  --force              recompute even when a cached result exists\n";
 
 void harness_defaults(struct harness_opts *o) {
@@ -44,6 +46,7 @@ void harness_defaults(struct harness_opts *o) {
     o->calib_len = 512;
     o->algo_calib_seqs = 8;
     o->algo_calib_len = 0;
+    o->calib_source = "c4";
     o->seed = 1;
 }
 
@@ -64,6 +67,11 @@ int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) 
     else if (!strcmp(a, "--algo-calib-seqs")) o->algo_calib_seqs = cli_int(a, argv[++*i], 0);
     else if (!strcmp(a, "--algo-calib-len")) o->algo_calib_len = cli_int(a, argv[++*i], 0);
     else if (!strcmp(a, "--seed")) o->seed = (uint64_t)cli_int(a, argv[++*i], 0);
+    else if (!strcmp(a, "--calib-source")) {
+        o->calib_source = argv[++*i];
+        if (calib_source_by_name(o->calib_source) < 0)
+            die_usage("--calib-source: expected c4 or train, got '%s'", o->calib_source);
+    }
     else if (!strcmp(a, "--backend")) {
         o->backend = argv[++*i];
         if (strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
@@ -101,6 +109,7 @@ void harness_init(struct harness *h, const char *experiment, const struct harnes
     /* Fails here, before any work, when --backend cuda has no engine library in this build. */
     engine_backend_identity(o->backend, h->backend_sha256);
     calib_set_init(&h->calib, o->data_dir, o->calib_seqs, o->calib_len, o->seed + CALIB_SET_SEED_OFFSET);
+    if (calib_source_by_name(o->calib_source) == CALIB_SOURCE_TRAIN) calib_set_use_train(&h->calib);
 }
 
 /* ---- manifests and the plan ---- */
@@ -111,6 +120,7 @@ static struct calib_set algo_calib(const struct harness *h, const struct recipe 
     struct calib_set cs;
     calib_set_init_algo(&cs, r, h->o.data_dir, h->cfg.max_pos, h->o.algo_calib_seqs, h->o.algo_calib_len,
                         h->o.seed + CALIB_SET_SEED_OFFSET);
+    if (calib_source_by_name(h->o.calib_source) == CALIB_SOURCE_TRAIN) calib_set_use_train(&cs);
     return cs;
 }
 

@@ -45,6 +45,7 @@ struct harness_opts {
     int64_t calib_len;         /* --calib-len N: 512 */
     int64_t algo_calib_seqs;   /* --algo-calib-seqs N: 8 (GPTQ / AWQ; 0 = the recipe's own 128) */
     int64_t algo_calib_len;    /* --algo-calib-len N: 0 (the recipe's own: GPTQ 2048, AWQ 512) */
+    const char *calib_source;  /* --calib-source c4|train: c4 (calib_set.h) */
     uint64_t seed;             /* --seed S: 1 */
     int force;                 /* --force */
 };

@@ -12,6 +12,10 @@
  * before splitting them into blocks). A source holding fewer than n_seqs x seq_len tokens is an error naming
  * how many it holds (the C4 calibration documents hold 535,887 tokens of qwen3-tiny's tokenizer: 512 x 512
  * fits, 512 x 2048 does not). The sampled fallback is already a seeded sample of n_seqs x seq_len tokens.
+ * Option (calib_set_use_train, drivers' --calib-source train): the training text of the tiny models instead
+ * (data/train_corpus.h: a prefix of its training bytes, 6 bytes per needed token and doubled until it holds
+ * n_seqs x seq_len tokens, at most 99 % of the text), sampled by the same rule; the full protocol's GPTQ
+ * 512 x 2048 needs it on qwen3-tiny. It is missing: an error (never a silent fallback).
  * The manifest records the source, its pinned SHA-256 (the calibration set's hash, an input), n_seqs,
  * seq_len, the seed and the sampling rule, which together fix the sample exactly. */
 #ifndef SRC_QUANT_CALIB_SET_H
@@ -31,7 +35,14 @@ extern "C" {
 /* The sampled fallback's stream is the run's seed plus this offset: never an evaluation sample's stream. */
 #define CALIB_SET_SEED_OFFSET 1000000
 
+/* Where the calibration text comes from (--calib-source). */
+enum calib_source {
+    CALIB_SOURCE_C4 = 0,    /* "c4": the C4 calibration documents (default) */
+    CALIB_SOURCE_TRAIN      /* "train": a prefix of the tiny models' training text (data/train_corpus.h) */
+};
+
 struct calib_set {
+    enum calib_source source;
     char *path;             /* the calibration file found on disk (owned), or NULL: sampled text */
     const char *data_dir;   /* --data-dir of the run (borrowed), or NULL */
     int64_t n_seqs, seq_len;
@@ -41,6 +52,12 @@ struct calib_set {
 /* Looks the calibration file up (dataset_find) and records the sizes and the fallback's seed. */
 void calib_set_init(struct calib_set *cs, const char *data_dir, int64_t n_seqs, int64_t seq_len,
                     uint64_t sample_seed);
+
+/* Switches cs to the training-corpus source (dies when the file is not found). */
+void calib_set_use_train(struct calib_set *cs);
+
+/* "c4" | "train" -> the source; -1 when unknown. */
+int calib_source_by_name(const char *name);
 
 /* calib_set_init for the GPTQ / AWQ pass of recipe r: the recipe's size (quant_calib_size: its own, or the
  * algorithm's reference default, the length capped at max_pos), each replaced by n_override / len_override
