@@ -101,7 +101,8 @@ struct plan {
 
 static void build_configs(struct plan *pl) {
     int64_t seqs[E05_MAX_LIST], groups[E05_MAX_LIST];
-    const int ns = parse_ints("--seqs", pl->p.seqs, seqs), ng = parse_ints("--groups", pl->p.groups, groups);
+    const int ns = parse_ints("--seqs", pl->p.seqs, seqs);
+    int ng = parse_ints("--groups", pl->p.groups, groups);
     const char *algos[2];
     int na = 0;
     char buf[64];
@@ -114,6 +115,23 @@ static void build_configs(struct plan *pl) {
     if (!na) die_usage("--algos: empty list");
     pl->cfgs = xcalloc((size_t)(na * ns * ng), sizeof *pl->cfgs);
     pl->list = xcalloc((size_t)(na * ns * ng), sizeof *pl->list);
+    /* A group that does not divide every Linear's K cannot be quantized (qwen3-tiny-moe's experts have K = 192:
+     * no g128): those configurations are left out, with a warning, rather than stopping the run. */
+    const struct qwen3_config *mc = &pl->h.cfg;
+    int64_t ks[4] = {mc->D, mc->H * mc->D_h, mc->F, mc->E > 0 ? mc->F_moe : mc->D};
+    for (int g = 0; g < ng; g++) {
+        int fits = 1;
+        for (int k = 0; k < 4; k++) fits &= ks[k] <= 0 || ks[k] % groups[g] == 0;
+        if (!fits) {
+            warn("group %lld does not divide every Linear's K of %s (D %lld, H*D_h %lld, F %lld, F_moe %lld): its "
+                 "configurations are left out", (long long)groups[g], pl->h.model, (long long)ks[0], (long long)ks[1],
+                 (long long)ks[2], (long long)mc->F_moe);
+            for (int j = g; j + 1 < ng; j++) groups[j] = groups[j + 1];
+            ng--;
+            g--;
+        }
+    }
+    if (!ng) die("no group of --groups fits %s", pl->h.model);
     for (int a = 0; a < na; a++)
         for (int g = 0; g < ng; g++)
             for (int s = 0; s < ns; s++) {
