@@ -139,7 +139,7 @@ char *recipe_list_names(char *buf, size_t n) {
 const struct recipe *recipe_by_name_or_die(const char *name, const char *what) {
     const struct recipe *r = recipe_by_name(name);
     if (!r) {
-        char names[256];
+        char names[1024];   /* 26 names today: ~330 bytes */
         die("%s: unknown recipe '%s' (known: %s)", what, name, recipe_list_names(names, sizeof names));
     }
     return r;
