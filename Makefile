@@ -143,6 +143,8 @@ build/lib/libql_cuda_engine.so: src/engine/qwen3_cuda.cu $(PIC_CU_OBJ) build/lib
 
 all: build/lib/libql_cuda_engine.so
 build/bin/check_qwen3_cuda: build/lib/libql_cuda_engine.so
+# e07-serving (gpu15): the serving check / bench dlopens the engine library too.
+build/bin/check_qwen3_serve: build/lib/libql_cuda_engine.so
 endif
 
 # No C program links CUDA: no C code calls a kernel yet, so ql, the tests and the drivers are the same binaries
@@ -278,6 +280,36 @@ build/bin/test_fuzz: build/obj/tests/test_fuzz.o build/obj/tests/fuzz/targets.o 
 build/san/bin/test_fuzz: build/san/obj/tests/test_fuzz.o build/san/obj/tests/fuzz/targets.o build/san/lib/libql.a
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN_CFLAGS) $^ $(LIBS_COMMON) -o $@
+
+# ---- e06-kernels benchmark (issue 14; experiments/e06-kernels/README.en.md) ----
+# tests/bench_e06.cu is the GPU benchmark of e06: a CUDA program (not a libql-linked C driver, so not part of
+# the experiment loop of `make figures`), built with `all` where nvcc exists. Its records are raw JSON lines +
+# a manifest under results/<model>@<gpu>/e06-kernels/, written on the GPU machine and committed as they are.
+ifneq ($(NVCC),)
+all: build/bin/bench_e06
+build/bin/bench_e06: tests/bench_e06.cu build/lib/libql.a build/lib/libql_cuda.a build/.flags
+	@mkdir -p $(@D) build/obj/tests
+	$(NVCC) $(NVCCFLAGS) -DE06_GIT_REV='"$(QL_GIT_REV)"' -MMD -MP -MF build/obj/tests/bench_e06.d $< -o $@ \
+	  build/lib/libql.a build/lib/libql_cuda.a -lcublasLt -lcublas $(LIBS_COMMON) -lgomp
+endif
+# The figures and reports read results/<model>@<gpu>/e06-kernels/<kernel>.json, which tools/e06_results.awk
+# derives from the committed records (numbers copied, nothing computed): `make e06-results` after a GPU run.
+E06_DIRS := $(patsubst %/bench.jsonl,%,$(wildcard results/*/e06-kernels/bench.jsonl))
+.PHONY: e06-results
+e06-results: ## rebuild results/<model>@<gpu>/e06-kernels/<kernel>.json from the committed bench.jsonl / torch.jsonl
+	@for d in $(E06_DIRS); do m=$$(basename $$(dirname $$d)); \
+	  ks=$$(awk -v dir=$$d -v model=$$m -f tools/e06_results.awk $$d/manifest.json $$d/bench.jsonl \
+	    $$(ls $$d/torch.jsonl 2>/dev/null)) || exit 1; \
+	  for k in $$ks; do mv -f $$d/$$k.json.tmp $$d/$$k.json; done; echo "e06-results: $$d: $$(echo $$ks | wc -w) kernels" >&2; done
+# An e06 figure whose results are absent (no GPU run committed for its model) gets a TSV holding only a
+# comment, which its script draws as an empty frame saying so: `make figures` never needs a GPU.
+build/out/data/e06-%.tsv: figures/e06-%.gp build/bin/ql $(RESULTS_JSON)
+	@mkdir -p $(@D)
+	@d=$$(sed -n 's/^#% data //p' $<); missing=; \
+	  for r in $$(sed -n 's/^#% rows //p' $<); do [ -f results/$$d/$$r.json ] || missing="$$missing $$r"; done; \
+	  if [ -z "$$missing" ]; then build/bin/ql figdata --results results --model $(REPORT_MODEL) --out $@ $<; \
+	  else echo "$@: no results/$$d/ for:$$missing (drawn empty)" >&2; \
+	    printf '# %s: no results in results/%s for:%s\n' "$*" "$$d" "$$missing" > $@; fi
 
 # ---- benchmarks ----
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its

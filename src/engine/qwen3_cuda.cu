@@ -10,6 +10,8 @@
 
 #include "act_quant.h"
 #include "attention.h"
+#include "linear_w4a16.h"
+#include "serve_gemv.h"
 #include "common.cuh"
 #include "core/check.h"
 #include "moe.h"
@@ -28,6 +30,11 @@
 struct dlinear {
     const struct linear *l;   /* the host Linear: act spec, observe hook, shapes */
     float *w, *b, *in_scale;  /* device copies: N x K, N or NULL, K or NULL */
+    /* Packed decode (issue 15 item 2): a weight-only Linear whose packed qtensor is NVFP4, MXFP4 or INT4 also
+     * keeps linear_w4a16's planes; T <= 8 rows then run that GEMV (x rounded to FP16: the A16 of W4A16) instead
+     * of SGEMM on the FP32 view. QL_CUDA_PACKED=0 turns it off. */
+    int has_pw;
+    struct linear_w4a16 pw;
 };
 
 struct dlayer {
@@ -54,11 +61,14 @@ struct cuda_impl {
     struct {                                  /* device scratch, grown on demand (contents undefined) */
         void *p;
         size_t n;
-    } scratch[8];
+    } scratch[10];
+    void *w4_work;                           /* linear_w4a16's cross-CTA workspace (zeroed once) */
+    size_t w4_work_bytes;
+    int n_packed;                            /* Linears with packed decode planes */
     struct dkv oneshot;                      /* the cache of a one-shot pass (kv NULL), F32 */
 };
 
-enum { S_X, S_N, S_QKV, S_ATT, S_O, S_MLP, S_LIN, S_MOE };
+enum { S_X, S_N, S_QKV, S_ATT, S_O, S_MLP, S_LIN, S_MOE, S_X16 };
 
 static void *scratch_get(struct cuda_impl *c, int slot, size_t bytes) {
     if (c->scratch[slot].n < bytes) {
@@ -77,7 +87,55 @@ static float *upload(const float *h, size_t n) {
     return d;
 }
 
-static void dlinear_init(struct dlinear *d, const struct linear *l) {
+/* The packed decode planes of d when its Linear qualifies (see struct dlinear). */
+static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
+    const struct linear *l = d->l;
+    const struct qtensor *q = l->packed;
+    const char *env = getenv("QL_CUDA_PACKED");
+    if ((env && !strcmp(env, "0")) || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
+        return;
+    if (q->format != QFORMAT_NVFP4 && q->format != QFORMAT_MXFP4 && q->format != QFORMAT_INT4_SYM &&
+        q->format != QFORMAT_INT4_ASYM)
+        return;
+    const int group = q->params.group_size ? q->params.group_size : 128;
+    if (l->K % linear_w4a16_domain(q->format, group) != 0) return;
+    size_t cb, sb, zb;
+    linear_w4a16_layout(q->format, group, l->N, l->K, &cb, &sb, &zb);
+    uint8_t *hc = (uint8_t *)xcalloc(cb, 1), *hs = (uint8_t *)xcalloc(sb, 1), *hz = (uint8_t *)xcalloc(zb ? zb : 1, 1);
+    linear_w4a16_pack_host(q, hc, hs, zb ? hz : NULL);
+    uint8_t *dc, *ds, *dz = NULL;
+    CUDA_CHECK(cudaMalloc(&dc, cb));
+    CUDA_CHECK(cudaMalloc(&ds, sb));
+    CUDA_CHECK(cudaMemcpy(dc, hc, cb, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(ds, hs, sb, cudaMemcpyHostToDevice));
+    if (zb) {
+        CUDA_CHECK(cudaMalloc(&dz, zb));
+        CUDA_CHECK(cudaMemcpy(dz, hz, zb, cudaMemcpyHostToDevice));
+    }
+    free(hc);
+    free(hs);
+    free(hz);
+    d->pw.format = q->format;
+    d->pw.group = group;
+    d->pw.N = l->N;
+    d->pw.K = l->K;
+    d->pw.global_scale = q->format == QFORMAT_NVFP4 ? q->global_scale : 1.0f;
+    d->pw.codes = dc;
+    d->pw.scales = ds;
+    d->pw.zeros = dz;
+    d->has_pw = 1;
+    c->n_packed++;
+    const size_t wb = linear_w4a16_workspace_bytes(l->N, l->K);
+    if (wb > c->w4_work_bytes) {
+        cudaFree(c->w4_work);
+        CUDA_CHECK(cudaMalloc(&c->w4_work, wb));
+        CUDA_CHECK(cudaMemset(c->w4_work, 0, wb));
+        c->w4_work_bytes = wb;
+    }
+}
+
+static void dlinear_init(struct cuda_impl *c, struct dlinear *d, const struct linear *l) {
+    memset(d, 0, sizeof *d);
     d->l = l;
     d->w = upload(l->w, (size_t)(l->N * l->K));
     d->b = upload(l->b, (size_t)l->N);
@@ -88,9 +146,15 @@ static void dlinear_init(struct dlinear *d, const struct linear *l) {
     if (l->act.mode != LINEAR_ACT_NONE && !act_quant_cuda_supports(l->act.format))
         die("cuda engine: activation format '%s' is not implemented on the GPU (use --backend cpu)",
             qformat_name(l->act.format));
+    dlinear_pack(c, d);
 }
 
 static void dlinear_free(struct dlinear *d) {
+    if (d->has_pw) {
+        cudaFree((void *)d->pw.codes);
+        cudaFree((void *)d->pw.scales);
+        cudaFree((void *)d->pw.zeros);
+    }
     cudaFree(d->w);
     cudaFree(d->b);
     cudaFree(d->in_scale);
@@ -188,8 +252,14 @@ static void lin(struct cuda_impl *c, const struct dlinear *d, const float *x, fl
         x = xq;
     }
     const float one = 1.0f, zero = 0.0f;
-    CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x, (int)K,
-                             &zero, y, (int)N));
+    if (d->has_pw && T <= LINEAR_W4A16_MAX_M) {
+        uint16_t *x16 = (uint16_t *)scratch_get(c, S_X16, (size_t)(T * K) * 2);
+        serve_to_16_cuda(x16, x, T * K, 1, c->stream);
+        linear_w4a16_cuda(&d->pw, x16, y, T, c->w4_work, c->stream);
+    } else {
+        CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x,
+                                 (int)K, &zero, y, (int)N));
+    }
     if (d->b) {
         bias_kernel<<<grid_for(T * N), 256, 0, c->stream>>>(y, d->b, T, N);
         CUDA_CHECK_LAUNCH();
@@ -372,24 +442,24 @@ static void *cuda_init(struct qwen3_model *m, char *desc, size_t n) {
         L->mlp_norm = upload(H->mlp_norm, (size_t)D);
         L->q_norm = upload(H->q_norm, (size_t)Dh);
         L->k_norm = upload(H->k_norm, (size_t)Dh);
-        dlinear_init(&L->q, &H->q);
-        dlinear_init(&L->k, &H->k);
-        dlinear_init(&L->v, &H->v);
-        dlinear_init(&L->o, &H->o);
+        dlinear_init(c, &L->q, &H->q);
+        dlinear_init(c, &L->k, &H->k);
+        dlinear_init(c, &L->v, &H->v);
+        dlinear_init(c, &L->o, &H->o);
         if (H->is_moe) {
             L->router = upload(H->router, (size_t)(cf->E * D));
             L->eg = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             L->eu = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             L->ed = (struct dlinear *)xcalloc((size_t)cf->E, sizeof(struct dlinear));
             for (int64_t e = 0; e < cf->E; e++) {
-                dlinear_init(&L->eg[e], &H->exp_gate[e]);
-                dlinear_init(&L->eu[e], &H->exp_up[e]);
-                dlinear_init(&L->ed[e], &H->exp_down[e]);
+                dlinear_init(c, &L->eg[e], &H->exp_gate[e]);
+                dlinear_init(c, &L->eu[e], &H->exp_up[e]);
+                dlinear_init(c, &L->ed[e], &H->exp_down[e]);
             }
         } else {
-            dlinear_init(&L->gate, &H->gate);
-            dlinear_init(&L->up, &H->up);
-            dlinear_init(&L->down, &H->down);
+            dlinear_init(c, &L->gate, &H->gate);
+            dlinear_init(c, &L->up, &H->up);
+            dlinear_init(c, &L->down, &H->down);
         }
     }
     rope_ensure(c, 256);
@@ -399,8 +469,8 @@ static void *cuda_init(struct qwen3_model *m, char *desc, size_t n) {
     CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
     CUDA_CHECK(cudaRuntimeGetVersion(&rt));
     CUBLAS_CHECK(cublasGetVersion(c->blas, &blas_ver));
-    snprintf(desc, n, "cuda %s sm_%d%d runtime %d cublas %d fp32 pedantic", prop.name, prop.major, prop.minor, rt,
-             blas_ver);
+    snprintf(desc, n, "cuda %s sm_%d%d runtime %d cublas %d fp32 pedantic%s", prop.name, prop.major, prop.minor, rt,
+             blas_ver, c->n_packed ? ", packed w4a16 decode (T <= 8)" : "");
     return c;
 }
 
@@ -441,7 +511,8 @@ static void cuda_free(void *impl) {
     cudaFree(c->final_norm);
     cudaFree(c->cos_tab);
     cudaFree(c->sin_tab);
-    for (int i = 0; i < 8; i++) cudaFree(c->scratch[i].p);
+    for (int i = 0; i < 10; i++) cudaFree(c->scratch[i].p);
+    cudaFree(c->w4_work);
     dkv_release(&c->oneshot);
     cublasDestroy(c->blas);
     cudaStreamDestroy(c->stream);
@@ -541,3 +612,705 @@ static const struct engine_backend g_cuda = {
 };
 
 extern "C" const struct engine_backend *qwen3_cuda_backend(void) { return &g_cuda; }
+
+// ==== the serving path (qwen3_cuda.h "the serving path"; e07-serving) ====
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <math.h>
+
+#include "core/rng.h"
+#include "serve_attention.h"
+#include "serve_gemv.h"
+
+struct srv_layer {
+    float *attn_norm, *mlp_norm, *q_norm, *k_norm;   /* FP32 */
+    struct serve_w qkv, o, gu, down;                 /* fused q|k|v (rows), gate|up (rows) */
+    struct serve_w router, egu, edown;               /* MoE: router BF16 E x D; experts stacked E x (2F x D), E x (D x F) */
+    int is_moe;
+};
+
+struct srv {
+    struct qwen3_config cf;
+    int fmt;
+    int64_t max_b, cap, max_T, max_rows;   /* max_rows: max(max_T, max_b * top_k) activation rows */
+    cudaStream_t st;
+    cublasHandle_t blas;
+    struct srv_layer *L;
+    struct serve_w embed, lm;               /* BF16 V x D; lm.codes == embed.codes when tied */
+    int lm_tied;
+    float *final_norm, *cos_tab, *sin_tab;
+    float *kc, *vc;                         /* n_layers x max_b x cap x row FP32 */
+    // scratch (max_rows rows each)
+    float *x, *n, *q, *k, *v, *att, *o, *g, *u, *logits, *rl, *mw;
+    float *awork, *S;                       /* decode attention partials; prefill scores (H x max_T x max_T) */
+    uint16_t *x16, *x16b, *wbuf;            /* Linear input in FP16 / BF16; dequantized weights (BF16) */
+    int32_t *ids, *next, *mids, *pos_of;    /* mids: n_layers x max_rows*top_k? (see srv_alloc) */
+    size_t scratch_bytes, wbuf_elems;
+    cudaGraphExec_t gexec;
+    int64_t g_B, g_pos;
+};
+
+static void *srv_malloc(struct srv *s, size_t bytes) {
+    void *p;
+    CUDA_CHECK(cudaMalloc(&p, bytes));
+    s->scratch_bytes += bytes;
+    return p;
+}
+
+static size_t w_bytes(const struct serve_w *w) {
+    if (!w->codes) return 0;
+    size_t c, sc, z;
+    serve_w_bytes(w->fmt, w->N, w->K, w->n_mat, &c, &sc, &z);
+    return c + sc + z;
+}
+
+static int srv_half(const struct srv *s) { return s->fmt != SERVE_BF16; }   /* GEMV x in FP16, else BF16 */
+
+// ---- glue kernels of the serving path (copies and one-operation-per-element sums) ----
+
+static __global__ void srv_embed_kernel(float *x, const uint16_t *emb, const int32_t *ids, int64_t T, int64_t D) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < T * D) x[i] = __bfloat162float(__ushort_as_bfloat16(emb[(int64_t)ids[i / D] * D + i % D]));
+}
+
+/* Rows of k, v (n_tok x row) into the caches: token i to sequence (per_seq ? i : 0) at position
+ * pos0 (+ i when !per_seq). seq_stride: floats between sequences of one layer. */
+static __global__ void srv_kv_store_kernel(float *kc, float *vc, const float *k, const float *v, int64_t n_tok,
+                                           int64_t row, int64_t seq_stride, int64_t pos0, int per_seq) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n_tok * row) return;
+    const int64_t t = i / row, j = i % row;
+    const int64_t dst = (per_seq ? t * seq_stride + pos0 * row : (pos0 + t) * row) + j;
+    kc[dst] = k[i];
+    vc[dst] = v[i];
+}
+
+/* out[t] = sum_i w[t k + i] eo[pos_of[t k + i]] in i order (pos_of NULL: identity). */
+static __global__ void srv_moe_combine_kernel(float *out, const float *eo, const float *w, const int32_t *pos_of,
+                                              int64_t T, int64_t k, int64_t D) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= T * D) return;
+    const int64_t t = i / D, d = i % D;
+    float acc = 0.0f;
+    for (int64_t j = 0; j < k; j++) {
+        const int64_t p = pos_of ? pos_of[t * k + j] : t * k + j;
+        acc = __fadd_rn(acc, __fmul_rn(w[t * k + j], eo[p * D + d]));
+    }
+    out[i] = acc;
+}
+
+static __global__ void srv_gather16_kernel(uint16_t *xs, const uint16_t *x, const int32_t *rows, int64_t n, int64_t D) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n * D) xs[i] = x[(int64_t)rows[i / D] * D + i % D];
+}
+
+/* next[b] = argmax_j logits[b, j] (first maximum), one CTA of 256 threads per row. */
+static __global__ void srv_argmax_kernel(int32_t *next, const float *logits, int64_t V) {
+    __shared__ float sv[256];
+    __shared__ int32_t si[256];
+    const float *r = logits + (int64_t)blockIdx.x * V;
+    float best = -INFINITY;
+    int32_t bi = 0;
+    for (int64_t j = threadIdx.x; j < V; j += 256)
+        if (r[j] > best) {
+            best = r[j];
+            bi = (int32_t)j;
+        }
+    sv[threadIdx.x] = best;
+    si[threadIdx.x] = bi;
+    __syncthreads();
+    for (int h = 128; h > 0; h /= 2) {
+        if (threadIdx.x < h) {
+            const float ov = sv[threadIdx.x + h];
+            const int32_t oi = si[threadIdx.x + h];
+            if (ov > sv[threadIdx.x] || (ov == sv[threadIdx.x] && oi < si[threadIdx.x])) {
+                sv[threadIdx.x] = ov;
+                si[threadIdx.x] = oi;
+            }
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) next[blockIdx.x] = si[0];
+}
+
+static __global__ void srv_fill_kernel(float *p, int64_t n, uint64_t seed) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) p[i] = (float)(rng_hash(seed, (uint64_t)i) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+// ---- Linears: GEMV (decode) and dequantize + cuBLAS (prefill) ----
+
+static struct serve_seg seg1(float *y, int64_t N) {
+    struct serve_seg g;
+    memset(&g, 0, sizeof g);
+    g.n_seg = 1;
+    g.n0[1] = N;
+    g.y[0] = y;
+    return g;
+}
+
+static struct serve_seg seg_n(int n, const int64_t *widths, float *const *ys) {
+    struct serve_seg g;
+    memset(&g, 0, sizeof g);
+    g.n_seg = n;
+    for (int i = 0; i < n; i++) {
+        g.n0[i + 1] = g.n0[i] + widths[i];
+        g.y[i] = ys[i];
+    }
+    return g;
+}
+
+/* y segments (T x width each, FP32) = x16b (T x K BF16) W^T for matrix `mat` of w's stack: the matrix is
+ * dequantized into wbuf (BF16) unless already BF16, then one cuBLAS GEMM per segment (tensor cores, FP32
+ * accumulation; column-major view: y^T = W x^T). */
+static void srv_gemm(struct srv *s, const struct serve_w *w, int64_t mat, const uint16_t *x16b, int64_t T,
+                     const struct serve_seg *sg) {
+    const int64_t N = w->N, K = w->K;
+    const uint16_t *W;
+    if (w->fmt == SERVE_BF16) {
+        W = (const uint16_t *)w->codes + mat * N * K;
+    } else {
+        CHECK((size_t)(N * K) <= s->wbuf_elems, "wbuf %lld x %lld", (long long)N, (long long)K);
+        serve_dequant_bf16_cuda(w, mat * N, N, s->wbuf, s->st);
+        W = s->wbuf;
+    }
+    const float one = 1.0f, zero = 0.0f;
+    for (int i = 0; i < sg->n_seg; i++) {
+        const int64_t n0 = sg->n0[i], nw = sg->n0[i + 1] - n0;
+        CUBLAS_CHECK(cublasGemmEx(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)nw, (int)T, (int)K, &one, W + n0 * K,
+                                  CUDA_R_16BF, (int)K, x16b, CUDA_R_16BF, (int)K, &zero, sg->y[i], CUDA_R_32F,
+                                  (int)nw, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+}
+
+/* The Linear on T rows of x (FP32): decode (T <= 32 and !prefill) through the GEMV, else srv_gemm. */
+static void srv_lin(struct srv *s, const struct serve_w *w, const float *x, int64_t T, const struct serve_seg *sg,
+                    int prefill) {
+    const int64_t K = w->K;
+    if (prefill) {
+        serve_to_16_cuda(s->x16b, x, T * K, 0, s->st);
+        srv_gemm(s, w, 0, s->x16b, T, sg);
+    } else {
+        const int half = w->fmt != SERVE_BF16;
+        uint16_t *xx = half ? s->x16 : s->x16b;
+        serve_to_16_cuda(xx, x, T * K, half, s->st);
+        serve_gemv_cuda(w, xx, T, sg, NULL, 0, 1, s->st);
+    }
+}
+
+// ---- one layer ----
+
+static void srv_attn(struct srv *s, int64_t l, int64_t T, int64_t b, int64_t pos, int prefill) {
+    // decode: T = B sequences at position pos; prefill: T tokens of sequence b from position 0
+    const struct qwen3_config *cf = &s->cf;
+    const struct srv_layer *L = &s->L[l];
+    const int64_t D = cf->D, H = cf->H, Hkv = cf->H_kv, Dh = cf->D_h, row = Hkv * Dh;
+    const float eps = (float)cf->rms_norm_eps;
+    rmsnorm_cuda(s->n, s->x, L->attn_norm, T, D, eps, s->st);
+    const int64_t wid[3] = {H * Dh, row, row};
+    float *ys[3] = {s->q, s->k, s->v};
+    const struct serve_seg sg = seg_n(3, wid, ys);
+    srv_lin(s, &L->qkv, s->n, T, &sg, prefill);
+    rmsnorm_cuda(s->q, s->q, L->q_norm, T * H, Dh, eps, s->st);
+    rmsnorm_cuda(s->k, s->k, L->k_norm, T * Hkv, Dh, eps, s->st);
+    const int64_t seq = s->cap * row;
+    float *kc = s->kc + l * s->max_b * seq, *vc = s->vc + l * s->max_b * seq;
+    if (prefill) {
+        rope_apply_cuda(s->q, T, H, Dh, 0, s->cos_tab, s->sin_tab, s->st);
+        rope_apply_cuda(s->k, T, Hkv, Dh, 0, s->cos_tab, s->sin_tab, s->st);
+        srv_kv_store_kernel<<<grid_for(T * row), 256, 0, s->st>>>(kc + b * seq, vc + b * seq, s->k, s->v, T, row,
+                                                                  seq, 0, 0);
+        CUDA_CHECK_LAUNCH();
+        serve_attn_prefill_cuda(s->blas, s->att, s->q, kc + b * seq, vc + b * seq, T, H, Hkv, Dh, row, s->S, s->st);
+    } else {
+        // All B sequences at one position: RoPE of B tokens = one token of B * H heads.
+        rope_apply_cuda(s->q, 1, T * H, Dh, pos, s->cos_tab, s->sin_tab, s->st);
+        rope_apply_cuda(s->k, 1, T * Hkv, Dh, pos, s->cos_tab, s->sin_tab, s->st);
+        srv_kv_store_kernel<<<grid_for(T * row), 256, 0, s->st>>>(kc, vc, s->k, s->v, T, row, seq, pos, 1);
+        CUDA_CHECK_LAUNCH();
+        serve_attn_decode_cuda(s->att, s->q, kc, vc, T, pos, H, Hkv, Dh, row, seq, s->awork, s->st);
+    }
+    const struct serve_seg so = seg1(s->o, D);
+    srv_lin(s, &L->o, s->att, T, &so, prefill);
+    add_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->x, s->o, T * D);
+    CUDA_CHECK_LAUNCH();
+}
+
+/* MoE block on T rows of s->n (normed): router (BF16), top-k on the device; decode: paired GEMVs over the
+ * T * top_k (token, expert) pairs; prefill: pairs grouped by expert on the host, one GEMM per expert. */
+static void srv_moe(struct srv *s, int64_t l, int64_t T, int prefill) {
+    const struct qwen3_config *cf = &s->cf;
+    const struct srv_layer *L = &s->L[l];
+    const int64_t D = cf->D, E = cf->E, k = cf->top_k, F = cf->F_moe, P = T * k;
+    int32_t *mids = s->mids + l * s->max_rows * k;
+    serve_to_16_cuda(s->x16b, s->n, T * D, 0, s->st);
+    if (prefill) {
+        const struct serve_seg sr = seg1(s->rl, E);
+        srv_gemm(s, &L->router, 0, s->x16b, T, &sr);
+    } else {
+        const struct serve_seg sr = seg1(s->rl, E);
+        serve_gemv_cuda(&L->router, s->x16b, T, &sr, NULL, 0, 1, s->st);
+    }
+    moe_route_cuda(s->rl, T, E, k, cf->norm_topk_prob, mids, s->mw, s->st);
+    const int64_t wid[2] = {F, F};
+    float *ys[2] = {s->g, s->u};
+    if (!prefill) {
+        const int half = srv_half(s);
+        uint16_t *xx = half ? s->x16 : s->x16b;
+        if (half) serve_to_16_cuda(s->x16, s->n, T * D, 1, s->st);
+        const struct serve_seg sg = seg_n(2, wid, ys);
+        serve_gemv_cuda(&L->egu, xx, 1, &sg, mids, P, k, s->st);
+        swiglu_cuda(s->g, s->g, s->u, P * F, s->st);
+        serve_to_16_cuda(xx, s->g, P * F, half, s->st);
+        const struct serve_seg sd = seg1(s->att, D);   /* att: P x D scratch for the experts' outputs */
+        serve_gemv_cuda(&L->edown, xx, 1, &sd, mids, P, 1, s->st);
+        srv_moe_combine_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->o, s->att, s->mw, NULL, T, k, D);
+        CUDA_CHECK_LAUNCH();
+        return;
+    }
+    // Prefill: group the pairs by expert on the host (token order within an expert).
+    int32_t *hid = (int32_t *)xmalloc((size_t)P * sizeof(int32_t));
+    CUDA_CHECK(cudaMemcpyAsync(hid, mids, (size_t)P * sizeof(int32_t), cudaMemcpyDeviceToHost, s->st));
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+    int32_t *rows = (int32_t *)xmalloc((size_t)P * sizeof(int32_t)), *pos_of = (int32_t *)xmalloc((size_t)P * sizeof(int32_t));
+    int64_t *start = (int64_t *)xcalloc((size_t)E + 1, sizeof(int64_t));
+    for (int64_t p = 0; p < P; p++) start[hid[p] + 1]++;
+    for (int64_t e = 0; e < E; e++) start[e + 1] += start[e];
+    int64_t *fillp = (int64_t *)xmalloc((size_t)E * sizeof(int64_t));
+    memcpy(fillp, start, (size_t)E * sizeof(int64_t));
+    for (int64_t p = 0; p < P; p++) {
+        const int64_t at = fillp[hid[p]]++;
+        rows[at] = (int32_t)(p / k);
+        pos_of[p] = (int32_t)at;
+    }
+    int32_t *rows_d = s->pos_of + P;   /* pos_of scratch holds 2 P ints */
+    CUDA_CHECK(cudaMemcpyAsync(s->pos_of, pos_of, (size_t)P * sizeof(int32_t), cudaMemcpyHostToDevice, s->st));
+    CUDA_CHECK(cudaMemcpyAsync(rows_d, rows, (size_t)P * sizeof(int32_t), cudaMemcpyHostToDevice, s->st));
+    uint16_t *xs = s->x16;   /* P x D BF16 gathered inputs (x16 holds max_rows * top_k rows) */
+    srv_gather16_kernel<<<grid_for(P * D), 256, 0, s->st>>>(xs, s->x16b, rows_d, P, D);
+    CUDA_CHECK_LAUNCH();
+    for (int64_t e = 0; e < E; e++) {
+        const int64_t n_e = start[e + 1] - start[e];
+        if (n_e == 0) continue;
+        float *ye[2] = {s->g + start[e] * F, s->u + start[e] * F};
+        const struct serve_seg sg = seg_n(2, wid, ye);
+        srv_gemm(s, &L->egu, e, xs + start[e] * D, n_e, &sg);
+    }
+    swiglu_cuda(s->g, s->g, s->u, P * F, s->st);
+    serve_to_16_cuda(xs, s->g, P * F, 0, s->st);
+    for (int64_t e = 0; e < E; e++) {
+        const int64_t n_e = start[e + 1] - start[e];
+        if (n_e == 0) continue;
+        const struct serve_seg sd = seg1(s->att + start[e] * D, D);
+        srv_gemm(s, &L->edown, e, xs + start[e] * F, n_e, &sd);
+    }
+    srv_moe_combine_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->o, s->att, s->mw, s->pos_of, T, k, D);
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaStreamSynchronize(s->st));   /* the host arrays were read by the copies */
+    free(hid);
+    free(rows);
+    free(pos_of);
+    free(start);
+    free(fillp);
+}
+
+static void srv_mlp(struct srv *s, int64_t l, int64_t T, int prefill) {
+    const struct qwen3_config *cf = &s->cf;
+    const struct srv_layer *L = &s->L[l];
+    const int64_t D = cf->D;
+    rmsnorm_cuda(s->n, s->x, L->mlp_norm, T, D, (float)cf->rms_norm_eps, s->st);
+    if (L->is_moe) {
+        srv_moe(s, l, T, prefill);
+    } else {
+        const int64_t F = cf->F, wid[2] = {F, F};
+        float *ys[2] = {s->g, s->u};
+        const struct serve_seg sg = seg_n(2, wid, ys);
+        srv_lin(s, &L->gu, s->n, T, &sg, prefill);
+        swiglu_cuda(s->g, s->g, s->u, T * F, s->st);
+        const struct serve_seg sd = seg1(s->o, D);
+        srv_lin(s, &L->down, s->g, T, &sd, prefill);
+    }
+    add_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->x, s->o, T * D);
+    CUDA_CHECK_LAUNCH();
+}
+
+/* Final norm of `rows` rows starting at row r0 of x, lm_head GEMV (BF16), argmax into next[0 .. rows). */
+static void srv_head(struct srv *s, int64_t r0, int64_t rows) {
+    const struct qwen3_config *cf = &s->cf;
+    const int64_t D = cf->D, V = cf->V;
+    rmsnorm_cuda(s->n, s->x + r0 * D, s->final_norm, rows, D, (float)cf->rms_norm_eps, s->st);
+    serve_to_16_cuda(s->x16b, s->n, rows * D, 0, s->st);
+    const struct serve_seg sl = seg1(s->logits, V);
+    serve_gemv_cuda(&s->lm, s->x16b, rows, &sl, NULL, 0, 1, s->st);
+    srv_argmax_kernel<<<(unsigned)rows, 256, 0, s->st>>>(s->next, s->logits, V);
+    CUDA_CHECK_LAUNCH();
+}
+
+static void srv_decode_body(struct srv *s, int64_t B, int64_t pos) {
+    const int64_t D = s->cf.D;
+    srv_embed_kernel<<<grid_for(B * D), 256, 0, s->st>>>(s->x, (const uint16_t *)s->embed.codes, s->next, B, D);
+    CUDA_CHECK_LAUNCH();
+    for (int64_t l = 0; l < s->cf.n_layers; l++) {
+        srv_attn(s, l, B, 0, pos, 0);
+        srv_mlp(s, l, B, 0);
+    }
+    srv_head(s, 0, B);
+}
+
+// ---- the table ----
+
+static void srv_alloc_common(struct srv *s, const struct qwen3_config *cf, int fmt, int64_t max_b, int64_t cap,
+                             int64_t max_T) {
+    if (max_b < 1 || max_b > SERVE_GEMV_MAX_M) die("serve: max_batch %lld, expected 1 .. %d", (long long)max_b, SERVE_GEMV_MAX_M);
+    if (cf->D_h % 2 || cf->V % 16 || cf->D % 128) die("serve: D %lld / V %lld: expected D %% 128 == 0, V %% 16 == 0", (long long)cf->D, (long long)cf->V);
+    if (cap > ATTENTION_MAX_CTX || max_T > cap) die("serve: cap %lld / max_T %lld: expected max_T <= cap <= %d", (long long)cap, (long long)max_T, ATTENTION_MAX_CTX);
+    s->cf = *cf;
+    s->fmt = fmt;
+    s->max_b = max_b;
+    s->cap = cap;
+    s->max_T = max_T;
+    const int64_t k = cf->is_moe ? cf->top_k : 1;
+    s->max_rows = max_T > max_b ? max_T : max_b;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking));
+    CUBLAS_CHECK(cublasCreate(&s->blas));
+    CUBLAS_CHECK(cublasSetStream(s->blas, s->st));
+    const int64_t D = cf->D, H = cf->H, Dh = cf->D_h, row = cf->H_kv * Dh, V = cf->V;
+    const int64_t F = cf->is_moe ? (cf->F_moe > cf->F ? cf->F_moe : cf->F) : cf->F;
+    const int64_t R = s->max_rows, RP = R * k;   /* rows; pair rows (MoE) */
+    const int64_t widest = (H * Dh > D ? H * Dh : D);
+    s->x = (float *)srv_malloc(s, (size_t)(R * D) * 4);
+    s->n = (float *)srv_malloc(s, (size_t)(R * D) * 4);
+    s->q = (float *)srv_malloc(s, (size_t)(R * H * Dh) * 4);
+    s->k = (float *)srv_malloc(s, (size_t)(R * row) * 4);
+    s->v = (float *)srv_malloc(s, (size_t)(R * row) * 4);
+    s->att = (float *)srv_malloc(s, (size_t)(RP * widest) * 4);
+    s->o = (float *)srv_malloc(s, (size_t)(R * D) * 4);
+    s->g = (float *)srv_malloc(s, (size_t)(RP * F) * 4);
+    s->u = (float *)srv_malloc(s, (size_t)(RP * F) * 4);
+    s->logits = (float *)srv_malloc(s, (size_t)(max_b * V) * 4);
+    const int64_t in_w = widest > F ? widest : F;
+    s->x16 = (uint16_t *)srv_malloc(s, (size_t)(RP * in_w) * 2);
+    s->x16b = (uint16_t *)srv_malloc(s, (size_t)(RP * in_w) * 2);
+    s->awork = (float *)srv_malloc(s, serve_attn_decode_work(max_b, H, cap) * 4);
+    s->S = (float *)srv_malloc(s, serve_attn_prefill_work(H, max_T) * 4);
+    s->ids = (int32_t *)srv_malloc(s, (size_t)R * 4);
+    s->next = (int32_t *)srv_malloc(s, (size_t)R * 4);
+    if (cf->is_moe) {
+        s->rl = (float *)srv_malloc(s, (size_t)(R * cf->E) * 4);
+        s->mw = (float *)srv_malloc(s, (size_t)RP * 4);
+        s->mids = (int32_t *)srv_malloc(s, (size_t)(cf->n_layers * RP) * 4);
+        s->pos_of = (int32_t *)srv_malloc(s, (size_t)(2 * RP) * 4);
+    }
+    // Dequantization buffer: the largest Linear (the fused gate|up or q|k|v; one expert for MoE).
+    if (fmt != SERVE_BF16) {
+        int64_t big = (H * Dh + 2 * row) * D;
+        if (!cf->is_moe || cf->F > 0) big = big > 2 * cf->F * D ? big : 2 * cf->F * D;
+        if (cf->is_moe) big = big > 2 * cf->F_moe * D ? big : 2 * cf->F_moe * D;
+        s->wbuf_elems = (size_t)big;
+        s->wbuf = (uint16_t *)srv_malloc(s, s->wbuf_elems * 2);
+    }
+    const size_t kvn = (size_t)(cf->n_layers * max_b * cap * row);
+    CUDA_CHECK(cudaMalloc(&s->kc, kvn * 4));
+    CUDA_CHECK(cudaMalloc(&s->vc, kvn * 4));
+    // RoPE tables for cap positions (the accuracy path's host tables).
+    const int64_t half = Dh / 2;
+    float *inv = (float *)xmalloc((size_t)half * sizeof(float));
+    // rope_inv_freq's formula (src/ops/rope.c; libql_pic carries only core and formats).
+    for (int64_t i = 0; i < half; i++) inv[i] = 1.0f / (float)pow(cf->rope_theta, (double)((float)(2 * i) / (float)Dh));
+    float *hc = (float *)xmalloc((size_t)(cap * half) * sizeof(float)), *hs = (float *)xmalloc((size_t)(cap * half) * sizeof(float));
+    rope_table_host(inv, half, cap, hc, hs);
+    s->cos_tab = upload(hc, (size_t)(cap * half));
+    s->sin_tab = upload(hs, (size_t)(cap * half));
+    free(inv);
+    free(hc);
+    free(hs);
+}
+
+static float *upload_random_norm(int64_t n, uint64_t seed) {
+    /* Norm weights 1 + U(-0.1, 0.1): RMSNorm gains near one, never constant. */
+    float *h = (float *)xmalloc((size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) h[i] = 1.0f + 0.2f * (float)(rng_to_unit(rng_hash(seed, (uint64_t)i)) - 0.5);
+    float *d = upload(h, (size_t)n);
+    free(h);
+    return d;
+}
+
+static void srv_desc(struct srv *s, char *desc, size_t n) {
+    cudaDeviceProp prop;
+    int dev = 0, rt = 0, blas_ver = 0;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+    CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+    CUBLAS_CHECK(cublasGetVersion(s->blas, &blas_ver));
+    snprintf(desc, n, "cuda serve %s sm_%d%d runtime %d cublas %d", prop.name, prop.major, prop.minor, rt, blas_ver);
+}
+
+static void *srv_create_random(const struct qwen3_config *cf, int fmt, int64_t max_b, int64_t cap, int64_t max_T,
+                               uint64_t seed, char *desc, size_t n) {
+    int n_dev = 0;
+    if (cudaGetDeviceCount(&n_dev) != cudaSuccess || n_dev == 0) die("cuda serve: no CUDA device");
+    if (fmt < 0 || fmt >= SERVE_N_FMT) die("cuda serve: format %d unknown", fmt);
+    struct srv *s = (struct srv *)xcalloc(1, sizeof *s);
+    srv_alloc_common(s, cf, fmt, max_b, cap, max_T);
+    const int64_t D = cf->D, H = cf->H, Dh = cf->D_h, row = cf->H_kv * Dh, V = cf->V;
+    // Linear weights: rms 1 / sqrt(K) (outputs of the same scale as inputs); embeddings rms 1.
+    serve_w_random(&s->embed, SERVE_BF16, V, D, 1, 1.0f, seed, 1);
+    s->lm_tied = cf->tie_word_embeddings;
+    if (s->lm_tied) s->lm = s->embed;
+    else serve_w_random(&s->lm, SERVE_BF16, V, D, 1, 1.0f / sqrtf((float)D), seed, 2);
+    s->final_norm = upload_random_norm(D, rng_hash(seed, 3));
+    s->L = (struct srv_layer *)xcalloc((size_t)cf->n_layers, sizeof *s->L);
+    for (int64_t l = 0; l < cf->n_layers; l++) {
+        struct srv_layer *L = &s->L[l];
+        const uint64_t id = 1000 + 16 * (uint64_t)l;
+        L->attn_norm = upload_random_norm(D, rng_hash(seed, id + 0));
+        L->mlp_norm = upload_random_norm(D, rng_hash(seed, id + 1));
+        L->q_norm = upload_random_norm(Dh, rng_hash(seed, id + 2));
+        L->k_norm = upload_random_norm(Dh, rng_hash(seed, id + 3));
+        serve_w_random(&L->qkv, fmt, H * Dh + 2 * row, D, 1, 1.0f / sqrtf((float)D), seed, id + 4);
+        serve_w_random(&L->o, fmt, D, H * Dh, 1, 1.0f / sqrtf((float)(H * Dh)), seed, id + 5);
+        L->is_moe = cf->layer_is_moe[l];
+        if (L->is_moe) {
+            serve_w_random(&L->router, SERVE_BF16, cf->E, D, 1, 1.0f / sqrtf((float)D), seed, id + 6);
+            serve_w_random(&L->egu, fmt, 2 * cf->F_moe, D, cf->E, 1.0f / sqrtf((float)D), seed, id + 7);
+            serve_w_random(&L->edown, fmt, D, cf->F_moe, cf->E, 1.0f / sqrtf((float)cf->F_moe), seed, id + 8);
+        } else {
+            serve_w_random(&L->gu, fmt, 2 * cf->F, D, 1, 1.0f / sqrtf((float)D), seed, id + 9);
+            serve_w_random(&L->down, fmt, D, cf->F, 1, 1.0f / sqrtf((float)cf->F), seed, id + 10);
+        }
+    }
+    srv_desc(s, desc, n);
+    return s;
+}
+
+/* f (N x K FP32 host) -> a BF16 serve_w (round to nearest even). */
+static void upload_bf16_w(struct serve_w *w, const float *const *parts, const int64_t *rows, int n_parts, int64_t K) {
+    int64_t N = 0;
+    for (int i = 0; i < n_parts; i++) N += rows[i];
+    memset(w, 0, sizeof *w);
+    w->fmt = SERVE_BF16;
+    w->N = N;
+    w->K = K;
+    w->n_mat = 1;
+    w->post = 1.0f;
+    uint16_t *h = (uint16_t *)xmalloc((size_t)(N * K) * 2);
+    int64_t at = 0;
+    for (int i = 0; i < n_parts; i++)
+        for (int64_t j = 0; j < rows[i] * K; j++) {
+            uint32_t u;
+            memcpy(&u, &parts[i][j], 4);
+            u = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;   /* finite weights: no NaN handling needed */
+            h[at++] = (uint16_t)u;
+        }
+    CUDA_CHECK(cudaMalloc(&w->codes, (size_t)(N * K) * 2));
+    CUDA_CHECK(cudaMemcpy(w->codes, h, (size_t)(N * K) * 2, cudaMemcpyHostToDevice));
+    free(h);
+}
+
+static void *srv_create_from_model(const struct qwen3_model *m, int64_t max_b, int64_t cap, int64_t max_T,
+                                   char *desc, size_t n) {
+    const struct qwen3_config *cf = &m->cfg;
+    if (cf->is_moe || cf->attention_bias) die("cuda serve: from a model: dense models without biases only");
+    struct srv *s = (struct srv *)xcalloc(1, sizeof *s);
+    srv_alloc_common(s, cf, SERVE_BF16, max_b, cap, max_T);
+    const int64_t D = cf->D;
+    const float *pe[1] = {m->embed};
+    const int64_t rv[1] = {cf->V};
+    upload_bf16_w(&s->embed, pe, rv, 1, D);
+    s->lm_tied = m->lm_head == m->embed;
+    if (s->lm_tied) s->lm = s->embed;
+    else {
+        const float *pl[1] = {m->lm_head};
+        upload_bf16_w(&s->lm, pl, rv, 1, D);
+    }
+    s->final_norm = upload(m->final_norm, (size_t)D);
+    s->L = (struct srv_layer *)xcalloc((size_t)cf->n_layers, sizeof *s->L);
+    for (int64_t l = 0; l < cf->n_layers; l++) {
+        const struct qwen3_layer *H = &m->layers[l];
+        struct srv_layer *L = &s->L[l];
+        L->attn_norm = upload(H->attn_norm, (size_t)D);
+        L->mlp_norm = upload(H->mlp_norm, (size_t)D);
+        L->q_norm = upload(H->q_norm, (size_t)cf->D_h);
+        L->k_norm = upload(H->k_norm, (size_t)cf->D_h);
+        const float *pq[3] = {H->q.w, H->k.w, H->v.w};
+        const int64_t rq[3] = {H->q.N, H->k.N, H->v.N};
+        upload_bf16_w(&L->qkv, pq, rq, 3, D);
+        const float *po[1] = {H->o.w};
+        const int64_t ro[1] = {H->o.N};
+        upload_bf16_w(&L->o, po, ro, 1, H->o.K);
+        const float *pg[2] = {H->gate.w, H->up.w};
+        const int64_t rg[2] = {H->gate.N, H->up.N};
+        upload_bf16_w(&L->gu, pg, rg, 2, D);
+        const float *pd[1] = {H->down.w};
+        const int64_t rd[1] = {H->down.N};
+        upload_bf16_w(&L->down, pd, rd, 1, H->down.K);
+    }
+    srv_desc(s, desc, n);
+    return s;
+}
+
+static void srv_free(void *p) {
+    struct srv *s = (struct srv *)p;
+    if (!s) return;
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+    if (s->gexec) cudaGraphExecDestroy(s->gexec);
+    for (int64_t l = 0; l < s->cf.n_layers; l++) {
+        struct srv_layer *L = &s->L[l];
+        cudaFree(L->attn_norm);
+        cudaFree(L->mlp_norm);
+        cudaFree(L->q_norm);
+        cudaFree(L->k_norm);
+        serve_w_free(&L->qkv);
+        serve_w_free(&L->o);
+        serve_w_free(&L->gu);
+        serve_w_free(&L->down);
+        serve_w_free(&L->router);
+        serve_w_free(&L->egu);
+        serve_w_free(&L->edown);
+    }
+    free(s->L);
+    if (!s->lm_tied) serve_w_free(&s->lm);
+    serve_w_free(&s->embed);
+    void *ptrs[] = {s->final_norm, s->cos_tab, s->sin_tab, s->kc, s->vc, s->x, s->n, s->q, s->k, s->v, s->att, s->o,
+                    s->g, s->u, s->logits, s->rl, s->mw, s->awork, s->S, s->x16, s->x16b, s->wbuf, s->ids, s->next, s->mids, s->pos_of};
+    for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) cudaFree(ptrs[i]);
+    cublasDestroy(s->blas);
+    cudaStreamDestroy(s->st);
+    free(s);
+}
+
+static void srv_prefill(void *p, int64_t b, const int32_t *ids, int64_t T) {
+    struct srv *s = (struct srv *)p;
+    if (b < 0 || b >= s->max_b || T < 1 || T > s->max_T)
+        die("serve prefill: sequence %lld of %lld, %lld tokens (max %lld)", (long long)b, (long long)s->max_b,
+            (long long)T, (long long)s->max_T);
+    for (int64_t t = 0; t < T; t++)
+        if (ids[t] < 0 || ids[t] >= s->cf.V) die("serve prefill: token id %d outside [0, %lld)", ids[t], (long long)s->cf.V);
+    const int64_t D = s->cf.D;
+    CUDA_CHECK(cudaMemcpyAsync(s->ids, ids, (size_t)T * 4, cudaMemcpyHostToDevice, s->st));
+    srv_embed_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->x, (const uint16_t *)s->embed.codes, s->ids, T, D);
+    CUDA_CHECK_LAUNCH();
+    for (int64_t l = 0; l < s->cf.n_layers; l++) {
+        srv_attn(s, l, T, b, 0, 1);
+        srv_mlp(s, l, T, 1);
+    }
+    srv_head(s, T - 1, 1);
+    // The argmax of sequence b's last position (in next[0]) becomes its next input too.
+    if (b != 0) CUDA_CHECK(cudaMemcpyAsync(s->next + b, s->next, 4, cudaMemcpyDeviceToDevice, s->st));
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+}
+
+static void srv_fill_kv(void *p, int64_t B, int64_t len, uint64_t seed) {
+    struct srv *s = (struct srv *)p;
+    CHECK(B <= s->max_b && len <= s->cap, "fill_kv");
+    const int64_t row = s->cf.H_kv * s->cf.D_h, n = len * row, seq = s->cap * row;
+    for (int64_t l = 0; l < s->cf.n_layers; l++)
+        for (int64_t b = 0; b < B; b++) {
+            const int64_t off = (l * s->max_b + b) * seq;
+            srv_fill_kernel<<<grid_for(n), 256, 0, s->st>>>(s->kc + off, n, rng_hash(seed, (uint64_t)(2 * off)));
+            srv_fill_kernel<<<grid_for(n), 256, 0, s->st>>>(s->vc + off, n, rng_hash(seed, (uint64_t)(2 * off + 1)));
+            CUDA_CHECK_LAUNCH();
+        }
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+}
+
+static void srv_set_tokens(void *p, int64_t B, const int32_t *ids) {
+    struct srv *s = (struct srv *)p;
+    CHECK(B <= s->max_b, "set_tokens");
+    for (int64_t i = 0; i < B; i++)
+        if (ids[i] < 0 || ids[i] >= s->cf.V) die("serve: token id %d outside [0, %lld)", ids[i], (long long)s->cf.V);
+    CUDA_CHECK(cudaMemcpyAsync(s->next, ids, (size_t)B * 4, cudaMemcpyHostToDevice, s->st));
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+}
+
+static void srv_decode(void *p, int64_t B, int64_t pos, int graph) {
+    struct srv *s = (struct srv *)p;
+    if (B < 1 || B > s->max_b || pos < 0 || pos >= s->cap)
+        die("serve decode: batch %lld (max %lld) at position %lld (cap %lld)", (long long)B, (long long)s->max_b,
+            (long long)pos, (long long)s->cap);
+    if (!graph) {
+        srv_decode_body(s, B, pos);
+        return;
+    }
+    if (!s->gexec || s->g_B != B || s->g_pos != pos) {
+        if (s->gexec) CUDA_CHECK(cudaGraphExecDestroy(s->gexec));
+        cudaGraph_t gr;
+        CUDA_CHECK(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
+        srv_decode_body(s, B, pos);
+        CUDA_CHECK(cudaStreamEndCapture(s->st, &gr));
+        CUDA_CHECK(cudaGraphInstantiate(&s->gexec, gr, 0));
+        CUDA_CHECK(cudaGraphDestroy(gr));
+        s->g_B = B;
+        s->g_pos = pos;
+    }
+    CUDA_CHECK(cudaGraphLaunch(s->gexec, s->st));
+}
+
+static void srv_sync(void *p) { CUDA_CHECK(cudaStreamSynchronize(((struct srv *)p)->st)); }
+
+static void srv_logits(void *p, int64_t B, float *logits, int32_t *next) {
+    struct srv *s = (struct srv *)p;
+    CHECK(B <= s->max_b, "logits");
+    if (logits) CUDA_CHECK(cudaMemcpyAsync(logits, s->logits, (size_t)(B * s->cf.V) * 4, cudaMemcpyDeviceToHost, s->st));
+    if (next) CUDA_CHECK(cudaMemcpyAsync(next, s->next, (size_t)B * 4, cudaMemcpyDeviceToHost, s->st));
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+}
+
+static void srv_stats(void *p, struct qwen3_serve_stats *st) {
+    struct srv *s = (struct srv *)p;
+    const struct qwen3_config *cf = &s->cf;
+    memset(st, 0, sizeof *st);
+    // A decode step reads the whole lm_head and only B rows of the embedding (counted by the bench).
+    size_t all = w_bytes(&s->embed) + (s->lm_tied ? 0 : w_bytes(&s->lm)) + (size_t)cf->D * 4;
+    size_t dense = w_bytes(&s->lm) + (size_t)cf->D * 4;
+    for (int64_t l = 0; l < cf->n_layers; l++) {
+        const struct srv_layer *L = &s->L[l];
+        const size_t norms = (size_t)(2 * cf->D + 2 * cf->D_h) * 4;
+        const size_t d = w_bytes(&L->qkv) + w_bytes(&L->o) + w_bytes(&L->gu) + w_bytes(&L->down) + w_bytes(&L->router) + norms;
+        dense += d;
+        all += d + w_bytes(&L->egu) + w_bytes(&L->edown);
+        if (L->is_moe) st->expert_bytes = (w_bytes(&L->egu) + w_bytes(&L->edown)) / (size_t)cf->E;
+    }
+    st->weight_bytes = all;
+    st->dense_read_bytes = dense;
+    st->kv_bytes_per_token = (size_t)(cf->n_layers * 2 * cf->H_kv * cf->D_h) * 4;
+    st->scratch_bytes = s->scratch_bytes;
+    st->n_layers = cf->n_layers;
+}
+
+static int64_t srv_moe_distinct(void *p, int64_t B, int64_t layer) {
+    struct srv *s = (struct srv *)p;
+    if (!s->cf.is_moe || !s->L[layer].is_moe) return 0;
+    const int64_t k = s->cf.top_k, P = B * k;
+    int32_t *h = (int32_t *)xmalloc((size_t)P * 4);
+    CUDA_CHECK(cudaMemcpyAsync(h, s->mids + layer * s->max_rows * k, (size_t)P * 4, cudaMemcpyDeviceToHost, s->st));
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+    uint8_t *seen = (uint8_t *)xcalloc((size_t)s->cf.E, 1);
+    int64_t n = 0;
+    for (int64_t i = 0; i < P; i++)
+        if (h[i] >= 0 && h[i] < s->cf.E && !seen[h[i]]) {
+            seen[h[i]] = 1;
+            n++;
+        }
+    free(h);
+    free(seen);
+    return n;
+}
+
+static const struct qwen3_serve_api g_serve = {
+    .create_random = srv_create_random,
+    .create_from_model = srv_create_from_model,
+    .free = srv_free,
+    .prefill = srv_prefill,
+    .fill_kv = srv_fill_kv,
+    .set_tokens = srv_set_tokens,
+    .decode = srv_decode,
+    .sync = srv_sync,
+    .logits = srv_logits,
+    .stats = srv_stats,
+    .moe_distinct = srv_moe_distinct,
+};
+
+extern "C" const struct qwen3_serve_api *qwen3_cuda_serve_api(void) { return &g_serve; }

@@ -1,0 +1,91 @@
+/* linear_w4a16 -- the packed W4A16 decode GEMV shared by the 4-bit weight formats: y (M x N, FP32) =
+ * x (M x K, FP16) W^T for M = 1 .. 8 tokens, W read packed (4 bits per weight plus its scales), dequantized in
+ * registers, products on the tensor cores (mma.sync m16n8k16, FP16 inputs, FP32 accumulators; the M tokens
+ * are the MMA's n = 8 columns), scales applied in FP32 once per scale domain. Formats: NVFP4 (linear_nvfp4),
+ * MXFP4 (linear_mxfp4), INT4 sym / asym with groups 32, 64, 128 (linear_int4); the kernel engine is
+ * linear_w4a16.cuh. The twin of every format is linear_forward (src/ops/linear.c) on a Linear holding the
+ * same qtensor and no activation quantization (the *-w4a16 recipes), i.e. the FP32 matmul of
+ * qtensor_dequantize(q) with x rounded to FP16 (A16): tests/check_linear_w4a16.cu checks each against it.
+ * Exactness: the A values given to the MMA are exact FP16 numbers (an E2M1 value times 2^-14, or an integer
+ * code minus its zero point in -15 .. 15), x is FP16 on both sides, so every product is exact and only FP32
+ * additions (and one multiply per scale domain) round: the bound is derived in the check.
+ * Device layout, the same for every format (linear_w4a16_pack_host): K is padded to Kp, a multiple of 256
+ * (one "step"), N to a multiple of 16 (a "tile"); padding holds zero codes and zero scales, never stored back.
+ *   codes: [N/16 tiles][Kp/64 spans][32 lanes] 16-byte words. Lane l = 4 g + t owns rows g and g + 8 of the
+ *     tile; word u (0..3) of its span s feeds MMA u, which covers the 16 consecutive columns
+ *     c0 = 64 s + 16 u .. c0 + 15 (so an MMA never crosses a scale domain of 16 or more). Nibble i of word u:
+ *     A register j = i % 4, half h = i / 4: register 0 row g, column c0 + 4 t + h; register 1 row g + 8, same
+ *     column; register 2 row g, column c0 + 4 t + 2 + h; register 3 row g + 8, same column. The MMA's k-slots
+ *     2t, 2t+1, 2t+8, 2t+9 are thus mapped to the columns 4t .. 4t+3, and the lane's x values for one MMA are
+ *     4 consecutive FP16 numbers (one 8-byte load). INT4 sym codes are stored offset by 8 (c + 8 in 0..15).
+ *   scales: [N/16][8 row pairs g][Kp/256 steps][bytes per step]: per scale domain q of the step the scales of
+ *     rows g and g + 8: 2 bytes for NVFP4 (UE4M3) and MXFP4 (E8M0), 4 bytes for INT4 (BF16, row g low).
+ *   zeros (INT4 asym only): [N/16][8][Kp/256][max(4, 256 / G) bytes], byte q = zero(row g) | zero(row g + 8) << 4
+ *     for domain q of the step (G = 128: two bytes, padded to 4 for the 4-byte copies).
+ * Bytes moved per weight: as the qtensor (0.5 + scale bytes / domain), plus the padding.
+ * Work: one CTA of 4 warps per 16-row tile and K split, its warps taking the steps round-robin. Each warp
+ * streams its steps through a private ring of S stages in shared memory (cp.async: S - 1 steps of codes,
+ * scales and zero points in flight while one is computed; no registers held by loads in flight). The partial
+ * sums are reduced in shared memory, then across the K splits by the last CTA of the tile, both in a fixed
+ * order: deterministic. The K split is n_split = clamp(ceil(512 / tiles), 1, steps) CTAs per tile
+ * (linear_w4a16_n_split), so a small N still fills the GPU in one wave. M must be 1 .. 8, K a multiple of the
+ * format's scale domain (else die). */
+#ifndef KERNELS_LINEAR_W4A16_H
+#define KERNELS_LINEAR_W4A16_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/qformat.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LINEAR_W4A16_MAX_M 8
+#define LINEAR_W4A16_STEP_K 256   /* columns per warp step (K padding) */
+#define LINEAR_W4A16_TILE_N 16    /* rows per CTA tile (N padding) */
+#define LINEAR_W4A16_TARGET_CTAS 512
+
+/* One packed weight on the device: the planes of the layout above (device pointers; codes 16-byte aligned,
+ * scales and zeros 8-byte aligned), its format, scale domain size along K (16 NVFP4, 32 MXFP4, the INT4
+ * group), shape and the per-tensor scale (NVFP4's g; 1 otherwise). */
+struct linear_w4a16 {
+    enum qformat format;   /* QFORMAT_NVFP4, QFORMAT_MXFP4, QFORMAT_INT4_SYM or QFORMAT_INT4_ASYM */
+    int group;
+    int64_t N, K;
+    float global_scale;
+    const uint8_t *codes, *scales, *zeros;
+};
+
+/* The scale domain along K of (f, group): 16 for NVFP4, 32 for MXFP4, group (32, 64, 128) for INT4; dies on
+ * any other format. */
+int linear_w4a16_domain(enum qformat f, int group);
+
+/* Bytes of the three device planes for an N x K weight in (f, group) (zeros 0 unless INT4 asym). */
+void linear_w4a16_layout(enum qformat f, int group, int64_t N, int64_t K, size_t *codes, size_t *scales,
+                         size_t *zeros);
+
+/* Host: rearranges q (one of the four formats, N x K) into the device planes (sizes from
+ * linear_w4a16_layout with q's format and group), the same bits; INT4 sym codes offset by 8. */
+void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, uint8_t *scales, uint8_t *zeros);
+
+/* CTAs per 16-row tile along K, and the device workspace for the cross-CTA reduction (partial sums and one
+ * counter per tile). The workspace must be zeroed once (cudaMemset) before its first use; every call leaves
+ * its counters at zero again. One workspace serves any weight whose workspace_bytes it covers, but not two
+ * launches in flight at once. */
+int linear_w4a16_n_split(int64_t N, int64_t K);
+size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K);
+
+/* y: M x N device floats (row-major: token m, row n at y[m N + n]); x: M x K device FP16 values (uint16_t
+ * bits, 8-byte aligned rows: K % 4 == 0 holds for every format). Dies when M is outside 1 .. 8 or K is not a
+ * multiple of the scale domain. stages: the pipeline depth per warp, 3, 4 or 6 (0: the default, 4). */
+void linear_w4a16_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
+                       void *stream);
+void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
+                           int stages, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
