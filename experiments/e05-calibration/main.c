@@ -42,12 +42,12 @@ static struct e05_params e05_defaults(void) {
 
 /* The default run (spec "Cost"): it must fit ~8 minutes on two idle cores for all 18 configurations, and AWQ's
  * search runs the inspected blocks 20 times per group. Measured on qwen3-tiny (2 shared cores, load ~14): one
- * N = 128 configuration took ~0.40 s of CPU per 16-token AWQ sequence and ~0.07 s per 32-token GPTQ one, so
- * over the grid's 2565 sequences per algorithm the default is GPTQ 32 and AWQ 8 tokens per sequence (~770 s of
- * CPU in all, ~6.5 min on two cores), with 4 evaluation windows of 512 tokens (evaluation is cheap next to
- * quantization). --full: the issue's protocol, GPTQ 2048 (IST-DASLab) and AWQ 512 (AutoAWQ) tokens per
+ * GPTQ configuration at 32 tokens per sequence took ~30 s of CPU (about 8 s of it loading and evaluation), AWQ
+ * ~0.40 s of CPU per 16-token sequence. Over the grid's 2565 sequences per algorithm the default is GPTQ 16 and
+ * AWQ 8 tokens per sequence (~800 s of CPU estimated in all, ~7 min on two idle cores), with 4 evaluation
+ * windows of 512 tokens. --full: the issue's protocol, GPTQ 2048 (IST-DASLab) and AWQ 512 (AutoAWQ) tokens per
  * sequence, every 2048-token window. Explicit --gptq-len / --awq-len / --windows / --ctx win over both. */
-#define E05_DEFAULT_GPTQ_LEN 32
+#define E05_DEFAULT_GPTQ_LEN 16
 #define E05_DEFAULT_AWQ_LEN 8
 #define E05_DEFAULT_WINDOWS 4
 #define E05_DEFAULT_CTX 512
