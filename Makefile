@@ -8,7 +8,7 @@ CC ?= cc
 NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CFLAGS := -std=c11 -O2 -g -Wall -Wextra -pedantic -ffp-contract=off -fopenmp -MMD -MP -Isrc \
           -ffile-prefix-map=$(CURDIR)=. -fno-omit-frame-pointer
-LIBS_COMMON := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -lm -lpthread
+LIBS_COMMON := -lcjson -lcmark-gfm-extensions -lcmark-gfm -lopenblas -lutf8proc -llzma -lm -lpthread
 LDLIBS := $(LIBS_COMMON) -fopenmp
 # Kernels: Hopper (sm_90a: wgmma, TMA) and Ampere (sm_80) machine code, no fast math (STYLE.md section 6).
 NVCCFLAGS := -std=c++17 -O3 -g -lineinfo -Isrc -Ikernels \
@@ -66,7 +66,7 @@ help: ## list the targets
 
 # ---- dependencies (Debian packages) ----
 DEB_PKGS := gcc make libcjson-dev libcmark-gfm-dev libcmark-gfm-extensions-dev gnuplot-nox libopenblas-dev \
-            libutf8proc-dev fonts-noto-cjk chromium xz-utils
+            libutf8proc-dev liblzma-dev fonts-noto-cjk chromium xz-utils
 build/.deps-ok:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -123,18 +123,25 @@ static void test_recipes(void) {
     const char *algo_names[] = {"rtn-int4", "rtn-int4-asym", "gptq", "gptq-asym", "awq", "gptq-nvfp4-w4a16",
                                 "gptq-mxfp4-w4a16", "awq-nvfp4-w4a16", "gptq-mxfp4-had", "gptq-nvfp4-had",
                                 "int8-w8a8", "gptq-w4a8", "rtn-int4-g64", "gptq-g64",
-                                "gptq-g64-nofloor"};
-    TEST(recipe_count() == 23, "recipe table has 23 recipes (8 RTN rows first, then 12 of issue 10, then 3 of issue 16)");
+                                "gptq-g64-nofloor", "rtn-int4-asym-g64", "awq-g64", "awq-g64-routerfold"};
+    TEST(recipe_count() == 26, "recipe table has 26 recipes (8 RTN rows first, then 12 of issue 10, then 6 of issue 16)");
     int ok = 1;
     for (int i = 0; i < 8; i++) ok &= recipe_at(i) == recipe_by_name(names[i]) && !strcmp(recipe_at(i)->name, names[i]);
     TEST(ok, "recipe order and lookup (bf16 first, FP8 then FP4)");
     ok = 1;
-    for (int i = 0; i < 15; i++) ok &= recipe_at(8 + i) == recipe_by_name(algo_names[i]);
+    for (int i = 0; i < 18; i++) ok &= recipe_at(8 + i) == recipe_by_name(algo_names[i]);
     TEST(ok, "the algorithm rows follow, in their order");
     const struct recipe *g = recipe_by_name("gptq"), *a = recipe_by_name("awq");
     TEST(g->algo == RECIPE_ALGO_GPTQ && g->weight == QFORMAT_INT4_SYM && g->gptq.act_order == 1 && g->gptq.block == 128 &&
          g->gptq.damp == 0.01 && a->algo == RECIPE_ALGO_AWQ && a->weight == QFORMAT_INT4_ASYM && a->awq.n_grid == 20 &&
-         a->awq.duo_scaling && a->awq.clip, "gptq / awq rows hold the reference defaults");
+         a->awq.duo_scaling && a->awq.clip && a->awq.min_rows_k == 1.0 && !a->awq.router_fold,
+         "gptq / awq rows hold the reference defaults");
+    {
+        const struct recipe *w = recipe_by_name("awq-g64"), *f = recipe_by_name("awq-g64-routerfold");
+        TEST(w->weight == QFORMAT_INT4_ASYM && w->weight_params.group_size == 64 && !w->awq.router_fold &&
+             f->awq.router_fold == 1 && f->weight_params.group_size == 64, "awq-g64: INT4 asym g64, AutoAWQ's "
+             "uncompensated router; awq-g64-routerfold folds it");
+    }
     {
         const struct recipe *h = recipe_by_name("gptq-mxfp4-had");
         TEST(h->transform == RECIPE_TRANSFORM_HADAMARD && h->transform_block == 128 && h->act_mode == RECIPE_ACT_DYNAMIC,

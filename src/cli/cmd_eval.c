@@ -20,7 +20,7 @@
 #include "quant/quantize.h"
 
 static void usage(FILE *f) {
-    char names[256];
+    char names[1024];
     fprintf(f,
             "usage: ql eval -m DIR [-r RECIPE] [--data wikitext2|c4] [options]\n"
             "Prints the perplexity of the checkpoint DIR quantized with RECIPE (simulated, CPU) on a corpus,\n"
@@ -68,7 +68,7 @@ int cmd_eval(int argc, char **argv) {
     if (!model) { usage(stderr); die_usage("-m is required"); }
     const struct recipe *r = recipe_by_name(rname ? rname : "bf16");
     if (!r) {
-        char names[256];
+        char names[1024];
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
     int c = dataset_corpus_by_name(data);

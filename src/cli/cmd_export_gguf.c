@@ -17,7 +17,7 @@
 #include "quant/recipe.h"
 
 static void usage(FILE *f) {
-    char names[256];
+    char names[1024];
     fprintf(f,
             "usage: ql export-gguf -m DIR (-r RECIPE | --weights SCHEME) -o OUT.gguf [options]\n"
             "Writes the checkpoint DIR, quantized, as a GGUF v3 file (src/quant/gguf_export.h says which ggml\n"

@@ -20,7 +20,7 @@
 #include "quant/quantize.h"
 
 static void usage(FILE *f) {
-    char names[256];
+    char names[1024];
     fprintf(f,
             "usage: ql quantize -m DIR -r RECIPE -o OUT [options]\n"
             "Quantizes every Linear inside the decoder blocks of the checkpoint DIR with a recipe and\n"
@@ -35,7 +35,10 @@ static void usage(FILE *f) {
             "      --calib-len N    tokens per calibration sequence (default 512)\n"
             "      --algo-calib-seqs N  GPTQ / AWQ calibration sequences (default 8; 0 = the recipe's 128)\n"
             "      --algo-calib-len N   GPTQ / AWQ tokens per sequence (default 0 = the recipe's: 2048 / 512)\n"
-            "      --seed S         seed of the sampled calibration text when no data exists (default 1)\n"
+            "      --seed S         seed of the calibration sample (and of the sampled text when no data exists;\n"
+            "                       default 1)\n"
+            "      --calib-source c4|train  calibration text: the C4 calibration documents (default) or the tiny\n"
+            "                       models' training text (../shared/corpus/train.txt.xz)\n"
             "      --format F       checkpoint layout: compressed-tensors (default; vLLM, transformers), awq,\n"
             "                       gptq (int4 recipes), ql (the own layout, for what the others cannot carry)\n"
             "  -h, --help           this text\n",
@@ -43,7 +46,7 @@ static void usage(FILE *f) {
 }
 
 int cmd_quantize(int argc, char **argv) {
-    const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL;
+    const char *model = NULL, *rname = NULL, *out = NULL, *data_dir = NULL, *calib_source = "c4";
     int64_t calib_seqs = 16, calib_len = 512, algo_seqs = 8, algo_len = 0;
     uint64_t seed = 1;
     int force = 0;
@@ -62,6 +65,11 @@ int cmd_quantize(int argc, char **argv) {
         else if (!strcmp(a, "--algo-calib-seqs") && v) algo_seqs = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--algo-calib-len") && v) algo_len = cli_int(a, argv[++i], 0);
         else if (!strcmp(a, "--seed") && v) seed = (uint64_t)cli_int(a, argv[++i], 1);
+        else if (!strcmp(a, "--calib-source") && v) {
+            calib_source = argv[++i];
+            if (calib_source_by_name(calib_source) < 0)
+                die_usage("--calib-source: expected c4 or train, got '%s'", calib_source);
+        }
         else if (!strcmp(a, "--format") && v) {
             int f = ckpt_write_format_parse(argv[++i]);
             if (f < 0) die_usage("--format: unknown '%s' (compressed-tensors, awq, gptq, ql)", argv[i]);
@@ -72,7 +80,7 @@ int cmd_quantize(int argc, char **argv) {
     if (!model || !rname || !out) { usage(stderr); die_usage("-m, -r and -o are required"); }
     const struct recipe *r = recipe_by_name(rname);
     if (!r) {
-        char names[256];
+        char names[1024];
         die_usage("-r: unknown recipe '%s' (known: %s)", rname, recipe_list_names(names, sizeof names));
     }
     /* Never the input, never inside it, never over an existing checkpoint unless --force: checked before any
@@ -107,6 +115,7 @@ int cmd_quantize(int argc, char **argv) {
     o.algo_calib_seqs = algo_seqs;
     o.algo_calib_len = algo_len;
     o.seed = seed;
+    o.calib_source = calib_source;
     struct harness h;
     harness_init(&h, "ql-quantize", &o);
     struct qwen3_model *m;

@@ -29,7 +29,9 @@ const char HARNESS_USAGE[] =
     "  --algo-calib-seqs N  GPTQ / AWQ calibration sequences (default 8, affordable on 2 cores for\n"
     "                       qwen3-tiny; 0 = the recipe's own 128)\n"
     "  --algo-calib-len N   GPTQ / AWQ tokens per sequence (default 0 = the recipe's: GPTQ 2048, AWQ 512)\n"
-    "  --seed S             seed of sampled text and bootstraps (default 1)\n"
+    "  --calib-source c4|train  calibration text: the C4 calibration documents (default) or the tiny models'\n"
+    "                       training text (../shared/corpus/train.txt.xz)\n"
+    "  --seed S             seed of sampled text, calibration samples and bootstraps (default 1)\n"
     "  --force              recompute even when a cached result exists\n";
 
 void harness_defaults(struct harness_opts *o) {
@@ -44,6 +46,7 @@ void harness_defaults(struct harness_opts *o) {
     o->calib_len = 512;
     o->algo_calib_seqs = 8;
     o->algo_calib_len = 0;
+    o->calib_source = "c4";
     o->seed = 1;
 }
 
@@ -64,6 +67,11 @@ int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) 
     else if (!strcmp(a, "--algo-calib-seqs")) o->algo_calib_seqs = cli_int(a, argv[++*i], 0);
     else if (!strcmp(a, "--algo-calib-len")) o->algo_calib_len = cli_int(a, argv[++*i], 0);
     else if (!strcmp(a, "--seed")) o->seed = (uint64_t)cli_int(a, argv[++*i], 0);
+    else if (!strcmp(a, "--calib-source")) {
+        o->calib_source = argv[++*i];
+        if (calib_source_by_name(o->calib_source) < 0)
+            die_usage("--calib-source: expected c4 or train, got '%s'", o->calib_source);
+    }
     else if (!strcmp(a, "--backend")) {
         o->backend = argv[++*i];
         if (strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
@@ -101,6 +109,7 @@ void harness_init(struct harness *h, const char *experiment, const struct harnes
     /* Fails here, before any work, when --backend cuda has no engine library in this build. */
     engine_backend_identity(o->backend, h->backend_sha256);
     calib_set_init(&h->calib, o->data_dir, o->calib_seqs, o->calib_len, o->seed + CALIB_SET_SEED_OFFSET);
+    if (calib_source_by_name(o->calib_source) == CALIB_SOURCE_TRAIN) calib_set_use_train(&h->calib);
 }
 
 /* ---- manifests and the plan ---- */
@@ -111,6 +120,7 @@ static struct calib_set algo_calib(const struct harness *h, const struct recipe 
     struct calib_set cs;
     calib_set_init_algo(&cs, r, h->o.data_dir, h->cfg.max_pos, h->o.algo_calib_seqs, h->o.algo_calib_len,
                         h->o.seed + CALIB_SET_SEED_OFFSET);
+    if (calib_source_by_name(h->o.calib_source) == CALIB_SOURCE_TRAIN) calib_set_use_train(&cs);
     return cs;
 }
 
@@ -130,6 +140,7 @@ static void manifest_recipe(struct harness *h, struct manifest *m, const struct 
     /* The expert row floor acts on MoE models only: named there, absent from dense manifests (whose cache
      * identity it does not change). */
     if (r->algo == RECIPE_ALGO_GPTQ && h->cfg.E > 0) manifest_param_num(m, "gptq_min_rows_k", r->gptq.min_rows_k);
+    if (r->algo == RECIPE_ALGO_AWQ && h->cfg.E > 0) manifest_param_num(m, "awq_min_rows_k", r->awq.min_rows_k);
 }
 
 void quant_stats_add_expert_metrics(struct cJSON *metrics, const struct quant_stats *st) {
@@ -149,16 +160,27 @@ void harness_manifest_end(struct harness *h, struct manifest *m) {
 }
 
 int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled) {
-    h->recipes = xmalloc((size_t)recipe_count() * sizeof *h->recipes);
+    const struct recipe **list = xmalloc((size_t)recipe_count() * sizeof *list);
+    int n;
     if (h->is_checkpoint) {
         if (strcmp(h->o.recipes, "all") && strcmp(h->o.recipes, h->ckpt_recipe.name))
             die_usage("--recipes: %s is a checkpoint quantized by another tool; it is evaluated as it is (recipe '%s'), "
                       "other recipes apply to unquantized checkpoints", h->o.model, h->ckpt_recipe.name);
-        h->recipes[0] = &h->ckpt_recipe;
-        h->n_rec = 1;
+        list[0] = &h->ckpt_recipe;
+        n = 1;
     } else {
-        h->n_rec = recipe_parse_list(h->o.recipes, h->recipes, "--recipes");
+        n = recipe_parse_list(h->o.recipes, list, "--recipes");
     }
+    int n_todo = harness_plan_recipes(h, list, n, fill, ctx, sampled);
+    free(list);
+    return n_todo;
+}
+
+int harness_plan_recipes(struct harness *h, const struct recipe *const *list, int n, harness_manifest_fn fill,
+                         void *ctx, int sampled) {
+    h->recipes = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *h->recipes);
+    for (int i = 0; i < n; i++) h->recipes[i] = list[i];
+    h->n_rec = n;
     h->mans = xcalloc((size_t)h->n_rec, sizeof *h->mans);
     h->todo = xcalloc((size_t)h->n_rec, sizeof *h->todo);
     for (int i = 0; i < h->n_rec; i++) {

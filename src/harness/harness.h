@@ -45,6 +45,7 @@ struct harness_opts {
     int64_t calib_len;         /* --calib-len N: 512 */
     int64_t algo_calib_seqs;   /* --algo-calib-seqs N: 8 (GPTQ / AWQ; 0 = the recipe's own 128) */
     int64_t algo_calib_len;    /* --algo-calib-len N: 0 (the recipe's own: GPTQ 2048, AWQ 512) */
+    const char *calib_source;  /* --calib-source c4|train: c4 (calib_set.h) */
     uint64_t seed;             /* --seed S: 1 */
     int force;                 /* --force */
 };
@@ -100,6 +101,11 @@ void harness_manifest_end(struct harness *h, struct manifest *m);
  * cache hit; with `sampled` set, results computed from the data files are kept). Logs each decision. Returns
  * n_todo. */
 int harness_plan(struct harness *h, harness_manifest_fn fill, void *ctx, int sampled);
+
+/* harness_plan over the driver's own n recipes (list[i] must outlive the harness: e05's grid of calibration
+ * sizes and group sizes is made of recipes that are not rows of the table). */
+int harness_plan_recipes(struct harness *h, const struct recipe *const *list, int n, harness_manifest_fn fill,
+                         void *ctx, int sampled);
 
 /* 1 when some recipe to compute needs calibration tokens (static ranges, GPTQ, AWQ). */
 int harness_needs_calibration(const struct harness *h);

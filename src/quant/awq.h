@@ -24,11 +24,34 @@
  *      squared error of its partial dot product; W is clamped at the winners;
  *   5. every Linear of the layer is quantized by RTN (rtn_linear) at the grid's own scales.
  * The domain of steps 2 and 4 is the grid's scale block along K (the INT4 group size, 16 for NVFP4, 32 for
- * MXFP4). MoE layers are not built yet (awq_apply dies naming the layer). The decision for when they are:
- * AutoAWQ scales all experts' gate and up of a layer jointly (one s, inspected on the whole MoE block) and
- * folds 1/s into post_attention_layernorm; the router reads that same normed input and stays unquantized, so
- * its columns are multiplied by s (the undo is exact up to one FP32 rounding per weight), rather than keeping
- * an unfolded in_scale on every expert. API: awq_apply, awq_search_linear, awq_scales. */
+ * MXFP4).
+ * MoE layers, as AutoAWQ's Qwen3-MoE / Mixtral / DeepSeek handling (awq/models/qwen3_moe.py, mixtral.py,
+ * quantize/quantizer.py _get_input_feat, quantize/scale.py apply_scale):
+ *   - MLP_IN: ONE scale s shared by every expert's gate and up (AutoAWQ: layers = [w for expert in experts for
+ *     w in (gate_proj, up_proj)], prev_op = post_attention_layernorm), x_mean over every token's normed input
+ *     (input_feat["mlp"], not the routed rows), w_mean over the rows of all 2E Linears, the loss on the output
+ *     of the whole MoE block (module2inspect = mlp: router, top-k, every expert); folded into
+ *     post_attention_layernorm.
+ *   - The router: it stays BF16 here (DESIGN.md; AutoAWQ's Mixtral excludes it by modules_to_not_convert =
+ *     ["gate"], while its Qwen3-MoE class lists nothing and so quantizes the router to INT4 too: not followed).
+ *     Its input change is NOT compensated, as in AutoAWQ: scale_ln_fcs divides the norm weight by s and
+ *     multiplies only the listed experts' columns, so after folding the router reads x / s with its weights
+ *     unchanged and its logits (and so the routing) move; during the search the router still sees x, so the
+ *     loss never sees that. router_fold = 1 (recipe awq-g64-routerfold) instead multiplies the router's
+ *     columns by s, which restores its logits up to one FP32 rounding per weight: the measured ablation.
+ *   - MLP_OUT: per expert, up -> down, searched on that expert's routed rows (input_feat["mlp.experts.i.
+ *     down_proj"]) with the down Linear itself inspected, folded into that expert's up rows.
+ *   - Clip: every expert's gate, up (on its routed gate inputs, scaled) and down.
+ *   - Experts few calibration tokens reach (issue 16). AutoAWQ stops with an error when an expert saw no token
+ *     ("Try increasing max_calib_samples"). The policy here is GPTQ's floor (gptq_layers.h), same threshold, so
+ *     both algorithms treat the same experts alike: a per-expert search on n routed rows runs only when n >=
+ *     ceil(min_rows_k * K) (K the Linear's input width; min_rows_k 1.0): the down scale search and down clip
+ *     need n >= ceil(k F_moe), the gate / up clip n >= ceil(k D); below, that step is skipped (scale 1, no
+ *     clip: plain RTN of that Linear, the shared gate/up scale still applies), with a warning naming it; n = 0
+ *     is always skipped. The reason is the statistics, not rank: with a handful of rows x_mean and the clip
+ *     loss fit those rows alone. Counts: quant_stats.expert_rows_* (routed rows per expert),
+ *     n_experts_below_floor (gate/up floor), n_expert_rtn (expert Linears with no search of their own).
+ * API: awq_apply, awq_search_linear, awq_search_moe_in, awq_scales. */
 #ifndef SRC_QUANT_AWQ_H
 #define SRC_QUANT_AWQ_H
 
@@ -55,6 +78,14 @@ void awq_scales(float *s, const float *x_mean, const float *w_mean, int64_t K, d
  * gets the winning scales, losses (n_grid, or NULL) the loss of every alpha; l's weights are unchanged. */
 void awq_search_linear(float *best, double *losses, struct linear *l, const float *x, int64_t rows,
                        const struct recipe *r);
+
+/* The MoE MLP_IN search (see "MoE" above) of layer `layer` on the residual stream h entering its MLP half
+ * (S x L x D), org the unquantized MLP half's output on it (S x L x D): best (D) gets the winning scale shared
+ * by every expert's gate and up, losses (n_grid, or NULL) the loss of every alpha (losses[0]: plain RTN of
+ * the experts); the weights are unchanged. Exposed for the tests. */
+struct layer_inputs;
+void awq_search_moe_in(float *best, double *losses, struct qwen3_model *m, int layer, const struct layer_inputs *h,
+                       const float *org, const struct recipe *r);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* calib -- static activation ranges for per-tensor recipes (nvfp8), from a calibration pass.
  * The BF16 model (weights not yet quantized) runs over n_seqs sequences of seq_len tokens; an `observe` hook on
  * every Linear records amax = max |x| over all elements of every input it sees (the ModelOpt "max" calibrator).
- * Sequences are the first n_seqs non-overlapping windows of the calibration token stream, each run as its own
+ * Sequences are the n_seqs consecutive seq_len-token pieces of the ids given (calib_set.h draws them), each its own
  * forward from position 0. An MoE expert that no calibration token reaches takes the largest amax of its
  * layer's experts of the same kind (and a warning). Deterministic: the result depends only on the model and the
  * token ids. Calibration text is never an evaluation set (the experiments' specs say which it is). */

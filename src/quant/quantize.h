@@ -40,9 +40,10 @@ struct quant_stats {
     int64_t n_damp_raised;       /* GPTQ: Linears whose Cholesky needed more damping (recorded, never silent) */
     int64_t n_weights_packed;    /* checkpoint recipes: weights of the Linears loaded packed */
     int64_t n_unpacked;          /* checkpoint recipes: Linears with their FP32 view only */
-    /* GPTQ on MoE models (all zero otherwise): the calibration rows (tokens routed to it) each expert's
-     * gate/up Hessian received, over every expert of every layer, and the expert Linears that got RTN instead
-     * of GPTQ because their Hessian saw fewer rows than the floor (recipe_gptq.min_rows_k; gptq_layers.h). */
+    /* GPTQ and AWQ on MoE models (all zero otherwise): the calibration rows (tokens routed to it) each expert
+     * received (GPTQ: its gate/up Hessian's rows), over every expert of every layer, and the expert Linears that
+     * got RTN instead of the algorithm because they saw fewer rows than the floor (recipe_gptq.min_rows_k,
+     * gptq_layers.h; AWQ: recipe_awq.min_rows_k, Linears with no scale / clip search of their own, awq.h). */
     int64_t n_expert_hessians;   /* experts counted (layers x experts) */
     int64_t expert_rows_min, expert_rows_median, expert_rows_max;   /* median: the lower middle value */
     int64_t n_experts_below_floor;   /* experts whose gate/up Hessian was below the floor */

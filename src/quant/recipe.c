@@ -24,7 +24,7 @@
  *   AutoAWQ); drivers may override them (recorded in the manifest). */
 /* IST-DASLab / llm-compressor GPTQ defaults, and AutoAWQ's (recipe.h). */
 #define GPTQ_DEFAULTS {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0, .min_rows_k = 1.0}
-#define AWQ_DEFAULTS {.n_grid = 20, .duo_scaling = 1, .clip = 1}
+#define AWQ_DEFAULTS {.n_grid = 20, .duo_scaling = 1, .clip = 1, .min_rows_k = 1.0, .router_fold = 0}
 
 static const struct recipe RECIPES[] = {
     {.name = "bf16", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_BF16, .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
@@ -93,6 +93,20 @@ static const struct recipe RECIPES[] = {
      .gptq = {.damp = 0.01, .block = 128, .act_order = 1, .dynamic_groups = 0, .min_rows_k = 0.0},
      .calib_seqs = 128, .calib_len = 2048, .family = RECIPE_FAMILY_INT4,
      .desc = "gptq-g64 without the MoE expert row floor (GPTQ on every expert any calibration row reached)"},
+    /* AWQ on the g64 INT4 grid (asymmetric, as awq), so it applies to qwen3-tiny-moe too (awq.h "MoE"), and its
+     * RTN baseline on the same grid. */
+    {.name = "rtn-int4-asym-g64", .algo = RECIPE_ALGO_RTN, .weight = QFORMAT_INT4_ASYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16, .family = RECIPE_FAMILY_INT4,
+     .desc = "INT4 asymmetric weights (zero point), groups of 64, RTN (the baseline of awq-g64)"},
+    {.name = "awq-g64", .algo = RECIPE_ALGO_AWQ, .weight = QFORMAT_INT4_ASYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16, .awq = AWQ_DEFAULTS, .calib_seqs = 128, .calib_len = 512,
+     .family = RECIPE_FAMILY_INT4,
+     .desc = "AWQ, INT4 asymmetric g64, W4A16 (AutoAWQ defaults; MoE: one scale for all experts' gate/up, router input not compensated, as AutoAWQ)"},
+    {.name = "awq-g64-routerfold", .algo = RECIPE_ALGO_AWQ, .weight = QFORMAT_INT4_ASYM, .weight_params = {.group_size = 64},
+     .act_mode = RECIPE_ACT_NONE, .act = QFORMAT_BF16,
+     .awq = {.n_grid = 20, .duo_scaling = 1, .clip = 1, .min_rows_k = 1.0, .router_fold = 1},
+     .calib_seqs = 128, .calib_len = 512, .family = RECIPE_FAMILY_INT4,
+     .desc = "awq-g64 with the MoE router's columns multiplied by the folded scale (its logits unchanged)"},
 };
 
 #define N_RECIPES ((int)(sizeof RECIPES / sizeof RECIPES[0]))
@@ -125,7 +139,7 @@ char *recipe_list_names(char *buf, size_t n) {
 const struct recipe *recipe_by_name_or_die(const char *name, const char *what) {
     const struct recipe *r = recipe_by_name(name);
     if (!r) {
-        char names[256];
+        char names[1024];   /* 26 names today: ~330 bytes */
         die("%s: unknown recipe '%s' (known: %s)", what, name, recipe_list_names(names, sizeof names));
     }
     return r;
@@ -256,6 +270,7 @@ void recipe_manifest(struct manifest *m, const struct recipe *r) {
         manifest_param_int(m, "awq_n_grid", r->awq.n_grid);
         manifest_param_int(m, "awq_duo_scaling", r->awq.duo_scaling);
         manifest_param_int(m, "awq_clip", r->awq.clip);
+        if (r->awq.router_fold) manifest_param_int(m, "awq_router_fold", r->awq.router_fold);
     }
     if (r->transform == RECIPE_TRANSFORM_HADAMARD)
         manifest_param_int(m, "hadamard_block", r->transform_block ? r->transform_block : 128);

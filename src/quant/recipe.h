@@ -7,7 +7,8 @@
  * on the weight grid; quant_apply (quantize.h) applies any recipe to a loaded model.
  * Names are file names, JSON keys and figure labels: bf16 fp8 nvfp8 mxfp8 nvfp4 mxfp4 nvfp4-w4a16 mxfp4-w4a16,
  * then rtn-int4 rtn-int4-asym gptq gptq-asym awq gptq-nvfp4-w4a16 gptq-mxfp4-w4a16 awq-nvfp4-w4a16
- * gptq-mxfp4-had gptq-nvfp4-had int8-w8a8 gptq-w4a8, then rtn-int4-g64 gptq-g64 gptq-g64-nofloor (recipe.c defines each; the first eight rows never move). */
+ * gptq-mxfp4-had gptq-nvfp4-had int8-w8a8 gptq-w4a8, then rtn-int4-g64 gptq-g64 gptq-g64-nofloor rtn-int4-asym-g64 awq-g64
+ * awq-g64-routerfold (recipe.c defines each; the first eight rows never move). */
 #ifndef SRC_QUANT_RECIPE_H
 #define SRC_QUANT_RECIPE_H
 
@@ -66,6 +67,11 @@ struct recipe_awq {
     int n_grid;                /* 20 */
     int duo_scaling;           /* 1: s = x_mean^a / (w_mean^(1-a) + 1e-4) */
     int clip;                  /* 1: search the group max shrink (q and k skipped) */
+    double min_rows_k;         /* MoE experts only: an expert Linear whose routed calibration rows are fewer
+                                * than ceil(min_rows_k * K) gets no scale / clip search of its own (awq.h); 1.0
+                                * as GPTQ's floor; 0 = every expert any row reached */
+    int router_fold;           /* MoE only: 0 = AutoAWQ (the router's input is divided by the folded scale and
+                                * its weights are left as they are), 1 = the router's columns multiplied by it */
 };
 
 /* A recipe: {name, algorithm (+ transform), weight scheme + parameters, activation scheme + mode, algorithm
