@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "harness/harness.h"
 #include "model/qwen3.h"
+#include "model/qwen3_cpu.h"
 #include "ops/cpu_exec.h"
 #include "quant/recipe.h"
 #include "test.h"
@@ -93,6 +94,7 @@ int main(void) {
         struct qwen3_model *m;
         struct engine *e = harness_open_recipe(&h, rs[i], &m, NULL);
         const int64_t V = m->cfg.V;
+        TEST(qwen3_cpu_pack_lm_head(m), "%s: lm_head is BF16-exact, packed as BF16 for the packed decode", name);
         float *a = xmalloc((size_t)(T_DEC * V) * sizeof(float)), *b = xmalloc((size_t)(T_DEC * V) * sizeof(float));
         cpu_exec_set(&(struct cpu_exec){.threads = CPU_THREADS_OWN, .packed_decode = 0});
         decode(e, ids, T_DEC, a, V);

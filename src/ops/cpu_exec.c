@@ -43,7 +43,8 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
     }
     const int nt = cpu_exec_threads();
     const int64_t blk = own_block(N, nt), nblk = (N + blk - 1) / blk;
-#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
+    const int par = nblk > 1 && (T > 1 || N * K * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES);
+#pragma omp parallel for schedule(dynamic, 1) if (par)
     for (int64_t b = 0; b < nblk; b++) {
         const int64_t n0 = b * blk, nn = N - n0 < blk ? N - n0 : blk;
         if (T == 1)

@@ -10,6 +10,7 @@
 #include "formats/e2m1.h"
 #include "formats/e8m0.h"
 #include "formats/mxfp4.h"
+#include "ops/cpu_exec.h"
 
 /* One row: y = sum_k W[n][k] x[k]. The row functions of each scheme and family share this shape. */
 typedef float (*row_fn)(const struct qtensor *q, int64_t n, const float *x);
@@ -55,6 +56,13 @@ static float row_mxfp4_c(const struct qtensor *q, int64_t n, const float *x) {
         y += e8m0_to_float(b[j].e) * acc;
     }
     return y;
+}
+
+static float row_bf16_c(const struct qtensor *q, int64_t n, const float *x) {
+    const uint16_t *c = (const uint16_t *)q->data + n * q->K;
+    float acc = 0.0f;
+    for (int64_t k = 0; k < q->K; k++) acc += bf16_to_float(c[k]) * x[k];
+    return acc;
 }
 
 // ---- AVX2 + FMA ----
@@ -127,6 +135,23 @@ T_AVX2 static float row_int4_avx2(const struct qtensor *q, int64_t n, const floa
     return hsum256(y);
 }
 
+T_AVX2 static float row_bf16_avx2(const struct qtensor *q, int64_t n, const float *x) {
+    const int64_t K = q->K;
+    const uint16_t *c = (const uint16_t *)q->data + n * K;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        // BF16 -> FP32 is the 16 bits shifted into the top half: exact.
+        __m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(c + k))), 16));
+        __m256 w1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(c + k + 8))), 16));
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + k + 8), a1);
+    }
+    float acc = hsum256(_mm256_add_ps(a0, a1));
+    for (; k < K; k++) acc += bf16_to_float(c[k]) * x[k];
+    return acc;
+}
+
 /* The 8 E2M1 magnitudes, code & 7 (OCP MX v1.0 table 5): 0, 0.5, 1, 1.5, 2, 3, 4, 6. */
 static const float E2M1_MAG[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
 
@@ -182,26 +207,39 @@ T_AVX512 static float row_int4_avx512(const struct qtensor *q, int64_t n, const 
     const uint8_t *c = q->data + n * K / 2;
     const uint16_t *s = (const uint16_t *)q->scales + n * ng;
     const int asym = q->format == QFORMAT_INT4_ASYM;
-    const __m128i eight = _mm_set1_epi8(8);
+    // The value of each nibble 0..15 as FP32 in one register, decoded by a permute: sym (v ^ 8) - 8, asym v - z
+    // (the table shifted by the group's zero point, exact small integers).
+    const __m512 iota = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 sym = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
     __m512 y = _mm512_setzero_ps();
     for (int64_t g = 0; g < ng; g++) {
-        const __m128i off = asym ? _mm_set1_epi8((char)nib(q->zeros, n * ng + g)) : eight;
+        const __m512 lut = asym ? _mm512_sub_ps(iota, _mm512_set1_ps((float)nib(q->zeros, n * ng + g))) : sym;
         __m512 acc = _mm512_setzero_ps();
         for (int64_t k = g * G; k < (g + 1) * G; k += 32) {
             __m128i e0, e1;
             unpack32(c + k / 2, &e0, &e1);
-            if (!asym) {
-                e0 = _mm_xor_si128(e0, eight);
-                e1 = _mm_xor_si128(e1, eight);
-            }
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_sub_epi8(e0, off))),
-                                  _mm512_loadu_ps(x + k), acc);
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_sub_epi8(e1, off))),
-                                  _mm512_loadu_ps(x + k + 16), acc);
+            acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e0), lut), _mm512_loadu_ps(x + k), acc);
+            acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e1), lut), _mm512_loadu_ps(x + k + 16), acc);
         }
-        y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_set1_ps(bf16_to_float(s[g])), acc));
+        y = _mm512_fmadd_ps(_mm512_set1_ps(bf16_to_float(s[g])), acc, y);
     }
     return _mm512_reduce_add_ps(y);
+}
+
+T_AVX512 static float row_bf16_avx512(const struct qtensor *q, int64_t n, const float *x) {
+    const int64_t K = q->K;
+    const uint16_t *c = (const uint16_t *)q->data + n * K;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+        __m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(c + k))), 16));
+        __m512 w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(c + k + 16))), 16));
+        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
+        a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
+    }
+    float acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    for (; k < K; k++) acc += bf16_to_float(c[k]) * x[k];
+    return acc;
 }
 
 T_AVX512 static float row_mxfp4_avx512(const struct qtensor *q, int64_t n, const float *x) {
@@ -257,6 +295,7 @@ const char *qgemv_isa_name(void) {
 
 int qgemv_supported(const struct qtensor *q) {
     switch (q->format) {
+    case QFORMAT_BF16:
     case QFORMAT_INT8_CHANNEL: return 1;
     case QFORMAT_INT4_SYM:
     case QFORMAT_INT4_ASYM: return q->params.group_size % 32 == 0 && q->K % q->params.group_size == 0;
@@ -267,12 +306,15 @@ int qgemv_supported(const struct qtensor *q) {
 }
 
 static row_fn pick(const struct qtensor *q) {
-    static const row_fn t[3][3] = {
-        {row_int8_c, row_int4_c, row_mxfp4_c},
-        {row_int8_avx2, row_int4_avx2, row_mxfp4_avx2},
-        {row_int8_avx512, row_int4_avx512, row_mxfp4_avx512},
+    static const row_fn t[3][4] = {
+        {row_int8_c, row_int4_c, row_mxfp4_c, row_bf16_c},
+        {row_int8_avx2, row_int4_avx2, row_mxfp4_avx2, row_bf16_avx2},
+        {row_int8_avx512, row_int4_avx512, row_mxfp4_avx512, row_bf16_avx512},
     };
-    const int s = q->format == QFORMAT_INT8_CHANNEL ? 0 : (q->format == QFORMAT_INT4_SYM || q->format == QFORMAT_INT4_ASYM) ? 1 : 2;
+    const int s = q->format == QFORMAT_INT8_CHANNEL                                   ? 0
+                  : (q->format == QFORMAT_INT4_SYM || q->format == QFORMAT_INT4_ASYM) ? 1
+                  : q->format == QFORMAT_BF16                                          ? 3
+                                                                                      : 2;
     return t[isa_now()][s];
 }
 
@@ -280,8 +322,9 @@ void qgemv(const struct qtensor *q, const float *x, float *y) {
     CHECK(qgemv_supported(q), "qgemv: scheme %d has no packed kernel", (int)q->format);
     const row_fn f = pick(q);
     const int64_t N = q->N;
-    // Rows in blocks of 16 to whichever thread is free (ops/cpu_exec.h: a descheduled thread holds one block).
-#pragma omp parallel for schedule(dynamic, 16) if (N >= 64)
+    // Rows in blocks of 16 to whichever thread is free (ops/cpu_exec.h: a descheduled thread holds one block);
+    // one thread below CPU_EXEC_PAR_MIN_BYTES, where a hand-off costs more than it saves.
+#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && qtensor_bytes(q) >= CPU_EXEC_PAR_MIN_BYTES)
     for (int64_t n = 0; n < N; n++) y[n] = f(q, n, x);
 }
 

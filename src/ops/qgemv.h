@@ -1,6 +1,6 @@
 /* src/ops/qgemv.h -- decode GEMV on packed weights: y (N) = W x with W read in its packed scheme, not as FP32.
  * The serving path of ops/cpu_exec.h (packed_decode); the FP32 dequantized GEMV stays the specification.
- * Schemes (qformat.h; their headers give the layouts): int8-channel (y_n = s_n sum_k q_nk x_k), int4-gG-sym
+ * Schemes (qformat.h; their headers give the layouts): bf16 (no scale: the packed lm_head), int8-channel (y_n = s_n sum_k q_nk x_k), int4-gG-sym
  * (y_n = sum_g s_ng sum_{k in g} q_nk x_k), int4-gG-asym (the same with q_nk - z_ng), mxfp4 (E2M1 value times
  * the E8M0 block scale). Every element value c_nk (code, code minus zero point, E2M1 value) is an integer or
  * an E2M1 number, exact in FP32; the products and sums are FP32 (FMA), each block's sum then multiplied by
@@ -15,7 +15,8 @@
  *  2. The packed path computes w_nk x_k as s (c_nk x_k) with c exact: each term gets at most K + 2 roundings
  *     (its FMA into the block sum, <= K - 1 additions of block sums and lanes in total along its path, the
  *     multiplication by s): |y_packed - y**| <= gamma_{K+2} sum_k |s c_nk x_k|, where y** = sum_k s c x exact.
- *  3. For int4 and mxfp4, s c_nk = w_nk exactly (a 4-bit integer or E2M1 value times a BF16 or power-of-two
+ *     (bf16 has no scale: s = 1, K + 1 roundings.)
+ *  3. For bf16, int4 and mxfp4, s c_nk = w_nk exactly (a 4-bit integer or E2M1 value times a BF16 or power-of-two
  *     scale fits in 24 bits), so y** = y*. For int8-channel, w_nk = fl(q_nk s_n) (the FP32 view rounds the
  *     product of an 8-bit code and an FP32 scale), so |y** - y*| <= u sum_k |w_nk x_k| / (1 - u).
  *  Together: |y_packed - y_fp32| <= (gamma_K + gamma_{K+2} + 2u) sum_k |w_nk x_k| =: qgemv_bound (per output).
@@ -45,7 +46,7 @@ enum qgemv_isa {
     QGEMV_ISA_AUTO      /* the best this CPU has (the default) */
 };
 
-/* 1 if q's scheme has a packed kernel (int8-channel, int4-gG-sym, int4-gG-asym, mxfp4 / mxfp4-ceil). */
+/* 1 if q's scheme has a packed kernel (bf16, int8-channel, int4-gG-sym, int4-gG-asym, mxfp4 / mxfp4-ceil). */
 int qgemv_supported(const struct qtensor *q);
 
 /* y[n] = sum_k W[n][k] x[k] for n < q->N, W read packed; rows split over OpenMP threads (dynamic). */
