@@ -83,6 +83,27 @@ int main(void) {
             one(QFORMAT_INT4_ASYM, G, 96, Ks[i], seed++);
         }
     }
+    // The FP32 GEMV (OWN-mode decode) against the reference order: within twice gamma_K sum |w x|.
+    {
+        const int64_t N = 200, K = 1000;
+        struct rng r;
+        rng_init(&r, 99);
+        float *w = malloc((size_t)(N * K) * sizeof *w), *x = malloc((size_t)K * sizeof *x), *y0 = malloc((size_t)N * sizeof *y0),
+              *y1 = malloc((size_t)N * sizeof *y1);
+        for (int64_t i = 0; i < N * K; i++) w[i] = (float)rng_normal(&r);
+        for (int64_t k = 0; k < K; k++) x[k] = (float)rng_normal(&r);
+        gemv_ref(w, x, y0, N, K);
+        for (int isa = QGEMV_ISA_C; isa <= QGEMV_ISA_AVX512; isa++) {
+            if (!qgemv_set_isa((enum qgemv_isa)isa)) continue;
+            qgemv_f32(w, K, x, y1, N, K);
+            int ok = 1;
+            for (int64_t n = 0; n < N; n++)
+                if (!(fabs((double)y1[n] - y0[n]) <= qgemv_bound(w + n * K, x, K))) ok = 0;
+            TEST(ok, "qgemv_f32 family %d: within the FP32 reordering bound", isa);
+        }
+        qgemv_set_isa(QGEMV_ISA_AUTO);
+        free(w), free(x), free(y0), free(y1);
+    }
     // NaN domains propagate as in the FP32 path.
     {
         float w[64], x[64], y;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/check.h"
+#include "ops/qgemv.h"
 
 static struct cpu_exec g_exec;     /* zeroed: CPU_THREADS_BLAS, no packed decode */
 static int g_blas_threads;         /* OpenBLAS's own count at the first cpu_exec_set (0: not read yet) */
@@ -39,6 +40,10 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)N, (int)K, alpha, x, (int)ldx, w,
                         (int)ldw, 0.0f, y, (int)ldy);
+        return;
+    }
+    if (T == 1 && alpha == 1.0f) {  // decode: the engine's own FP32 GEMV (ops/qgemv.h), rows over threads
+        qgemv_f32(w, ldw, x, y, N, K);
         return;
     }
     const int nt = cpu_exec_threads();

@@ -55,7 +55,7 @@ int cpu_exec_threads(void);
 /* y (T x N, row stride ldy) = alpha x (T x K, row stride ldx) W^T, W N x K row-major with row stride ldw:
  * the one GEMM shape of the engine (Linear, lm_head, router). BLAS mode: one cblas_sgemm (cblas_sgemv for
  * T = 1), exactly the call the engine made before this module existed. OWN mode: column blocks of W in
- * parallel, each one single-threaded OpenBLAS call. */
+ * parallel, each one single-threaded OpenBLAS call; for T = 1 (and alpha 1) the FP32 GEMV of ops/qgemv.h. */
 void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, float *y, int64_t ldy, int64_t T,
                       int64_t N, int64_t K, float alpha);
 

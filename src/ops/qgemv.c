@@ -261,6 +261,40 @@ T_AVX512 static float row_mxfp4_avx512(const struct qtensor *q, int64_t n, const
     return _mm512_reduce_add_ps(y);
 }
 
+// ---- FP32 rows (the OWN-mode decode GEMV of ops/cpu_exec.h) ----
+
+static float dot_f32_c(const float *w, const float *x, int64_t K) {
+    float acc = 0.0f;
+    for (int64_t k = 0; k < K; k++) acc += w[k] * x[k];
+    return acc;
+}
+
+T_AVX2 static float dot_f32_avx2(const float *w, const float *x, int64_t K) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 16), _mm256_loadu_ps(x + k + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 24), _mm256_loadu_ps(x + k + 24), a3);
+    }
+    float acc = hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; k < K; k++) acc += w[k] * x[k];
+    return acc;
+}
+
+T_AVX512 static float dot_f32_avx512(const float *w, const float *x, int64_t K) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(x + k), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + k + 16), _mm512_loadu_ps(x + k + 16), a1);
+    }
+    float acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    for (; k < K; k++) acc += w[k] * x[k];
+    return acc;
+}
+
 // ---- dispatch ----
 
 static enum qgemv_isa g_isa = QGEMV_ISA_AUTO;
@@ -326,6 +360,14 @@ void qgemv(const struct qtensor *q, const float *x, float *y) {
     // one thread below CPU_EXEC_PAR_MIN_BYTES, where a hand-off costs more than it saves.
 #pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && qtensor_bytes(q) >= CPU_EXEC_PAR_MIN_BYTES)
     for (int64_t n = 0; n < N; n++) y[n] = f(q, n, x);
+}
+
+void qgemv_f32(const float *w, int64_t ldw, const float *x, float *y, int64_t N, int64_t K) {
+    typedef float (*dot_fn)(const float *, const float *, int64_t);
+    static const dot_fn t[3] = {dot_f32_c, dot_f32_avx2, dot_f32_avx512};
+    const dot_fn f = t[isa_now()];
+#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && N * K * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES)
+    for (int64_t n = 0; n < N; n++) y[n] = f(w + n * ldw, x, K);
 }
 
 double qgemv_bound(const float *w_row, const float *x, int64_t K) {

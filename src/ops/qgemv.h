@@ -52,6 +52,11 @@ int qgemv_supported(const struct qtensor *q);
 /* y[n] = sum_k W[n][k] x[k] for n < q->N, W read packed; rows split over OpenMP threads (dynamic). */
 void qgemv(const struct qtensor *q, const float *x, float *y);
 
+/* y[n] = sum_k w[n ldw + k] x[k], n < N: the same kernels on FP32 rows (the engine's own decode GEMV under
+ * CPU_THREADS_OWN; single-threaded OpenBLAS sgemv measured 1.2-1.7 GB/s here). Bound 1 of the header holds
+ * against any other FP32 order: twice gamma_K sum |w x| between the two. */
+void qgemv_f32(const float *w, int64_t ldw, const float *x, float *y, int64_t N, int64_t K);
+
 /* Selects the kernel family (tests compare all of them); QGEMV_ISA_AUTO restores the default. A family the
  * CPU lacks is refused with 0; returns 1 when set. */
 int qgemv_set_isa(enum qgemv_isa isa);
