@@ -378,6 +378,11 @@ build/bin/verify-results: tools/verify-results.c build/lib/libql.a build/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 
+# a Qwen3 checkpoint of a real shape with random BF16 weights, for speed runs (tools/bench/serving.sh)
+build/bin/random-qwen3: tools/bench/random_qwen3.c build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
+
 verify: build/bin/verify-results $(foreach e,$(VERIFY_EXPS),build/bin/$(e)) ## recompute results here and compare with the committed ones: make verify [EXP='e02-perplexity ...'] [ARGS='--recipes bf16']
 	tools/verify.sh $(MODEL) '$(VERIFY_EXPS)' '$(ARGS)'
 
