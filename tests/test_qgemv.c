@@ -8,6 +8,8 @@
 
 #include "core/check.h"
 #include "core/rng.h"
+#include "formats/bf16.h"
+#include "formats/e8m0.h"
 #include "formats/qformat.h"
 #include "ops/qgemv.h"
 #include "test.h"
@@ -103,6 +105,19 @@ int main(void) {
         }
         qgemv_set_isa(QGEMV_ISA_AUTO);
         free(w), free(x), free(y0), free(y1);
+    }
+    // The kernels' inline scale decoders equal the formats' own.
+    {
+        int ok = 1;
+        for (int c = 0; c < 256; c++) {
+            float a = qgemv_e8m0_value((uint8_t)c), b = e8m0_to_float((uint8_t)c);
+            if (!(a == b || (isnan(a) && isnan(b)))) ok = 0;
+        }
+        for (uint32_t h = 0; h < 65536; h++) {
+            float a = qgemv_bf16_value((uint16_t)h), b = bf16_to_float((uint16_t)h);
+            if (!(memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)))) ok = 0;
+        }
+        TEST(ok, "qgemv: inline E8M0 (256 codes) and BF16 (65536 codes) decoders equal e8m0_to_float / bf16_to_float");
     }
     // NaN domains propagate as in the FP32 path.
     {

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/check.h"
 #include "formats/bf16.h"
@@ -11,6 +12,24 @@
 #include "formats/e8m0.h"
 #include "formats/mxfp4.h"
 #include "ops/cpu_exec.h"
+
+/* Inline decoders of the scales (the kernels call them per block): BF16 is the top half of an FP32; E8M0 code
+ * c is 2^(c - 127), the FP32 with exponent field c for c in 1..254, the subnormal 2^-127 for 0, NaN for 255
+ * (e8m0.h). Tested against bf16_to_float / e8m0_to_float in tests/test_qgemv.c. */
+static inline float bf16_f(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline float e8m0_f(uint8_t c) {
+    uint32_t u = c == 0 ? 0x00400000u : c == 255 ? 0x7FC00000u : (uint32_t)c << 23;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+float qgemv_e8m0_value(uint8_t c) { return e8m0_f(c); }
+float qgemv_bf16_value(uint16_t h) { return bf16_f(h); }
 
 /* One row: y = sum_k W[n][k] x[k]. The row functions of each scheme and family share this shape. */
 typedef float (*row_fn)(const struct qtensor *q, int64_t n, const float *x);
@@ -40,7 +59,7 @@ static float row_int4_c(const struct qtensor *q, int64_t n, const float *x) {
             const int v = nib(c, k);
             acc += (float)(asym ? v - z : ((v ^ 8) - 8)) * x[k];
         }
-        y += bf16_to_float(s[g]) * acc;
+        y += bf16_f(s[g]) * acc;
     }
     return y;
 }
@@ -53,7 +72,7 @@ static float row_mxfp4_c(const struct qtensor *q, int64_t n, const float *x) {
         float acc = 0.0f;
         for (int i = 0; i < MXFP4_BLOCK_SIZE; i++)
             acc += e2m1_to_float((b[j].qs[i >> 1] >> ((i & 1) * 4)) & 15) * x[j * MXFP4_BLOCK_SIZE + i];
-        y += e8m0_to_float(b[j].e) * acc;
+        y += e8m0_f(b[j].e) * acc;
     }
     return y;
 }
@@ -130,7 +149,7 @@ T_AVX2 static float row_int4_avx2(const struct qtensor *q, int64_t n, const floa
             acc = fma16_avx2(_mm_sub_epi8(e0, off), x + k, acc);
             acc = fma16_avx2(_mm_sub_epi8(e1, off), x + k + 16, acc);
         }
-        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(bf16_to_float(s[g])), acc));
+        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(bf16_f(s[g])), acc));
     }
     return hsum256(y);
 }
@@ -177,7 +196,7 @@ T_AVX2 static float row_mxfp4_avx2(const struct qtensor *q, int64_t n, const flo
         acc = _mm256_fmadd_ps(e2m1_8_avx2(_mm256_cvtepu8_epi32(e1), lut), _mm256_loadu_ps(xb + 16), acc);
         acc = _mm256_fmadd_ps(e2m1_8_avx2(_mm256_cvtepu8_epi32(_mm_srli_si128(e1, 8)), lut), _mm256_loadu_ps(xb + 24),
                               acc);
-        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(e8m0_to_float(b[j].e)), acc));
+        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(e8m0_f(b[j].e)), acc));
     }
     return hsum256(y);
 }
@@ -221,7 +240,7 @@ T_AVX512 static float row_int4_avx512(const struct qtensor *q, int64_t n, const 
             acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e0), lut), _mm512_loadu_ps(x + k), acc);
             acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e1), lut), _mm512_loadu_ps(x + k + 16), acc);
         }
-        y = _mm512_fmadd_ps(_mm512_set1_ps(bf16_to_float(s[g])), acc, y);
+        y = _mm512_fmadd_ps(_mm512_set1_ps(bf16_f(s[g])), acc, y);
     }
     return _mm512_reduce_add_ps(y);
 }
@@ -246,9 +265,8 @@ T_AVX512 static float row_mxfp4_avx512(const struct qtensor *q, int64_t n, const
     const int64_t nb = q->K / MXFP4_BLOCK_SIZE;
     const struct mxfp4_block *b = (const struct mxfp4_block *)q->data + n * nb;
     // All 16 E2M1 values (code order: sign bit 3) in one register: a permute decodes 16 codes.
-    float v16[16];
-    for (int i = 0; i < 16; i++) v16[i] = e2m1_to_float((uint8_t)i);
-    const __m512 lut = _mm512_loadu_ps(v16);
+    const __m512 lut = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f, -1.5f, -2.0f,
+                                      -3.0f, -4.0f, -6.0f);
     __m512 y = _mm512_setzero_ps();
     for (int64_t j = 0; j < nb; j++) {
         __m128i e0, e1;
@@ -256,7 +274,7 @@ T_AVX512 static float row_mxfp4_avx512(const struct qtensor *q, int64_t n, const
         const float *xb = x + j * MXFP4_BLOCK_SIZE;
         __m512 acc = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e0), lut), _mm512_loadu_ps(xb));
         acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(e1), lut), _mm512_loadu_ps(xb + 16), acc);
-        y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_set1_ps(e8m0_to_float(b[j].e)), acc));
+        y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_set1_ps(e8m0_f(b[j].e)), acc));
     }
     return _mm512_reduce_add_ps(y);
 }

@@ -64,6 +64,10 @@ int qgemv_set_isa(enum qgemv_isa isa);
 /* The family in use: "avx512", "avx2" or "c". */
 const char *qgemv_isa_name(void);
 
+/* The inline scale decoders of the kernels, exported for their test: 2^(c-127) (E8M0) and BF16 -> FP32. */
+float qgemv_e8m0_value(uint8_t c);
+float qgemv_bf16_value(uint16_t h);
+
 /* The derived bound of the header on |y_packed[n] - y_fp32[n]|: (gamma_K + gamma_{K+2} + 2u) sum_k |w x|,
  * with w the FP32 dequantized row n (K values). */
 double qgemv_bound(const float *w_row, const float *x, int64_t K);
