@@ -60,9 +60,10 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
                       int64_t N, int64_t K, float alpha);
 
 /* Below this many bytes of operands a GEMV (decode) stays on one thread in OWN mode: waking a sleeping thread
- * costs tens of microseconds (futex), more than a 1 MB read at ~10 GB/s takes; measured on qwen3-tiny decode
- * (int4, its 0.13-0.4 MB GEMVs): 2 threads on every GEMV ran at 0.4-0.7x one thread. */
-#define CPU_EXEC_PAR_MIN_BYTES (1 << 20)
+ * costs tens of microseconds (futex). Measured on qwen3-tiny decode: 2 threads on every GEMV (its int4 ones
+ * are 0.13-0.4 MB) ran at 0.4-0.7x one thread on a loaded machine; with 256 KB, at load ~2, int4 decode ran
+ * 640-870 tok/s against 640-655 with 1 MB, bf16 475-490 against 305-455 (a little better, within the noise). */
+#define CPU_EXEC_PAR_MIN_BYTES (1 << 18)
 
 /* "openblas <core> <n> threads" (BLAS mode) or "openblas <core> 1 thread x <n> engine threads" (OWN mode),
  * with " packed-decode" appended when on: the backend string of manifests and benchmark records. */
