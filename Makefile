@@ -383,6 +383,9 @@ figures: build/bin/ql $(FIG_EXPS:%=build/bin/%) $(MODEL_DEPS) ## run the experim
 	  if [ $$rc = 77 ]; then echo "skip $$e (exit 77)" >&2; elif [ $$rc != 0 ]; then exit $$rc; fi; done
 	$(MAKE) --no-print-directory figures-draw
 
+# figures/<fig>-moe.gp draws <fig> for qwen3-tiny-moe by loading figures/<fig>.gp: it redraws when that changes.
+$(foreach f,$(filter %-moe,$(FIG_NAMES)),$(eval $(foreach l,$(REPORT_LANGS),build/out/$(f).$(l).svg build/out/$(f).$(l).png): figures/$(f:-moe=).gp))
+
 # A second make, so that the results the drivers just wrote are in RESULTS_JSON.
 .PHONY: figures-draw
 figures-draw: $(FIG_OUT) $(foreach l,$(REPORT_LANGS),build/out/qwen3-tiny-loss.$(l).svg)

@@ -1,8 +1,9 @@
 # e02-pareto.gp -- figure 2 of e02-perplexity: WikiText-2 perplexity against the storage of the quantized
-# Linear weights (bits per weight, scales included, log2 axis), one labelled point per recipe, and the Pareto
-# front: the recipes no other recipe beats on both axes (fewer or equal bits and lower perplexity), joined by
-# a dashed line; labels alternate right and left of their points so that near neighbours stay legible. Down and left is better. W4A4 recipes and their W4A16 twins store the same weights, so they
-# share an x position; the activation format shows only in the perplexity.
+# Linear weights (bits per weight, scales included, log2 axis), one point per recipe coloured by family, and
+# the Pareto front: the recipes no other recipe beats on both axes (fewer or equal bits and lower perplexity),
+# joined by a dashed line and labelled (labels alternate right and left). Down and left is better. W4A4
+# recipes and their W4A16 twins store the same weights, so they share an x position; the activation format
+# shows only in the perplexity. figures/e02-pareto-moe.gp draws the same for qwen3-tiny-moe.
 # Data: build/out/data/e02-pareto.tsv, written by `ql figdata` from the lines below and the results files.
 #% data e02-perplexity
 #% sort bits_per_weight
@@ -10,7 +11,7 @@
 #% col bits_per_weight [bit, f64] storage of the decoder-block Linear weights per weight, scales included
 #% col ppl [1, f64] WikiText-2 test perplexity (or text sampled from BF16 when no data exists)
 
-fig = 'e02-pareto'
+if (!exists("fig")) fig = 'e02-pareto'
 load 'figures/style.gp'
 # The figure's own text, unless labels_<lang>.gp defines it (then that wins).
 if (!exists("title_e02_pareto")) title_e02_pareto = (lang eq 'zh') ? '困惑度与权重存储的权衡' : 'Perplexity against weight storage'
@@ -19,7 +20,7 @@ if (!exists("lab_ppl_wt")) lab_ppl_wt = (lang eq 'zh') ? 'WikiText-2 困惑度�
 if (!exists("lab_recipes")) lab_recipes = (lang eq 'zh') ? '方案' : 'recipes'
 if (!exists("lab_pareto")) lab_pareto = (lang eq 'zh') ? 'Pareto 前沿' : 'Pareto front'
 
-set title title_e02_pareto
+set title title_e02_pareto . (exists("fig_model") ? ((lang eq 'zh') ? '：' : ': ') . fig_model : '')
 set xlabel lab_bits_per_weight
 set ylabel lab_ppl_wt
 set logscale x 2
@@ -29,14 +30,29 @@ set grid xtics ytics
 set offsets 0, 0, graph 0.08, graph 0.08
 set key top right
 
+# Families, for colour only, read from the recipe name (the names are the recipe table's, DESIGN.md):
+# 8 bits or more (BF16, the FP8 recipes, int8), the FP4 RTN recipes, the INT4 RTN baselines, GPTQ, AWQ.
+family(name, bits) = bits >= 7.9 ? 1 : strstrt(name, 'gptq') ? 4 : strstrt(name, 'awq') ? 5 : strstrt(name, 'rtn') ? 3 : 2
+if (!exists("lab_fam_8bit")) lab_fam_8bit = (lang eq 'zh') ? '8 比特及以上' : '8 bits and more'
+if (!exists("lab_fam_fp4")) lab_fam_fp4 = (lang eq 'zh') ? 'FP4 RTN' : 'FP4, RTN'
+if (!exists("lab_fam_int4")) lab_fam_int4 = (lang eq 'zh') ? 'INT4 RTN' : 'INT4, RTN'
+if (!exists("lab_fam_gptq")) lab_fam_gptq = 'GPTQ'
+if (!exists("lab_fam_awq")) lab_fam_awq = 'AWQ'
+array FAM_LAB[5] = [lab_fam_8bit, lab_fam_fp4, lab_fam_int4, lab_fam_gptq, lab_fam_awq]
+
 # Read the rows into arrays, then keep the points that no other point dominates. Rows come sorted by bits,
 # so the front, taken in row order, runs left to right. It is drawn through the '+' pseudo-file: gnuplot 5.4
 # finds no valid points when it plots an array directly under style.gp's tab datafile separator.
+# Only the front is labelled (with 23 recipes most points share three bit widths, and their labels would
+# overprint one another); every point is in the table beside the figure. Front points below 6 bits (the
+# 4-bit cluster) get their labels in a column right of the cluster, top to bottom in front order (the front
+# falls as it runs right, so the leader lines do not cross); the others are labelled beside their point.
 stats datafile using 2 nooutput
 N = STATS_records
 array X[N]
 array Y[N]
-stats datafile using (X[int($0) + 1] = $2, Y[int($0) + 1] = $3, 0) nooutput
+array NAME[N]
+stats datafile using (X[int($0) + 1] = $2, Y[int($0) + 1] = $3, NAME[int($0) + 1] = strcol(1), 0) nooutput
 array F[N]
 nf = 0
 do for [a = 1:N] {
@@ -48,14 +64,33 @@ do for [a = 1:N] {
 }
 array FX[nf]
 array FY[nf]
+array FN[nf]
 k = 0
-do for [a = 1:N] { if (F[a]) { k = k + 1; FX[k] = X[a]; FY[k] = Y[a] } }
+do for [a = 1:N] { if (F[a]) { k = k + 1; FX[k] = X[a]; FY[k] = Y[a]; FN[k] = NAME[a] } }
+# Which families are present: only those are plotted (an empty one would get a key entry and a warning).
+array FAM_N[5] = [0, 0, 0, 0, 0]
+do for [a = 1:N] { FAM_N[family(NAME[a], X[a])] = FAM_N[family(NAME[a], X[a])] + 1 }
+fams = ''
+do for [f = 1:5] { if (FAM_N[f]) { fams = fams . sprintf(' %d', f) } }
+
+nl = 0
+do for [k = 1:nf] { if (FX[k] < 6) { nl = nl + 1 } }
+j = 0
+do for [k = 1:nf] {
+    if (FX[k] < 6) {
+        j = j + 1
+        ly = 0.80 - 0.7 * (j - 1) / (nl > 8 ? nl : 8)
+        eval sprintf("set label %d FN[%d] at first 4.85, graph %.4f left font ',9' textcolor rgb '#333333' front", 100 + k, k, ly)
+        eval sprintf("set arrow %d from first 4.8, graph %.4f to first FX[%d], first FY[%d] nohead lc rgb '#999999' lw 0.5 back", 100 + k, ly, k, k)
+    } else {
+        eval sprintf("set label %d FN[%d] at first FX[%d], first FY[%d] %s offset char %.1f,%.1f font ',9' textcolor rgb '#333333' front", \
+                     100 + k, k, k, k, k % 2 ? 'left' : 'right', k % 2 ? 1.0 : -1.0, k % 2 ? 0.5 : -0.5)
+    }
+}
 
 eval svg_begin
 plot sample [i=1:nf:1] '+' using (FX[int(i)]):(FY[int(i)]) with linespoints lt 8 dt 2 lw 1 pt 6 ps 2.2 title lab_pareto, \
-     datafile using 2:3 with points lt 1 title lab_recipes, \
-     ''       using 2:(int($0) % 2 ? NaN : $3):1 with labels left offset char 0.8,0.4 font ',8' textcolor rgb '#333333' notitle, \
-     ''       using 2:(int($0) % 2 ? $3 : NaN):1 with labels right offset char -0.8,-0.4 font ',8' textcolor rgb '#333333' notitle
+     for [fs in fams] datafile using 2:(family(strcol(1), $2) == fs + 0 ? $3 : NaN) with points lt (fs + 0) title FAM_LAB[fs + 0]
 eval png_begin
 replot
 unset output

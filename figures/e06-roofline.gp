@@ -56,8 +56,10 @@ set bmargin 4
 set key outside right top
 set grid xtics ytics
 if (nrows == 0) { set label 1 lab_no_data at graph 0.5, 0.75 center }
+# The palette has 8 colours (style.gp, cycle 8): series 9 on reuse a colour, so they are drawn dashed.
 plots = (nrows == 0) ? "plot [1:4096][0:1] 0.5 with lines lc rgb '#ffffff' notitle" : \
-    "plot 1 with lines lt 8 dt 2 lw 1 notitle, for [i=0:nrows-1] $T index i using 1:2 with linespoints lt (i+1) title names[i+1]"
+    "plot 1 with lines lt 8 dt 2 lw 1 notitle, for [i=0:(nrows < 8 ? nrows : 8)-1] $T index i using 1:2 with linespoints lt (i+1) title names[i+1], \
+     for [i=8:nrows-1] $T index i using 1:2 with linespoints lt (i+1) dt 2 title names[i+1]"
 
 eval svg_begin
 eval plots

@@ -29,11 +29,12 @@ fig_w = 860
 fig_h = 480
 # noenhanced: recipe names hold '-' and digits only, but labels may hold '_' or '^', which enhanced
 # text mode would turn into sub- and superscripts.
-svg_begin = sprintf("set terminal svg size %d,%d fixed noenhanced font '%s,%d' background rgb 'white'; set output svgfile", \
-                    fig_w, fig_h, font_name, font_size)
+# The size is read when svg_begin / png_begin is evaluated, so a figure may set fig_w / fig_h after loading
+# this file (e.g. from its row count: a plot with one line per recipe grows with the recipes).
+font_spec = sprintf('%s,%d', font_name, font_size)
+svg_begin = "set terminal svg size fig_w,fig_h fixed noenhanced font font_spec background rgb 'white'; set output svgfile"
 # fontscale 2 also doubles the explicit sizes a figure gives (font ',8'), so both outputs look alike.
-png_begin = sprintf("set terminal pngcairo size %d,%d noenhanced font '%s,%d' fontscale 2 linewidth 2 background rgb 'white'; set output pngfile", \
-                    2 * fig_w, 2 * fig_h, font_name, font_size)
+png_begin = "set terminal pngcairo size 2 * fig_w,2 * fig_h noenhanced font font_spec fontscale 2 linewidth 2 background rgb 'white'; set output pngfile"
 
 # Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black.
 set linetype 1 lc rgb '#0072B2' lw 1.5 pt 7 ps 1.1

@@ -275,6 +275,35 @@ static void test_resolve(void) {
     free(md);
     placeholders_ctx_free(&ctx);
 
+    /* if/else/end: kept or dropped by whether results exist; the dropped part is neither resolved (its
+     * references name results that do not exist) nor copied, and the block lines leave no blank line. */
+    md = resolve("a\n{{if synthetic/e01-formats}}\nhave {{synthetic/e01-formats:nvfp4:bits_per_element}}\n{{else}}\n"
+                 "none\n{{end}}\nb\n{{if qwen3-tiny-moe/e04-tasks}}\n{{qwen3-tiny-moe/e04-tasks:bf16:acc}}\n"
+                 "{{if synthetic/e01-formats}}\n{{figure e01-sqnr \"x\"}}\n{{end}}\n{{else}}\nno e04\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp5}}\nnvfp5\n{{end}}\n{{if synthetic/e01-formats:nvfp4}}\nnvfp4\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp4:family}}\nfam\n{{end}}\n{{if synthetic/e01-formats:nvfp4:maybe}}\nnull\n{{end}}\n"
+                 "{{if synthetic/e01-formats:nvfp4:ln_ratio}}\nnew\n{{else}}\nold\n{{end}}\nc\n",
+                 "en", &ctx);
+    TEST(md && !strcmp(md, "a\nhave 4.50\nb\nno e04\nnvfp4\nfam\nnull\nold\nc\n"), "if/else/end blocks: '%s'", md ? md : "(null)");
+    TEST(ctx.n_figures == 0, "a figure in a dropped block is not reported");
+    free(md);
+    placeholders_ctx_free(&ctx);
+    struct placeholder pb;
+    char perr[256];
+    TEST(parse("if qwen3-tiny-moe/e04-tasks:bf16", &pb, perr, sizeof perr) == 0 && pb.kind == PLACEHOLDER_IF,
+         "parse an if");
+    char *kb = placeholder_key(&pb);
+    TEST(kb && !strcmp(kb, "if qwen3-tiny-moe/e04-tasks:bf16"), "key of an if: '%s'", kb);
+    free(kb);
+    placeholder_free(&pb);
+    TEST(parse("if e02-perplexity:nvfp4:ppl@c4", &pb, perr, sizeof perr) == 0 && !strcmp(pb.metric, "ppl") &&
+             !strcmp(pb.case_name, "c4"),
+         "parse an if on a metric");
+    kb = placeholder_key(&pb);
+    TEST(kb && !strcmp(kb, "if e02-perplexity:nvfp4:ppl@c4"), "key of an if on a metric: '%s'", kb);
+    free(kb);
+    placeholder_free(&pb);
+
     /* Every table over the default listing skips temp files ("nvfp4.json.tmp.123"). */
     int n = 0;
     char **names = results_list_recipes(g_res, "synthetic", "e01-formats", &n);
@@ -306,6 +335,13 @@ static void test_errors(void) {
         {"{{table synthetic/e01-formats | recipe \"R\" | family \"F\"}}", "unknown key", "unmarked column missing in some rows"},
         {"a {{synthetic/e01-formats:nvfp4:sqnr_db_gaussian", "doc.md:1: unterminated", "unterminated placeholder"},
         {"see {{figure e01-sqnr \"x\"}} here", "alone on its line", "figure inside a paragraph line"},
+        {"x {{if synthetic/e01-formats}}\n{{end}}\n", "alone on its line", "if inside a paragraph line"},
+        {"{{if synthetic/e01-formats}}\nx\n", "doc.md:1: {{if}} without its {{end}}", "unterminated if"},
+        {"x\n{{end}}\n", "doc.md:2: {{end}} without an open {{if}}", "end without if"},
+        {"{{if e99}}\n{{else}}\n{{else}}\n{{end}}\n", "doc.md:3: a second {{else}}", "two else"},
+        {"{{if e99 extra}}\n{{end}}\n", "expected: if", "if with two words"},
+        {"{{if synthetic/e01-formats}}\n{{synthetic/e01-formats:nvfp5:x}}\n{{end}}\n", "doc.md:2: unknown key",
+         "a kept block resolves its references"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *err = NULL;
@@ -336,12 +372,31 @@ static void test_figdata(void) {
     free(tsv);
     figdata_spec_free(&s);
     /* An optional column ("f64?"): NaN where a file lacks the metric ("family" exists only for nvfp4). */
-    const char *gp2 = "#% data synthetic/e01-formats\n#% rows bf16 nvfp4\n#% col recipe [name, str] scheme\n"
+    const char *gp4 = "#% data synthetic/e01-formats\n#% rows bf16 nvfp4\n#% col recipe [name, str] scheme\n"
                       "#% col family [name, str?] family\n";
-    figdata_spec_parse(gp2, strlen(gp2), "t2.gp", &s);
-    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t2", "t2.gp");
+    figdata_spec_parse(gp4, strlen(gp4), "t4.gp", &s);
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t4", "t4.gp");
     TEST(s.cols[1].optional && !strcmp(s.cols[1].type, "str") && contains(tsv, "bf16\tNaN\nnvfp4\tfp4\n"),
          "figdata optional column: missing metric -> NaN");
+    free(tsv);
+    figdata_spec_free(&s);
+
+    /* An optional source: rows without a results file are left out; with none left, a header and no row. */
+    const char *gp2 = "#% data synthetic/e01-formats optional\n#% rows bf16 nvfp5 nvfp4\n#% col recipe [name, str] r\n"
+                      "#% col bits_per_element [bit, f64] b\n";
+    figdata_spec_parse(gp2, strlen(gp2), "t2.gp", &s);
+    TEST(s.optional == 1 && s.n_rows == 3, "figdata_spec_parse: optional");
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t2", "t2.gp");
+    TEST(contains(tsv, "\nbf16\t16\nnvfp4\t4.5\n") && !contains(tsv, "nvfp5") && !contains(tsv, "# No results"),
+         "figdata optional: the row without a file is left out");
+    free(tsv);
+    figdata_spec_free(&s);
+    const char *gp3 = "#% data qwen3-tiny-moe/e04-tasks optional\n#% col recipe [name, str] r\n#% col acc [1, f64] a\n";
+    figdata_spec_parse(gp3, strlen(gp3), "t3.gp", &s);
+    tsv = figdata_tsv(&s, g_res, "qwen3-tiny", "t3", "t3.gp");
+    TEST(contains(tsv, "# No results: ") && contains(tsv, "# Column 2: acc [1, f64] a\n") &&
+             !strstr(tsv, "\n\n") && strstr(tsv, "# Column 2: acc [1, f64] a\n")[strlen("# Column 2: acc [1, f64] a\n")] == '\0',
+         "figdata optional with no results: header only");
     free(tsv);
     figdata_spec_free(&s);
 }

@@ -27,13 +27,21 @@ static void rtrim(char *s) {
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = '\0';
 }
 
-/* "[MODEL/]EXP" */
-static void parse_source(const char *src, struct figdata_spec *s, const char *path, int line) {
+/* "[MODEL/]EXP [optional]" */
+static void parse_source(const char *arg, struct figdata_spec *s, const char *path, int line) {
+    const char *end = arg;
+    while (*end && *end != ' ' && *end != '\t') end++;
+    const char *opt = skip_blank(end);
+    if (*opt && strcmp(opt, "optional") != 0)
+        die("%s:%d: unexpected '%s' after the data source (expected nothing or 'optional')", path, line, opt);
+    s->optional = *opt != '\0';
+    char *src = dup_range(arg, end);
     const char *slash = strchr(src, '/');
     s->model = slash ? dup_range(src, slash) : NULL;
     s->exp = xstrdup(slash ? slash + 1 : src);
     if ((s->model && !results_name_ok(s->model)) || !results_name_ok(s->exp))
         die("%s:%d: bad data source '%s' (expected [MODEL/]EXPERIMENT)", path, line, src);
+    free(src);
 }
 
 /* "col METRIC[@CASE] [UNIT, TYPE] description" (the part after "col"). */
@@ -146,12 +154,43 @@ static void add_str_cell(struct strbuf *b, const char *v, const char *spec_path,
     strbuf_puts(b, v);
 }
 
+/* The rows of an optional source: those of results_rows that have a results file (explicit rows without one
+ * are dropped, in order), and none at all, without dying, when the folder holds no results. */
+static char **optional_rows(const struct figdata_spec *s, struct results *r, const char *model,
+                            const char *spec_path, int *n) {
+    int n_have = 0;
+    char **have = results_list_recipes(r, model, s->exp, &n_have);
+    results_list_free(have, n_have);
+    *n = 0;
+    if (n_have == 0) return xmalloc(sizeof(char *));
+    char **keep = NULL;
+    int n_keep = 0;
+    if (s->rows && s->rows[0][0] != '-') {
+        keep = xmalloc((size_t)s->n_rows * sizeof *keep);
+        for (int i = 0; i < s->n_rows; i++)
+            if (results_get(r, model, s->exp, s->rows[i])) keep[n_keep++] = s->rows[i];
+        if (n_keep == 0) {
+            free(keep);
+            return xmalloc(sizeof(char *));
+        }
+    }
+    char **rows = results_rows(r, model, s->exp, keep ? keep : s->rows, keep ? n_keep : s->n_rows, s->sort_metric,
+                               s->sort_desc, spec_path, n);
+    free(keep);
+    return rows;
+}
+
 char *figdata_tsv(const struct figdata_spec *s, struct results *r, const char *default_model, const char *fig,
                   const char *spec_path) {
     const char *model = s->model ? s->model : default_model;
     if (!results_name_ok(model)) die("bad model name '%s'", model);
     int n = 0;
-    char **rows = results_rows(r, model, s->exp, s->rows, s->n_rows, s->sort_metric, s->sort_desc, spec_path, &n);
+    char **rows;
+    if (s->optional) {
+        rows = optional_rows(s, r, model, spec_path, &n);
+    } else {
+        rows = results_rows(r, model, s->exp, s->rows, s->n_rows, s->sort_metric, s->sort_desc, spec_path, &n);
+    }
     struct strbuf b = {0};
     /* Header: what, from where, which runs (cache keys make each number traceable), then the columns. */
     strbuf_printf(&b, "# Figure data: %s, written by ql figdata from %s; do not edit.\n", fig, spec_path);
@@ -164,6 +203,8 @@ char *figdata_tsv(const struct figdata_spec *s, struct results *r, const char *d
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "manifest"), "cache_key");
         strbuf_printf(&b, "# Input: %s cache_key=%s\n", rows[i], cJSON_IsString(key) ? key->valuestring : "(none)");
     }
+    if (n == 0) strbuf_printf(&b, "# No results: %s/%s/%s/ holds none of the rows (optional source)\n",
+                              results_root(r), model, s->exp);
     for (int c = 0; c < s->n_cols; c++) {
         const struct figdata_col *col = &s->cols[c];
         strbuf_printf(&b, "# Column %d: %s%s%s [%s, %s]%s%s\n", c + 1, col->metric, col->case_name ? "@" : "",

@@ -1,13 +1,16 @@
 /* figdata -- the data behind one figure, extracted from results JSON into a TSV that gnuplot reads.
  * Each figures/<fig>.gp declares what it plots in "#%" comment lines, so the data contract lives next to
  * the plot and no figure is hard-coded in C:
- *   #% data [MODEL/]EXPERIMENT             (required; no MODEL: the configured one)
+ *   #% data [MODEL/]EXPERIMENT [optional]  (required; no MODEL: the configured one; optional: see below)
  *   #% rows RECIPE RECIPE ...              (optional: these rows in this order; default every results file)
  *   #% sort [-]METRIC                      (optional: order rows by a metric, '-' for descending)
  *   #% col METRIC[@CASE] [UNIT, TYPE] text (one per column, in order; TYPE f64 or str; METRIC "recipe" = row name;
  *          TYPE f64? / str?: optional, NaN for results files that predate the metric)
  * The TSV starts with Maneage-style comments ("# Column 2: sqnr_db_gaussian [dB, f64] SQNR, Gaussian") and
- * one "# Input:" line per run with its cache key, then one tab-separated row per recipe; null is "NaN". */
+ * one "# Input:" line per run with its cache key, then one tab-separated row per recipe; null is "NaN".
+ * An optional source may lack results (e.g. a second model on which an experiment has not run yet): rows
+ * without a results file are left out, and with none left the TSV holds its header, a "# No results" line
+ * and no data line, which the script detects (stats finds no valid point) and draws as a note. */
 #ifndef SRC_REPORT_FIGDATA_H
 #define SRC_REPORT_FIGDATA_H
 
@@ -31,7 +34,8 @@ struct figdata_col {
 struct figdata_spec {
     char *model; /* NULL: the configured model */
     char *exp;
-    char **rows; /* NULL: every results file */
+    int optional; /* 1: "#% data ... optional": missing results are left out, not an error */
+    char **rows;  /* NULL: every results file */
     int n_rows;
     char *sort_metric;
     int sort_desc;

@@ -252,6 +252,44 @@ static int parse_figure(struct tok *t, int nt, struct placeholder *p, char *err,
     return 0;
 }
 
+/* if SOURCE[:RECIPE] | else | end */
+static int parse_block(struct tok *t, int nt, struct placeholder *p, char *err, size_t errlen) {
+    const char *w = t[0].text;
+    if (strcmp(w, "else") == 0 || strcmp(w, "end") == 0) {
+        p->kind = w[0] == 'e' && w[1] == 'l' ? PLACEHOLDER_ELSE : PLACEHOLDER_END;
+        if (nt != 1) {
+            set_err(err, errlen, "'%s' takes nothing after it", w);
+            return -1;
+        }
+        return 0;
+    }
+    p->kind = PLACEHOLDER_IF;
+    if (nt != 2 || t[1].kind != TOK_WORD) {
+        set_err(err, errlen, "expected: if [MODEL/]EXPERIMENT[:RECIPE[:METRIC[@CASE]]]");
+        return -1;
+    }
+    const char *ref = t[1].text;
+    const char *colon = strchr(ref, ':');
+    const char *colon2 = colon ? strchr(colon + 1, ':') : NULL;
+    if (colon2 && strchr(colon2 + 1, ':')) {
+        set_err(err, errlen, "'%s': expected if [MODEL/]EXPERIMENT[:RECIPE[:METRIC[@CASE]]]", ref);
+        return -1;
+    }
+    char *src = colon ? xstrndup_(ref, (size_t)(colon - ref)) : xstrdup(ref);
+    int rc = parse_source(src, p, err, errlen);
+    free(src);
+    if (rc) return -1;
+    if (colon) {
+        p->recipe = colon2 ? xstrndup_(colon + 1, (size_t)(colon2 - colon - 1)) : xstrdup(colon + 1);
+        if (!results_name_ok(p->recipe)) {
+            set_err(err, errlen, "bad recipe name '%s' in if", p->recipe);
+            return -1;
+        }
+        if (colon2 && parse_metric(colon2 + 1, &p->metric, &p->case_name, err, errlen)) return -1;
+    }
+    return 0;
+}
+
 int placeholder_parse(const char *body, size_t len, struct placeholder *p, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     struct tok *t = NULL;
@@ -265,6 +303,9 @@ int placeholder_parse(const char *body, size_t len, struct placeholder *p, char 
         rc = parse_table(t, nt, p, err, errlen);
     } else if (t[0].kind == TOK_WORD && strcmp(t[0].text, "figure") == 0) {
         rc = parse_figure(t, nt, p, err, errlen);
+    } else if (t[0].kind == TOK_WORD &&
+               (strcmp(t[0].text, "if") == 0 || strcmp(t[0].text, "else") == 0 || strcmp(t[0].text, "end") == 0)) {
+        rc = parse_block(t, nt, p, err, errlen);
     } else {
         rc = parse_value(t, nt, p, err, errlen);
     }
@@ -298,6 +339,17 @@ char *placeholder_key(const struct placeholder *p) {
     char spec[16];
     if (p->kind == PLACEHOLDER_FIGURE) {
         strbuf_printf(&b, "figure %s", p->fig);
+        return strbuf_take(&b);
+    }
+    if (p->kind == PLACEHOLDER_ELSE || p->kind == PLACEHOLDER_END) {
+        strbuf_puts(&b, p->kind == PLACEHOLDER_ELSE ? "else" : "end");
+        return strbuf_take(&b);
+    }
+    if (p->kind == PLACEHOLDER_IF) {
+        strbuf_printf(&b, "if %s%s%s%s%s", p->model ? p->model : "", p->model ? "/" : "", p->exp,
+                      p->recipe ? ":" : "", p->recipe ? p->recipe : "");
+        if (p->metric)
+            strbuf_printf(&b, ":%s%s%s", p->metric, p->case_name ? "@" : "", p->case_name ? p->case_name : "");
         return strbuf_take(&b);
     }
     if (p->kind == PLACEHOLDER_TABLE) strbuf_puts(&b, "table ");
@@ -388,8 +440,8 @@ static int scan(const char *text, size_t len, scan_fn fn, void *user, int *err_l
             if (placeholder_parse(text + i + 2, j - i - 2, &p, err, errlen)) return -1;
             if (p.kind != PLACEHOLDER_VALUE) {
                 if (!blank(text, ls, i) || !blank(text, j + 2, le)) {
-                    set_err(err, errlen, "a %s placeholder must be alone on its line",
-                            p.kind == PLACEHOLDER_TABLE ? "table" : "figure");
+                    static const char *const kind_name[] = {"a value", "a table", "a figure", "an if", "an else", "an end"};
+                    set_err(err, errlen, "%s placeholder must be alone on its line", kind_name[p.kind]);
                     placeholder_free(&p);
                     return -1;
                 }
@@ -440,14 +492,69 @@ void placeholders_keys_free(char **keys, int n) {
 
 // ---- resolution ----
 
+#define PLACEHOLDERS_MAX_DEPTH 8
+
 struct resolve_state {
     const char *text;
+    size_t len;
     const char *path;
     struct placeholders_ctx *ctx;
     struct strbuf out;
     size_t done; /* text[0..done) is already in out */
     int n_fig;   /* figures numbered so far */
+    /* Open if-blocks, innermost last: whether its current branch is kept, and whether an else was seen. */
+    struct { int keep, in_else, line; } blocks[PLACEHOLDERS_MAX_DEPTH];
+    int depth;
+    int skipping; /* number of open blocks whose current branch is dropped (0: text is kept) */
 };
+
+/* Does the condition of an if hold: its metric in that recipe's results, a results file for its recipe, or
+ * any for its experiment? */
+static int block_holds(const struct resolve_state *st, const struct placeholder *p) {
+    const char *model = p->model ? p->model : st->ctx->default_model;
+    if (p->metric) {
+        /* The metric is there (a null counts: it prints as a dash), e.g. a field newer than some results. */
+        double v;
+        enum results_status rs = results_metric(st->ctx->res, model, p->exp, p->recipe, p->metric, p->case_name, &v);
+        return rs == RESULTS_OK || rs == RESULTS_NULL || rs == RESULTS_NOT_NUMBER;
+    }
+    if (p->recipe) return results_get(st->ctx->res, model, p->exp, p->recipe) != NULL;
+    int n = 0;
+    char **list = results_list_recipes(st->ctx->res, model, p->exp, &n);
+    results_list_free(list, n);
+    return n > 0;
+}
+
+/* Opens, switches or closes a block; dies on an else or end without its if, a second else, or nesting
+ * deeper than PLACEHOLDERS_MAX_DEPTH. */
+static void resolve_block(struct resolve_state *st, const struct placeholder *p, int line) {
+    if (p->kind == PLACEHOLDER_IF) {
+        if (st->depth == PLACEHOLDERS_MAX_DEPTH)
+            die("%s:%d: if-blocks nested deeper than %d", st->path, line, PLACEHOLDERS_MAX_DEPTH);
+        /* Inside a dropped branch the condition is not looked up: the whole inner block is dropped. */
+        int keep = st->skipping ? 0 : block_holds(st, p);
+        st->blocks[st->depth].keep = keep;
+        st->blocks[st->depth].in_else = 0;
+        st->blocks[st->depth].line = line;
+        st->depth++;
+        st->skipping += !keep;
+        return;
+    }
+    if (st->depth == 0) die("%s:%d: {{%s}} without an open {{if}}", st->path, line, p->kind == PLACEHOLDER_ELSE ? "else" : "end");
+    int top = st->depth - 1;
+    int outer_skipping = st->skipping - !st->blocks[top].keep;
+    if (p->kind == PLACEHOLDER_ELSE) {
+        if (st->blocks[top].in_else)
+            die("%s:%d: a second {{else}} for the {{if}} of line %d", st->path, line, st->blocks[top].line);
+        st->blocks[top].in_else = 1;
+        /* The else branch is kept when the if branch was not, unless an outer block drops both. */
+        st->blocks[top].keep = outer_skipping ? 0 : !st->blocks[top].keep;
+        st->skipping = outer_skipping + !st->blocks[top].keep;
+        return;
+    }
+    st->depth--;
+    st->skipping = outer_skipping;
+}
 
 static const char *model_of(const struct resolve_state *st, const struct placeholder *p) {
     return p->model ? p->model : st->ctx->default_model;
@@ -554,25 +661,40 @@ static void resolve_figure(struct resolve_state *st, const struct placeholder *p
 
 static void resolve_fn(void *user, const struct placeholder *p, int line, size_t start, size_t end) {
     struct resolve_state *st = user;
-    strbuf_add(&st->out, st->text + st->done, start - st->done);
+    /* Text before this placeholder is kept only in a kept branch; an if/else/end line leaves no text but
+     * its line break, and swallows that too so a block adds no blank line. */
+    if (!st->skipping) strbuf_add(&st->out, st->text + st->done, start - st->done);
     st->done = end;
+    if (p->kind == PLACEHOLDER_IF || p->kind == PLACEHOLDER_ELSE || p->kind == PLACEHOLDER_END) {
+        resolve_block(st, p, line);
+        if (st->done < st->len && st->text[st->done] == '\n') st->done++;
+        return;
+    }
+    if (st->skipping) return;
     switch (p->kind) {
     case PLACEHOLDER_VALUE:
         format_metric(st, line, p, p->recipe, p->metric, p->case_name, p->fmt, 0, &st->out);
         break;
     case PLACEHOLDER_TABLE: resolve_table(st, p, line); break;
     case PLACEHOLDER_FIGURE: resolve_figure(st, p); break;
+    default: break;
     }
 }
 
 char *placeholders_resolve(const char *text, size_t len, const char *path, struct placeholders_ctx *ctx) {
     CHECK(ctx->res && ctx->default_model && i18n_lang_ok(ctx->lang), "placeholders_resolve: incomplete ctx");
     if (!results_name_ok(ctx->default_model)) die("bad model name '%s'", ctx->default_model);
-    struct resolve_state st = {text, path, ctx, {0}, 0, 0};
+    struct resolve_state st;
+    memset(&st, 0, sizeof st);
+    st.text = text;
+    st.len = len;
+    st.path = path;
+    st.ctx = ctx;
     strbuf_puts(&st.out, "");
     int line = 0;
     char err[512];
     if (scan(text, len, resolve_fn, &st, &line, err, sizeof err)) die("%s:%d: %s", path, line, err);
+    if (st.depth) die("%s:%d: {{if}} without its {{end}}", path, st.blocks[st.depth - 1].line);
     strbuf_add(&st.out, text + st.done, len - st.done);
     return strbuf_take(&st.out);
 }

@@ -5,6 +5,11 @@
  *          a column marked `opt` shows an em dash for a row whose file lacks the metric (results written before
  *          the metric existed); unmarked, a missing metric is a hard error as everywhere else
  *   figure {{figure FIG "CAPTION"}}: build/out/FIG.<lang>.svg as a numbered <figure>; table and figure alone on a line
+ *   block  {{if [MODEL/]EXP[:RECIPE[:METRIC[@CASE]]]}} ... [{{else}} ...] {{end}}, each alone on its line: the
+ *          text between is kept (and its placeholders resolved) only when results exist (any results file of
+ *          EXP, that RECIPE's, or that METRIC in it), else the {{else}} part is; for an experiment that may not
+ *          have run on a model yet, or a metric newer than the committed results.
+ *          Blocks nest; the skipped part is still parsed and counts in the key set.
  * Labels and captions are the only language-specific parts: placeholder_key() drops them, so en and zh
  * sources must give equal key sets. "\{{" and fenced code are left alone. An unknown or missing key is a
  * hard error naming file:line (exit 1). */
@@ -20,7 +25,8 @@
 extern "C" {
 #endif
 
-enum placeholder_kind { PLACEHOLDER_VALUE, PLACEHOLDER_TABLE, PLACEHOLDER_FIGURE };
+enum placeholder_kind { PLACEHOLDER_VALUE, PLACEHOLDER_TABLE, PLACEHOLDER_FIGURE, PLACEHOLDER_IF, PLACEHOLDER_ELSE,
+                        PLACEHOLDER_END };
 
 /* One table column: metric "recipe" is the row's recipe name itself. */
 struct placeholder_col {
@@ -34,10 +40,10 @@ struct placeholder_col {
 struct placeholder {
     enum placeholder_kind kind;
     char *model;     /* NULL when the reference names none */
-    char *exp;       /* VALUE, TABLE */
-    char *recipe;    /* VALUE */
-    char *metric;    /* VALUE */
-    char *case_name; /* VALUE, may be NULL */
+    char *exp;       /* VALUE, TABLE, IF */
+    char *recipe;    /* VALUE; IF (NULL: any results file of exp) */
+    char *metric;    /* VALUE; IF (may be NULL) */
+    char *case_name; /* VALUE, IF; may be NULL */
     struct numfmt fmt;                /* VALUE */
     char **rows;                      /* TABLE: explicit recipe order, NULL for "every results file" */
     int n_rows;
@@ -55,7 +61,8 @@ int placeholder_parse(const char *body, size_t len, struct placeholder *p, char 
 void placeholder_free(struct placeholder *p);
 
 /* The language-neutral identity of a placeholder (labels and captions dropped, defaults made explicit),
- * e.g. "synthetic/e01-formats:nvfp4:sqnr_db_gaussian|sig3" or "figure e01-sqnr". Caller frees. */
+ * e.g. "synthetic/e01-formats:nvfp4:sqnr_db_gaussian|sig3", "figure e01-sqnr" or "if qwen3-tiny-moe/e04-tasks".
+ * Caller frees. */
 char *placeholder_key(const struct placeholder *p);
 
 /* Every placeholder key of a document, in order of appearance (duplicates kept). Returns NULL and a
@@ -75,7 +82,7 @@ struct placeholders_ctx {
 /* Returns the document with every placeholder replaced (caller frees): values by their formatted number,
  * tables by Markdown tables, figures by <figure> HTML blocks referring to FIG.<lang>.svg in the same
  * folder. path names the document in errors. Dies (exit 1) on the first syntax error, unknown key,
- * missing results file or metric: "path:line: ...". */
+ * missing results file or metric, or an unbalanced if/else/end: "path:line: ...". */
 char *placeholders_resolve(const char *text, size_t len, const char *path, struct placeholders_ctx *ctx);
 
 /* Frees what resolution stored in ctx (the figure list). */
