@@ -331,10 +331,18 @@ build/out/data/e07-%.tsv: figures/e07-%.gp build/bin/ql $(RESULTS_JSON)
 # Speed is measured here, never asserted in tests. Each program prints its "bench ..." lines after its
 # correctness pass; the GPU kernels' benches skip (exit 77) without a device. Collected into build/bench/.
 BENCH_PROGS := build/bin/test_tokenizer build/bin/test_model $(if $(NVCC),build/bin/check_quantize,)
-bench: $(BENCH_PROGS) ## run the benchmarks (tokenizer MB/s, prefill GFLOP/s, codec kernels on a GPU) into build/bench/
+# Then the CPU serving benchmark (tools/bench/serving.sh): `ql bench` for bf16 and the packed recipes, beside
+# llama-bench on our GGUF exports when LLAMA_CPP_DIR names a llama.cpp build (a user's own; never built here),
+# our numbers alone otherwise; BENCH_ROUNDS interleaved rounds, medians, the side-by-side table printed and
+# written with the records under results/<model>@cpu/e07-serving/ (benchmark records with the CPU model in their
+# manifest, not cache-keyed results). About 2 minutes for qwen3-tiny on 2 idle cores; run on an idle machine.
+BENCH_ROUNDS ?= 3
+$(if $(filter-out 1 2 3 4 5 6 7 8 9 10,$(BENCH_ROUNDS)),$(error BENCH_ROUNDS must be 1..10, got '$(BENCH_ROUNDS)'))
+bench: $(BENCH_PROGS) build/bin/ql ## run the benchmarks (tokenizer MB/s, prefill GFLOP/s, GPU codecs; CPU serving vs llama.cpp with LLAMA_CPP_DIR) into build/bench/ and results/<model>@cpu/e07-serving/
 	@mkdir -p build/bench
 	@for p in $(BENCH_PROGS); do $$p --bench 2>&1 | grep -E '^(bench|SKIP)' || true; done | tee build/bench/bench.txt.tmp
 	@mv -f build/bench/bench.txt.tmp build/bench/bench.txt
+	tools/bench/serving.sh $(MODEL) $(BENCH_ROUNDS)
 
 # ---- embedded models ----
 # qwen3-tiny-moe's weights live on the branch weights/qwen3-tiny-moe (tools/fetch-weights.sh says why); main
@@ -426,6 +434,11 @@ check-report: build/report/zh/index.html $(NB_NAMES:%=build/report/zh/%.html) ##
 # flags (e.g. ARGS='--recipes bf16'). Prints a table; exits non-zero on a real difference.
 VERIFY_EXPS = $(or $(EXP),$(FIG_EXPS))
 build/bin/verify-results: tools/verify-results.c build/lib/libql.a build/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
+
+# a Qwen3 checkpoint of a real shape with random BF16 weights, for speed runs (tools/bench/serving.sh)
+build/bin/random-qwen3: tools/bench/random_qwen3.c build/lib/libql.a build/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< build/lib/libql.a $(LDLIBS) -o $@
 

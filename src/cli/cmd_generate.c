@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "ops/cpu_exec.h"
 #include "engine/engine.h"
 #include "engine/generate.h"
 #include "model/qwen3.h"
@@ -34,6 +35,9 @@ static void usage(FILE *f) {
             "  -s, --seed S            sampling seed (default 0)\n"
             "      --ids-out           print the generated ids instead of text\n"
             "      --kv-bf16           round the KV cache to BF16\n"
+            "      --blas-threads      OpenBLAS splits each GEMM over its threads (the experiments' reference\n"
+            "                          split); default: the engine's own split, fair on a busy machine\n"
+            "      --packed            decode GEMVs read packed weights (int8 / int4 / mxfp4; ops/qgemv.h)\n"
             "  -h, --help              this text\n");
 }
 
@@ -73,6 +77,7 @@ static double parse_int(const char *flag, const char *s, double lo, double hi) {
 }
 
 int cmd_generate(int argc, char **argv) {
+    struct cpu_exec ex = {.threads = CPU_THREADS_OWN, .packed_decode = 0};  /* ops/cpu_exec.h */
     const char *dir = NULL, *prompt = NULL, *ids_s = NULL, *tok_path = NULL;
     int chat = 0, ids_out = 0;
     struct generate_params gp = generate_defaults();
@@ -92,6 +97,8 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--presence-penalty") && has) gp.sampling.presence_penalty = (float)parse_num(a, argv[++i], -1e6, 1e6);
         else if ((!strcmp(a, "-s") || !strcmp(a, "--seed")) && has) gp.sampling.seed = (uint64_t)parse_int(a, argv[++i], 0, 9007199254740992.0);
         else if (!strcmp(a, "--ids-out")) ids_out = 1;
+        else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
+        else if (!strcmp(a, "--packed")) ex.packed_decode = 1;
         else if (!strcmp(a, "--kv-bf16")) gp.kv_dtype = KV_CACHE_BF16;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
@@ -136,6 +143,7 @@ int cmd_generate(int argc, char **argv) {
     int32_t *out = xmalloc((size_t)(gp.max_new > 0 ? gp.max_new : 1) * sizeof *out);
     struct stream s = {.tk = tk, .ids_out = ids_out || !tk};
     struct generate_stats st;
+    cpu_exec_set(&ex);
     struct engine *e = engine_create(m, "cpu");
     generate_run(e, ids, n, &gp, out, on_token, &s, &st);
     engine_free(e);

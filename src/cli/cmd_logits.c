@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/check.h"
+#include "ops/cpu_exec.h"
 #include "core/timer.h"
 #include "core/cli.h"
 #include "model/kv_cache.h"
@@ -33,6 +34,9 @@ static void usage(FILE *f) {
             "      --top K         print the top K logits of each position to stdout (default 5; without -o)\n"
             "      --chunk N       feed N tokens per forward call through the KV cache (default: all at once)\n"
             "      --kv-bf16       round the KV cache to BF16\n"
+            "      --blas-threads      OpenBLAS splits each GEMM over its threads (the experiments' reference\n"
+            "                          split); default: the engine's own split, fair on a busy machine\n"
+            "      --packed            decode GEMVs read packed weights (int8 / int4 / mxfp4; ops/qgemv.h)\n"
             "  -h, --help          this text\n");
 }
 
@@ -57,6 +61,7 @@ static int32_t *parse_ids(const char *s, int64_t *n) {
 }
 
 int cmd_logits(int argc, char **argv) {
+    struct cpu_exec ex = {.threads = CPU_THREADS_OWN, .packed_decode = 0};  /* ops/cpu_exec.h */
     const char *dir = NULL, *ids_s = NULL, *prompt = NULL, *tok_path = NULL, *out = NULL;
     long top = 5, chunk = 0;
     int kv_bf16 = 0;
@@ -71,6 +76,8 @@ int cmd_logits(int argc, char **argv) {
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) out = argv[++i];
         else if (!strcmp(a, "--top") && has) top = cli_int("--top", argv[++i], 1);
         else if (!strcmp(a, "--chunk") && has) chunk = cli_int("--chunk", argv[++i], 1);
+        else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
+        else if (!strcmp(a, "--packed")) ex.packed_decode = 1;
         else if (!strcmp(a, "--kv-bf16")) kv_bf16 = 1;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }
@@ -95,6 +102,7 @@ int cmd_logits(int argc, char **argv) {
     double t1 = monotonic_seconds();
     const int64_t V = m->cfg.V;
     float *logits = xmalloc((size_t)(T * V) * sizeof(float));
+    cpu_exec_set(&ex);
     struct engine *e = engine_create(m, "cpu");
     struct engine_seq *s = engine_seq_new(e, T, kv_bf16 ? KV_CACHE_BF16 : KV_CACHE_F32);
     const int64_t step = chunk > 0 ? chunk : T;

@@ -2,9 +2,13 @@
  * Usage: ql <command> [options]; `ql <command> --help` describes each command.
  * Each command lives in its own src/cli/cmd_<name>.c; this file only dispatches. Results go to files or
  * stdout as each command documents; logs and errors go to stderr. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/cmd_bench.h"
 #include "cli/cmd_data_verify.h"
 #include "cli/cmd_eval.h"
 #include "cli/cmd_export_gguf.h"
@@ -24,6 +28,7 @@ struct ql_command {
 };
 
 static const struct ql_command COMMANDS[] = {
+    {"bench", cmd_bench, "CPU prefill / decode tokens/s of a recipe (llama-bench's protocol)"},
     {"data-verify", cmd_data_verify, "check the pinned evaluation files where the programs will read them"},
     {"eval", cmd_eval, "perplexity of a checkpoint under a recipe (simulated, CPU)"},
     {"export-gguf", cmd_export_gguf, "write a checkpoint under a recipe as a GGUF file (llama.cpp)"},
@@ -43,7 +48,23 @@ static void usage(FILE *f) {
     fprintf(f, "\n`ql <command> --help` for the options of one command.\n");
 }
 
+/* OpenMP's wait policy is read once, when libgomp is loaded (before main), so ql sets its own by executing
+ * itself again with it in the environment, unless the user chose one (OMP_WAIT_POLICY or GOMP_SPINCOUNT set).
+ * Why: libgomp's default spins ~300000 iterations in every barrier; on a machine whose cores other processes
+ * keep busy, each spinning thread burns the time slice its partner needs (measured, tools/bench/
+ * oversubscribe.sh: decode of qwen3-tiny 4 tok/s with the default against 34-46 passive and 27-35 with
+ * 1000). 1000 spins (tens of microseconds) then a futex sleep keeps the idle machine's hand-off fast and the
+ * busy one fair. Numerics are unaffected (a wait policy decides only how threads wait). If the exec fails
+ * ql runs on with the default. */
+#define QL_GOMP_SPINCOUNT "1000"
+static void set_wait_policy(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("GOMP_SPINCOUNT", QL_GOMP_SPINCOUNT, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    set_wait_policy(argv);
     check_set_progname("ql");
     if (argc < 2) { usage(stderr); return EXIT_USAGE; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }

@@ -9,9 +9,11 @@
 
 #include "core/check.h"
 #include "model/qwen3_cpu.h"
+#include "ops/cpu_exec.h"
 #include "ops/linear.h"
 
 static void *cpu_init(struct qwen3_model *m, char *desc, size_t n) {
+    if (cpu_exec_get()->packed_decode) qwen3_cpu_pack_lm_head(m);  /* serving flag only (ops/cpu_exec.h) */
     snprintf(desc, n, "%s", linear_backend_desc());
     return m;
 }

@@ -227,6 +227,10 @@ struct qwen3_model *qwen3_load(const char *dir_or_id) {
 /* Frees in reverse; a tied lm_head aliases the embeddings and is freed once. */
 void qwen3_free(struct qwen3_model *m) {
     if (!m) return;
+    if (m->lm_head_bf16) {
+        qtensor_free(m->lm_head_bf16);
+        free(m->lm_head_bf16);
+    }
     for (int64_t l = 0; l < m->cfg.n_layers && m->layers; l++) {
         struct qwen3_layer *L = &m->layers[l];
         free(L->attn_norm);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "model/qwen3_config.h"
+#include "formats/qformat.h"
 #include "ops/linear.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,9 @@ struct qwen3_model {
     char *dir;
     float *embed;                /* V x D */
     float *lm_head;              /* V x D; == embed when tie_word_embeddings */
+    struct qtensor *lm_head_bf16; /* lm_head as BF16 elements for the packed decode GEMV (ops/cpu_exec.h), made
+                                    by qwen3_cpu_pack_lm_head when every value is BF16-exact; NULL otherwise
+                                    (owned) */
     float *final_norm;           /* D */
     float *inv_freq;             /* D_h / 2 RoPE frequencies from rope_theta */
     struct qwen3_layer *layers;  /* n_layers */

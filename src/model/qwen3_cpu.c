@@ -1,12 +1,14 @@
 /* qwen3_cpu -- the FP32 Qwen3 forward pass; see qwen3_cpu.h. */
 #include "model/qwen3_cpu.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/check.h"
 #include "ops/attention.h"
+#include "formats/bf16.h"
+#include "ops/cpu_exec.h"
+#include "ops/qgemv.h"
 #include "ops/moe.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
@@ -138,13 +140,24 @@ void qwen3_cpu_layer(const struct qwen3_model *m, int64_t layer, float *x, int64
 void qwen3_cpu_logits(const struct qwen3_model *m, const float *h, int64_t T, float *logits) {
     // h: T x D; lm_head: V x D; logits: T x V
     const int64_t D = m->cfg.D, V = m->cfg.V;
-    if (T == 1) {
-        // One row (decode, or the last prompt position): GEMV, no packing of the V x D matrix.
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)V, (int)D, 1.0f, m->lm_head, (int)D, h, 1, 0.0f, logits, 1);
+    // Packed decode (a serving flag): the BF16 copy of lm_head, half the bytes, the same values (ops/qgemv.h).
+    if (T == 1 && m->lm_head_bf16 && cpu_exec_get()->packed_decode) {
+        qgemv(m->lm_head_bf16, h, logits);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)V, (int)D, 1.0f, h, (int)D, m->lm_head,
-                (int)D, 0.0f, logits, (int)V);
+    // One row (decode, or the last prompt position) is a GEMV, no packing of the V x D matrix (ops/cpu_exec.h).
+    cpu_exec_gemm_nt(h, D, m->lm_head, D, logits, V, T, V, D, 1.0f);
+}
+
+int qwen3_cpu_pack_lm_head(struct qwen3_model *m) {
+    if (m->lm_head_bf16) return 1;
+    const int64_t V = m->cfg.V, D = m->cfg.D;
+    for (int64_t i = 0; i < V * D; i++)
+        if (bf16_to_float(bf16_from_float(m->lm_head[i])) != m->lm_head[i]) return 0;
+    struct qtensor *q = xcalloc(1, sizeof *q);
+    qtensor_quantize(q, QFORMAT_BF16, m->lm_head, V, D, NULL);
+    m->lm_head_bf16 = q;
+    return 1;
 }
 
 /* model.norm then (optionally) lm_head; x holds the normed states afterwards, which callers may keep. */

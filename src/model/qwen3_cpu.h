@@ -51,6 +51,12 @@ void qwen3_cpu_final(const struct qwen3_model *m, float *x, int64_t T, float *lo
 /* logits (T x V) = h (T x D, already normed) lm_head^T. */
 void qwen3_cpu_logits(const struct qwen3_model *m, const float *h, int64_t T, float *logits);
 
+/* Makes m->lm_head_bf16, the BF16 copy of lm_head that a packed decode (ops/cpu_exec.h packed_decode, T = 1)
+ * reads instead of the FP32 matrix: the same values (returns 0 and makes nothing when some value is not
+ * BF16-exact, e.g. an F32 checkpoint), half the bytes; its GEMV differs from the FP32 one by summation order
+ * only (ops/qgemv.h). Returns 1 when the copy exists. */
+int qwen3_cpu_pack_lm_head(struct qwen3_model *m);
+
 /* FLOPs of a forward of T tokens after pos0 cached ones: the Linears (active experts only, top_k per token),
  * the causal attention products and the lm_head (when with_logits). Norms and elementwise ops not counted. */
 double qwen3_cpu_flops(const struct qwen3_model *m, int64_t T, int64_t pos0, int with_logits);

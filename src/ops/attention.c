@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "ops/cpu_exec.h"
 #include "ops/fastexp.h"
 
 /* Queries per block. A block ending at query t1 needs keys up to pos0 + t1 only, so the causal triangle costs
@@ -84,9 +85,12 @@ void attention_ref(float *out, const float *q, const float *k, const float *v, i
     // 1/sqrt(D_h) as an FP32 constant, as HF's self.scaling = head_dim ** -0.5 then multiplied in FP32.
     const float scale = (float)(1.0 / sqrt((double)D_h));
 
+    const int own = cpu_exec_get()->threads == CPU_THREADS_OWN;
     if (T == 1) {
-        float *S = att_scratch_get((size_t)n_ctx);
+        // OWN threading (ops/cpu_exec.h): heads in parallel, each with its thread's scratch; the same calls.
+#pragma omp parallel for schedule(dynamic, 1) if (own && H > 1 && 2 * n_ctx * H_kv * D_h * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES)
         for (int64_t h = 0; h < H; h++) {
+            float *S = att_scratch_get((size_t)n_ctx);
             const int64_t g = h / n_rep;
             // s = scale * K_g q over the cached rows; o = V_g^T p.
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n_ctx, (int)D_h, scale, k + g * D_h, (int)kv_stride,
@@ -99,29 +103,32 @@ void attention_ref(float *out, const float *q, const float *k, const float *v, i
     }
 
     const int64_t nb_max = T < ATT_BLOCK ? T : ATT_BLOCK, m_max = n_rep * nb_max;
-    float *Qg = att_scratch_get((size_t)(m_max * (2 * D_h + n_ctx)));
-    float *Og = Qg + m_max * D_h, *S = Og + m_max * D_h;
-    for (int64_t g = 0; g < H_kv; g++) {
+    const int64_t n_blk = (T + ATT_BLOCK - 1) / ATT_BLOCK;
+    // Items (kv head g, query block): one after the other in order, or (OWN threading, ops/cpu_exec.h) in
+    // parallel, each with its thread's scratch. The calls and their arguments are the same either way.
+#pragma omp parallel for schedule(dynamic, 1) if (own && H_kv * n_blk > 1)
+    for (int64_t item = 0; item < H_kv * n_blk; item++) {
+        const int64_t g = item / n_blk, t0 = (item % n_blk) * ATT_BLOCK;
+        float *Qg = att_scratch_get((size_t)(m_max * (2 * D_h + n_ctx)));
+        float *Og = Qg + m_max * D_h, *S = Og + m_max * D_h;
         const float *kg = k + g * D_h, *vg = v + g * D_h;
-        for (int64_t t0 = 0; t0 < T; t0 += ATT_BLOCK) {
-            const int64_t nb = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK, n_keys = pos0 + t0 + nb, M = n_rep * nb;
-            for (int64_t r = 0; r < n_rep; r++)
-                for (int64_t i = 0; i < nb; i++)
-                    memcpy(Qg + (r * nb + i) * D_h, q + (t0 + i) * qs + (g * n_rep + r) * D_h,
-                           (size_t)D_h * sizeof(float));
-            // S = scale * Q_g K_g^T over the keys this block can see (a strided view into the cache).
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)n_keys, (int)D_h, scale, Qg,
-                        (int)D_h, kg, (int)kv_stride, 0.0f, S, (int)n_keys);
-            for (int64_t r = 0; r < n_rep; r++)
-                for (int64_t i = 0; i < nb; i++) softmax_causal_row(S + (r * nb + i) * n_keys, pos0 + t0 + i + 1, n_keys);
-            // O_g = P V_g, then each row back into its head slot of out.
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D_h, (int)n_keys, 1.0f, S,
-                        (int)n_keys, vg, (int)kv_stride, 0.0f, Og, (int)D_h);
-            for (int64_t r = 0; r < n_rep; r++)
-                for (int64_t i = 0; i < nb; i++)
-                    memcpy(out + (t0 + i) * qs + (g * n_rep + r) * D_h, Og + (r * nb + i) * D_h,
-                           (size_t)D_h * sizeof(float));
-        }
+        const int64_t nb = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK, n_keys = pos0 + t0 + nb, M = n_rep * nb;
+        for (int64_t r = 0; r < n_rep; r++)
+            for (int64_t i = 0; i < nb; i++)
+                memcpy(Qg + (r * nb + i) * D_h, q + (t0 + i) * qs + (g * n_rep + r) * D_h,
+                       (size_t)D_h * sizeof(float));
+        // S = scale * Q_g K_g^T over the keys this block can see (a strided view into the cache).
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)n_keys, (int)D_h, scale, Qg,
+                    (int)D_h, kg, (int)kv_stride, 0.0f, S, (int)n_keys);
+        for (int64_t r = 0; r < n_rep; r++)
+            for (int64_t i = 0; i < nb; i++) softmax_causal_row(S + (r * nb + i) * n_keys, pos0 + t0 + i + 1, n_keys);
+        // O_g = P V_g, then each row back into its head slot of out.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D_h, (int)n_keys, 1.0f, S,
+                    (int)n_keys, vg, (int)kv_stride, 0.0f, Og, (int)D_h);
+        for (int64_t r = 0; r < n_rep; r++)
+            for (int64_t i = 0; i < nb; i++)
+                memcpy(out + (t0 + i) * qs + (g * n_rep + r) * D_h, Og + (r * nb + i) * D_h,
+                       (size_t)D_h * sizeof(float));
     }
 }
 

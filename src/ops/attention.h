@@ -3,11 +3,12 @@
  * g = h / (H / H_kv) (HF repeat_kv: each kv head serves H/H_kv consecutive query heads). Keys and values are
  * the first pos0 + T rows of a cache laid out n_ctx x H_kv x D_h (kv_stride floats between rows), so prefill
  * (pos0 = 0, T > 1), decode (T = 1) and chunked prefill are one function. The score and value products are
- * cblas_sgemm calls per kv head and block of 32 queries, the H/H_kv query heads of a kv head stacked into
+ * cblas_sgemm calls per kv head and block of 32 queries (the items run in parallel, each call single-threaded,
+ * under CPU_THREADS_OWN: ops/cpu_exec.h), the H/H_kv query heads of a kv head stacked into
  * one matrix (a block sees keys up to its last query, so prefill does a little over half the full T x n_ctx
  * work); decode uses GEMVs per head. The softmax is FP32 (fastexp: within 1 ulp, vectorizable; ops/fastexp.h) with the row maximum subtracted and a double
- * sum in a fixed order. Single-threaded outside BLAS: OpenMP threads spinning beside OpenBLAS's would halve
- * speed. Keeps a per-thread scratch buffer (the stacked queries, scores and outputs of one block). */
+ * sum in a fixed order. Under CPU_THREADS_BLAS single-threaded outside BLAS (OpenMP threads spinning beside
+ * OpenBLAS's would halve speed). Keeps a per-thread scratch buffer (the stacked queries, scores and outputs of one block). */
 #ifndef SRC_OPS_ATTENTION_H
 #define SRC_OPS_ATTENTION_H
 

@@ -1,14 +1,15 @@
 /* linear -- y = x W^T (+ b) through one interface; see linear.h. */
 #include "ops/linear.h"
 
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/check.h"
 #include "ops/act_quant.h"
+#include "ops/cpu_exec.h"
 #include "ops/hadamard.h"
+#include "ops/qgemv.h"
 
 /* Takes ownership of w (and b): the model frees them through linear_free. No copy is made, so a loader can
  * hand over the FP32 buffer it just dequantized into. */
@@ -82,13 +83,13 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
         if (l->act.mode != LINEAR_ACT_NONE) act_quant_rows(l->act.format, &l->act.params, xq, T, K);
         x = xq;
     }
-    if (T == 1) {
-        // Decode: a GEMV reads W once; sgemm with M = 1 would first pack (copy) all of W, doubling the traffic.
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1.0f, l->w, (int)K, x, 1, 0.0f, y, 1);
+    if (T == 1 && l->packed && cpu_exec_get()->packed_decode && qgemv_supported(l->packed)) {
+        // Packed decode (a serving flag, ops/cpu_exec.h): read the packed weights, not their FP32 view.
+        qgemv(l->packed, x, y);
     } else {
-        // Row-major y = x W^T: W stays in its N x K checkpoint layout, so no transpose copy is ever made.
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)N, (int)K, 1.0f, x, (int)K, l->w,
-                    (int)K, 0.0f, y, (int)N);
+        // Row-major y = x W^T: W stays in its N x K checkpoint layout, so no transpose copy is ever made; a
+        // GEMV for T = 1 (decode), one sgemm otherwise, or the engine's own split (ops/cpu_exec.h).
+        cpu_exec_gemm_nt(x, K, l->w, K, y, N, T, N, K, 1.0f);
     }
     // The bias is added after the GEMM (a packed kernel of another backend need not know about it).
     if (l->b) {
@@ -103,6 +104,6 @@ double linear_flops(const struct linear *l, int64_t T) { return 2.0 * (double)T 
 
 const char *linear_backend_desc(void) {
     static char desc[128];
-    snprintf(desc, sizeof desc, "cpu openblas %s %d threads", openblas_get_corename(), openblas_get_num_threads());
+    snprintf(desc, sizeof desc, "cpu %s", cpu_exec_desc());
     return desc;
 }

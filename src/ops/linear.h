@@ -82,7 +82,9 @@ void linear_set_packed(struct linear *l, struct qtensor *q, const char *format);
 int linear_is_quantized(const struct linear *l);
 
 /* y (T x N) = x (T x K) W^T + b, in the order of the header comment; x is never modified (the input-side
- * steps work on a private copy). T may be 1 (decode). x and y must not alias. */
+ * steps work on a private copy). T may be 1 (decode). x and y must not alias. The GEMM goes through
+ * cpu_exec_gemm_nt (ops/cpu_exec.h: OpenBLAS's split or the engine's own); with packed_decode set, a decode
+ * (T = 1) on packed weights that ops/qgemv.h supports reads them packed instead (within qgemv.h's bound). */
 void linear_forward(const struct linear *l, const float *x, float *y, int64_t T);
 
 /* Describes the CPU compute backend for manifests: "cpu openblas <core> <n> threads". OpenBLAS picks its
