@@ -3,8 +3,9 @@
 # interval (lower is better); right, the paired ln(PPL_q / PPL_bf16) on the same tokens with its 95 % interval
 # (0 = BF16's perplexity; below 0 the quantized model scores the evaluation text better). The calibration
 # length per sequence is the run's (the default run's short sequences or --full's 2048 / 512: spec).
+# figures/e05-recovery-moe.gp draws the same for qwen3-tiny-moe (optional source: a note until e05 ran on it).
 # Data: build/out/data/e05-recovery.tsv, written by `ql figdata` from the lines below and the results files.
-#% data e05-calibration
+#% data e05-calibration optional
 #% col recipe [name, str] configuration (<algo>-g<G>-n<N>)
 #% col algorithm [name, str] gptq or awq
 #% col group_size [1, f64] INT4 group size G
@@ -16,10 +17,29 @@
 #% col ln_ppl_ratio_lo [1, f64] 95 % bootstrap interval, low end
 #% col ln_ppl_ratio_hi [1, f64] 95 % bootstrap interval, high end
 
-fig = 'e05-recovery'
+if (!exists("fig")) fig = 'e05-recovery'
 load 'figures/style.gp'
 # The figure's own text, unless labels_<lang>.gp defines it (then that wins).
 if (!exists("title_e05_recovery")) title_e05_recovery = (lang eq 'zh') ? 'GPTQ / AWQ：校准样本数与分组大小' : 'GPTQ / AWQ: calibration size and group size'
+title_e05_recovery = title_e05_recovery . (exists("fig_model") ? ((lang eq 'zh') ? '：' : ': ') . fig_model : '')
+# No rows (an optional source without results, e.g. qwen3-tiny-moe before e05 ran on it): a note, no panels.
+if (!exists("lab_no_e05")) lab_no_e05 = (lang eq 'zh') ? '尚无结果：%s 上未运行 e05-calibration' : 'No results yet: e05-calibration has not run on %s'
+undefine STATS_*
+stats datafile using 3 nooutput
+if (!exists("STATS_records") || STATS_records == 0) {
+    fig_h = 160
+    eval svg_begin
+    set title title_e05_recovery
+    unset border; unset tics; unset key; unset grid
+    set xrange [0:1]; set yrange [0:1]
+    set label 1 sprintf(lab_no_e05, exists("fig_model") ? fig_model : 'this model') at graph 0.5, graph 0.5 center
+    plot 2 notitle
+    eval png_begin
+    replot
+    unset output
+    exit
+}
+
 if (!exists("lab_calib_seqs")) lab_calib_seqs = (lang eq 'zh') ? '校准序列数 N（对数刻度）' : 'Calibration sequences N (log scale)'
 if (!exists("lab_e05_kld")) lab_e05_kld = (lang eq 'zh') ? 'KL(BF16 ‖ 量化模型)（nat）' : 'KL(BF16 || quantized) (nats)'
 if (!exists("lab_e05_lnppl")) lab_e05_lnppl = (lang eq 'zh') ? 'ln(PPL / PPL_bf16)（配对）' : 'ln(PPL / PPL_bf16) (paired)'
