@@ -471,34 +471,20 @@ static void check_roundtrip(const char *name, const char *scheme, uint32_t float
 }
 
 /* gguf_export_write of fixture dir under scheme in a child: exit status and stderr. */
+static void export_child(void *arg) {
+    const char *scheme = arg;
+    struct qwen3_model *a = qwen3_load(FIXDIR "/dense-bf16");
+    struct rtn r;
+    r.f = (enum qformat)qformat_parse(scheme, &r.p);
+    qwen3_for_each_linear(a, rtn_one, &r);
+    struct gguf_export_opts o = {0};
+    char out[512];
+    snprintf(out, sizeof out, "%s/refused.gguf", tmpdir);
+    gguf_export_write(a, &o, out);
+}
+
 static int export_in_child(const char *scheme, char *err, size_t cap) {
-    int fd[2];
-    CHECK(pipe(fd) == 0, "pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        struct qwen3_model *a = qwen3_load(FIXDIR "/dense-bf16");
-        struct rtn r;
-        r.f = (enum qformat)qformat_parse(scheme, &r.p);
-        qwen3_for_each_linear(a, rtn_one, &r);
-        struct gguf_export_opts o = {0};
-        char out[512];
-        snprintf(out, sizeof out, "%s/refused.gguf", tmpdir);
-        gguf_export_write(a, &o, out);
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t rr;
-    while (n + 1 < cap && (rr = read(fd[0], err + n, cap - 1 - n)) > 0) n += (size_t)rr;
-    err[n] = 0;
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return fixture_in_child(export_child, (void *)scheme, err, cap);
 }
 
 static void check_fixtures(void) {
