@@ -14,6 +14,7 @@
 #include "cli/cmd_export_gguf.h"
 #include "cli/cmd_figdata.h"
 #include "cli/cmd_generate.h"
+#include "cli/cmd_gguf_random.h"
 #include "cli/cmd_logits.h"
 #include "cli/cmd_ppl_llamacpp.h"
 #include "cli/cmd_quantize.h"
@@ -34,6 +35,7 @@ static const struct ql_command COMMANDS[] = {
     {"export-gguf", cmd_export_gguf, "write a checkpoint under a recipe as a GGUF file (llama.cpp)"},
     {"figdata", cmd_figdata, "write the TSV behind one figure from results JSON"},
     {"generate", cmd_generate, "continue a prompt with the CPU engine"},
+    {"gguf-random", cmd_gguf_random, "the CUDA serving engine's random weights of a Qwen3 shape as GGUF"},
     {"logits", cmd_logits, "logits of a token sequence (QLLOGITS file or top-k text)"},
     {"ppl-llamacpp", cmd_ppl_llamacpp, "perplexity under llama-perplexity's protocol (side by side with llama.cpp)"},
     {"quantize", cmd_quantize, "write a checkpoint quantized with a recipe (packed safetensors)"},

@@ -142,12 +142,12 @@ static const char *config_token(const cJSON *cfg, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void put_tokenizer(struct ex *x, const struct qwen3_model *m) {
+int gguf_export_tokenizer(struct gguf_writer *w, const char *dir, const struct qwen3_config *c) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (!file_exists(path)) {
-        warn("%s: no tokenizer.json: the GGUF gets no tokenizer (llama.cpp will refuse it)", m->dir);
-        return;
+        warn("%s: no tokenizer.json: the GGUF gets no tokenizer (llama.cpp will refuse it)", dir);
+        return 0;
     }
     cJSON *root = json_read_file(path);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
@@ -155,7 +155,7 @@ static void put_tokenizer(struct ex *x, const struct qwen3_model *m) {
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!cJSON_IsObject(vocab) || !cJSON_IsArray(merges)) die("%s: expected a BPE model with vocab and merges", path);
-    const int64_t V = m->cfg.V;
+    const int64_t V = c->V;
     char **tokens = xcalloc((size_t)V, sizeof *tokens);
     int32_t *types = xmalloc((size_t)V * sizeof *types);
     const cJSON *it;
@@ -199,27 +199,27 @@ static void put_tokenizer(struct ex *x, const struct qwen3_model *m) {
         } else die("%s: merge %lld is neither \"a b\" nor [a, b]", path, (long long)i);
         i++;
     }
-    gguf_writer_set_str(x->w, "tokenizer.ggml.model", "gpt2");
-    gguf_writer_set_str(x->w, "tokenizer.ggml.pre", "qwen2");
-    gguf_writer_set_arr_str(x->w, "tokenizer.ggml.tokens", V, (const char *const *)tokens);
-    gguf_writer_set_arr_i32(x->w, "tokenizer.ggml.token_type", V, types);
-    gguf_writer_set_arr_str(x->w, "tokenizer.ggml.merges", nm, (const char *const *)ms);
+    gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2");
+    gguf_writer_set_str(w, "tokenizer.ggml.pre", "qwen2");
+    gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", V, (const char *const *)tokens);
+    gguf_writer_set_arr_i32(w, "tokenizer.ggml.token_type", V, types);
+    gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", nm, (const char *const *)ms);
 
     /* special ids, as convert_hf_to_gguf.py's SpecialVocab: tokenizer_config.json first, config.json's
      * bos_token_id for bos */
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", m->dir);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     cJSON *tc = file_exists(path) ? json_read_file(path) : NULL;
     const char *eos = tc ? config_token(tc, "eos_token") : NULL;
     int32_t eos_id = find_id(tokens, V, eos ? eos : "<|endoftext|>");
-    if (eos_id < 0 && m->cfg.n_eos) eos_id = m->cfg.eos_ids[0];
-    if (eos_id >= 0) gguf_writer_set_u32(x->w, "tokenizer.ggml.eos_token_id", (uint32_t)eos_id);
-    if (m->cfg.bos_id >= 0) gguf_writer_set_u32(x->w, "tokenizer.ggml.bos_token_id", (uint32_t)m->cfg.bos_id);
+    if (eos_id < 0 && c->n_eos) eos_id = c->eos_ids[0];
+    if (eos_id >= 0) gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos_id);
+    if (c->bos_id >= 0) gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id);
     const char *pad = tc ? config_token(tc, "pad_token") : NULL;
     int32_t pad_id = pad ? find_id(tokens, V, pad) : -1;
-    if (pad_id >= 0) gguf_writer_set_u32(x->w, "tokenizer.ggml.padding_token_id", (uint32_t)pad_id);
-    gguf_writer_set_bool(x->w, "tokenizer.ggml.add_bos_token", 0);
+    if (pad_id >= 0) gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)pad_id);
+    gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", 0);
     const cJSON *tmpl = tc ? cJSON_GetObjectItemCaseSensitive(tc, "chat_template") : NULL;
-    if (cJSON_IsString(tmpl)) gguf_writer_set_str(x->w, "tokenizer.chat_template", tmpl->valuestring);
+    if (cJSON_IsString(tmpl)) gguf_writer_set_str(w, "tokenizer.chat_template", tmpl->valuestring);
     if (tc) cJSON_Delete(tc);
 
     for (int64_t k = 0; k < nm; k++) free(ms[k]);
@@ -229,20 +229,18 @@ static void put_tokenizer(struct ex *x, const struct qwen3_model *m) {
     free(tokens);
     free(types);
     cJSON_Delete(root);
+    return 1;
 }
 
 // ---- the file ----
 
 static void key(char *buf, size_t n, const char *arch, const char *suffix) { snprintf(buf, n, "%s.%s", arch, suffix); }
 
-uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export_opts *o, const char *path) {
-    const struct qwen3_config *c = &m->cfg;
-    CHECK(o->float_type == GGML_BLOCK_F32 || o->float_type == GGML_BLOCK_BF16, "float_type %u", o->float_type);
-    struct ex x = {.w = gguf_writer_init(), .o = o, .arch = c->is_moe ? "qwen3moe" : "qwen3"};
+void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name) {
+    struct ex x = {.w = w, .o = NULL, .arch = c->is_moe ? "qwen3moe" : "qwen3"};
     char k[256];
-    const char *base = strrchr(m->dir, '/');
     gguf_writer_set_str(x.w, "general.architecture", x.arch);
-    gguf_writer_set_str(x.w, "general.name", base && base[1] ? base + 1 : m->dir);
+    gguf_writer_set_str(x.w, "general.name", name);
     gguf_writer_set_u32(x.w, "general.alignment", GGUF_DEFAULT_ALIGNMENT);
     gguf_writer_set_u32(x.w, "general.quantization_version", 2);
 #define SET_U32(s, v) (key(k, sizeof k, x.arch, s), gguf_writer_set_u32(x.w, k, (uint32_t)(v)))
@@ -267,7 +265,15 @@ uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export
         gguf_writer_set_bool(x.w, k, c->norm_topk_prob);
     }
 #undef SET_U32
-    put_tokenizer(&x, m);
+}
+
+uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export_opts *o, const char *path) {
+    const struct qwen3_config *c = &m->cfg;
+    CHECK(o->float_type == GGML_BLOCK_F32 || o->float_type == GGML_BLOCK_BF16, "float_type %u", o->float_type);
+    struct ex x = {.w = gguf_writer_init(), .o = o, .arch = c->is_moe ? "qwen3moe" : "qwen3"};
+    const char *base = strrchr(m->dir, '/');
+    gguf_export_config_keys(x.w, c, base && base[1] ? base + 1 : m->dir);
+    gguf_export_tokenizer(x.w, m->dir, c);
 
     const int64_t D = c->D;
     int64_t ne_emb[2] = {D, c->V}, ne_d[1] = {D}, ne_dh[1] = {c->D_h};

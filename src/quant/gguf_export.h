@@ -28,12 +28,14 @@
  * channel scale or a Hadamard transform is refused with one line naming the tensor.
  * A qwen3moe model whose layers are not all MoE (mlp_only_layers / decoder_sparse_step) is written with dense
  * ffn_* tensors in those layers: our loader reads it, llama.cpp's qwen3moe does not.
- * API: gguf_export_write. */
+ * API: gguf_export_write; its two metadata parts, gguf_export_config_keys and gguf_export_tokenizer, are public
+ * for writers of GGUF files that hold no qwen3_model (src/cli/cmd_gguf_random.c: random weights). */
 #ifndef SRC_QUANT_GGUF_EXPORT_H
 #define SRC_QUANT_GGUF_EXPORT_H
 
 #include <stdint.h>
 
+#include "model/gguf.h"
 #include "model/qwen3.h"
 
 #ifdef __cplusplus
@@ -48,6 +50,13 @@ struct gguf_export_opts {
 /* Writes m as path (GGUF v3, atomically). Dies with one line naming the tensor when a Linear cannot be
  * represented. Returns the file size in bytes. */
 uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export_opts *o, const char *path);
+
+/* The general.* and <arch>.* keys of the header comment for config c, general.name = name. */
+void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name);
+
+/* The tokenizer.* keys of the header comment from dir/tokenizer.json (and dir/tokenizer_config.json when
+ * present), for c->V tokens. Returns 1, or 0 with a warning when dir has no tokenizer.json (no keys written). */
+int gguf_export_tokenizer(struct gguf_writer *w, const char *dir, const struct qwen3_config *c);
 
 #ifdef __cplusplus
 }
