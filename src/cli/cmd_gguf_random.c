@@ -232,10 +232,11 @@ int cmd_gguf_random(int argc, char **argv) {
     }
     if (!shape || !type || !out) { usage(stderr); die_usage("--shape, --type and -o are required"); }
     struct gen x = {.seed = seed};
-    if (!strcmp(type, "bf16")) x.lin_type = GGML_BLOCK_BF16, x.lin_fmt = SRC_BF16;
-    else if (!strcmp(type, "q8_0")) x.lin_type = GGML_BLOCK_Q8_0, x.lin_fmt = SRC_FP8_BLOCK;
-    else if (!strcmp(type, "q4_0")) x.lin_type = GGML_BLOCK_Q4_0, x.lin_fmt = SRC_INT4_SYM;
-    else if (!strcmp(type, "mxfp4")) x.lin_type = GGML_BLOCK_MXFP4, x.lin_fmt = SRC_MXFP4;
+    uint32_t ftype;   /* llama.cpp's enum llama_ftype (include/llama.h), shown as the model's type */
+    if (!strcmp(type, "bf16")) x.lin_type = GGML_BLOCK_BF16, x.lin_fmt = SRC_BF16, ftype = 32;
+    else if (!strcmp(type, "q8_0")) x.lin_type = GGML_BLOCK_Q8_0, x.lin_fmt = SRC_FP8_BLOCK, ftype = 7;
+    else if (!strcmp(type, "q4_0")) x.lin_type = GGML_BLOCK_Q4_0, x.lin_fmt = SRC_INT4_SYM, ftype = 2;
+    else if (!strcmp(type, "mxfp4")) x.lin_type = GGML_BLOCK_MXFP4, x.lin_fmt = SRC_MXFP4, ftype = 38;
     else die_usage("--type: expected bf16, q8_0, q4_0 or mxfp4, got '%s'", type);
     if (threads) omp_set_num_threads((int)threads);
 
@@ -261,6 +262,7 @@ int cmd_gguf_random(int argc, char **argv) {
     char gname[160];
     snprintf(gname, sizeof gname, "%s random seed %llu (%s)", name, (unsigned long long)seed, type);
     gguf_export_config_keys(x.g, &c, gname);
+    gguf_writer_set_u32(x.g, "general.file_type", ftype);
     if (tok) gguf_export_tokenizer(x.g, tok, &c);
     else warn("no --tokenizer: %s gets no tokenizer keys (llama.cpp refuses such a file)", out);
 

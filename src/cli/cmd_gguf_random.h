@@ -15,6 +15,7 @@
  *   --type q8_0   every Linear Q8_0 re-quantized (formats/ggml_block.h's rule: FP16 d = amax / 127 per 32,
  *                 RNE) from the engine's fp8 recipe values (E4M3 x FP32 scale per 128 x 128): NOT the same
  *                 numbers (Q8_0 cannot hold E4M3 x block scale exactly); each element within d / 2.
+ * general.file_type is llama.cpp's ftype of the type (BF16 32, Q8_0 7, Q4_0 2, MXFP4 38: display only).
  * In every type token_embd and output (untied shapes) are BF16 and the norms F32, exactly the engine's. The
  * fused q|k|v and gate|up are split by rows into attn_q / attn_k / attn_v and ffn_gate / ffn_up. MoE shapes are
  * refused. Deterministic: the bytes do not depend on --threads. The whole file is built in memory, then
