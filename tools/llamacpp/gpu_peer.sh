@@ -4,24 +4,26 @@
 # llama.cpp CUDA build on those files, in one session on one machine, so that every ratio ours / theirs comes
 # from the same card and the same call. This script builds nothing (LLAMA_BENCH names the user's build).
 #
-# Phases (run them in this order; gen may run in the background beside ours, llama waits for each file):
+# Phases (in this order; gen may run in the background beside ours and check, llama waits for each file):
 #   env     the machine, driver, CUDA, CPU, memory, the carry's SHA256SUMS          -> stdout
 #   gen     ql gguf-random of each SET into $GG, one at a time (atomic: a file exists once complete)
 #   ours    check_qwen3_serve --bench --models $OURS_MODELS --recipes $OURS_RECIPES --reps $OURS_REPS
 #           -> $OUT/serve.jsonl (its stdout is the check log)
-#   llama   for each SET in order: wait for its file, check_gguf_random --gguf on it (the bytes are the
-#           engine's: src/cli/cmd_gguf_random.h), llama-bench -m F -ngl 99 -r $REPS -p 512 -n 128 -d 0,512
+#   check   check_gguf_random --gguf on each SET's file (its bytes against the engine's device planes:
+#           src/cli/cmd_gguf_random.h), waiting for files only while process $CHECK_UNTIL_PID runs
+#   llama   for each SET in order: wait for its file, llama-bench -m F -ngl 99 -r $REPS -p 512 -n 128 -d 0,512
 #           -o jsonl >> $OUT/llamabench.jsonl (stderr >> $OUT/llamabench.log), then delete the file;
 #           a SET whose turn comes after $DEADLINE (epoch seconds) is skipped and logged
 # Environment: C (the unpacked tools/llamacpp/device_carry.sh tarball: bin/ lib/ libs/ tok/), OUT, GG (GGUF
 # folder: default /dev/shm/gg when it has 48 GiB free, else ./gg), LLAMA_BENCH (llama phase), DEADLINE,
-# SETS (default below: the 8B 4-bit files first, the 8B BF16 last, being the slowest to write), REPS (5).
+# SETS (default below: Qwen3-8B first, the pairs a deadline should keep), REPS (5), OURS_THREADS (4: the CPU
+# threads of the checks' reference engine, so that a concurrent build keeps the other cores).
 # Then tools/e07_llamacpp.py turns $OUT into results/<model>@H200/e07-serving/llamacpp-<type>.json.
 set -u
-phase=${1:?usage: gpu_peer.sh env|gen|ours|llama}
+phase=${1:?usage: gpu_peer.sh env|gen|ours|check|llama}
 C=${C:?C: the unpacked carry}
 OUT=${OUT:?OUT: the output folder}
-SETS=${SETS:-"Qwen3-8B:q4_0 Qwen3-8B:mxfp4 Qwen3-0.6B:bf16 Qwen3-0.6B:q8_0 Qwen3-0.6B:q4_0 Qwen3-0.6B:mxfp4 Qwen3-8B:q8_0 Qwen3-8B:bf16"}
+SETS=${SETS:-"Qwen3-8B:q4_0 Qwen3-8B:bf16 Qwen3-8B:mxfp4 Qwen3-8B:q8_0 Qwen3-0.6B:q4_0 Qwen3-0.6B:bf16 Qwen3-0.6B:mxfp4 Qwen3-0.6B:q8_0"}
 REPS=${REPS:-5}
 export LD_LIBRARY_PATH="$C/libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ -z "${GG:-}" ]; then
@@ -55,9 +57,21 @@ gen)
     ;;
 ours)
     echo "$(ts) ours start"
-    "$C/bin/check_qwen3_serve" --bench --out "$OUT/serve.jsonl" --models "${OURS_MODELS:-Qwen3-0.6B,Qwen3-8B}" \
+    OMP_NUM_THREADS=${OURS_THREADS:-4} OPENBLAS_NUM_THREADS=${OURS_THREADS:-4} "$C/bin/check_qwen3_serve" --bench --out "$OUT/serve.jsonl" --models "${OURS_MODELS:-Qwen3-0.6B,Qwen3-8B}" \
         --recipes "${OURS_RECIPES:-bf16,fp8,mxfp4-w4a16,gptq}" --reps "${OURS_REPS:-3}"
     echo "$(ts) ours exit $?"
+    ;;
+check)
+    # While the GPU waits for the llama.cpp build: each file that is written before process $CHECK_UNTIL_PID
+    # ends (the build) is compared with serve_w_random's device planes; the others are logged as not checked.
+    for s in $SETS; do
+        model=${s%%:*} type=${s##*:}
+        f="$GG/$model-$type.gguf"
+        while [ ! -f "$f" ] && kill -0 "${CHECK_UNTIL_PID:-999999999}" 2>/dev/null; do sleep 1; done
+        if [ ! -f "$f" ]; then echo "$(ts) check $model $type: NOT CHECKED (written after the build ended)"; continue; fi
+        "$C/bin/check_gguf_random" --gguf "$f" --type "$type" | grep -v '^ok '
+        echo "$(ts) check $model $type: check_gguf_random exit ${PIPESTATUS[0]}"
+    done
     ;;
 llama)
     LLAMA_BENCH=${LLAMA_BENCH:?LLAMA_BENCH: a llama-bench binary}
@@ -74,7 +88,6 @@ llama)
             continue
         fi
         echo "$(ts) $model $type: $(stat -c %s "$f") bytes"
-        "$C/bin/check_gguf_random" --gguf "$f" --type "$type" | grep -v '^ok ' ; echo "$(ts) check_gguf_random exit ${PIPESTATUS[0]}"
         echo "=== $model $type $(ts)" >> "$OUT/llamabench.log"
         "$LLAMA_BENCH" -m "$f" -ngl 99 -r "$REPS" -p 512 -n 128 -d 0,512 -o jsonl \
             >> "$OUT/llamabench.jsonl" 2>> "$OUT/llamabench.log"
@@ -82,5 +95,5 @@ llama)
         rm -f "$f"
     done
     ;;
-*) echo "gpu_peer.sh: unknown phase '$phase' (env, gen, ours, llama)" >&2; exit 2 ;;
+*) echo "gpu_peer.sh: unknown phase '$phase' (env, gen, ours, check, llama)" >&2; exit 2 ;;
 esac
