@@ -140,6 +140,7 @@ def main():
                 "ratio_decode_b1_d0": round(o_b1["tok_s"] / tg0["avg_ts"], 4) if tg0 else None,
                 "copy_gbps": ceil["copy_gbps"],
             }
+            metrics = {k: v for k, v in metrics.items() if v is not None}   # absent, never null
             cases = [{"name": k, "metrics": {"tok_s": r["avg_ts"], "stddev_tok_s": r["stddev_ts"],
                                               "n_prompt": r["n_prompt"], "n_gen": r["n_gen"],
                                               "n_depth": r["n_depth"], "samples_tok_s": r["samples_ts"],
