@@ -68,6 +68,19 @@ struct qwen3_serve_api {
     void (*stats)(void *s, struct qwen3_serve_stats *st);
     /* After a decode of B sequences: distinct experts routed in layer (0 for dense layers). */
     int64_t (*moe_distinct)(void *s, int64_t B, int64_t layer);
+    /* Decode variant: 1 (default) the fused kernels, 0 the first version (one kernel per op, the accuracy
+     * path's norm / RoPE / SwiGLU / router kernels): kept as the reference of the fused one and for the
+     * timing breakdown of both. */
+    void (*set_variant)(void *s, int variant);
+    /* The fused decode launches its kernels with programmatic dependent launch (sm_90: a kernel's CTAs start
+     * while the preceding kernel finishes, load what does not depend on it, then wait) unless set_pdl(s, 0) or
+     * QL_SERVE_PDL=0 at create. Profiled decodes run without it. */
+    void (*set_pdl)(void *s, int on);
+    /* Per-op timing: after profile_begin, every decode runs without the graph with a CUDA event before each
+     * op (the gaps between kernels count to the op that follows); profile_end stops and gives microseconds
+     * per step of each op class (names[i]), averaged over the decodes since profile_begin; returns the count. */
+    void (*profile_begin)(void *s);
+    int (*profile_end)(void *s, double *us_per_step, const char **names, int max);
 };
 
 /* The serving table (dlsym name "qwen3_cuda_serve_api"). */
