@@ -4,6 +4,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.cuh"
@@ -267,11 +268,13 @@ static __device__ __forceinline__ void pdl_trigger() {
 template <int FMT, int MT, int U>
 static __global__ void __launch_bounds__(32 * GW)
 serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, struct serve_seg seg,
-                  const int32_t *__restrict__ pair_mat, int64_t x_div) {
+                  const int32_t *__restrict__ pair_mat, int64_t x_div, int stage_x) {
     // A tile: 16 rows of matrix `mat`; lane (g = lane / 4, t = lane % 4) owns tile rows g, g + 8: matrix rows
     // 16 rt + g, 16 rt + g + 8, or in GLU mode (seg.glu16) gate row 8 rt + g and up row F + 8 rt + g (F = N / 2).
     // PDL: the weights do not depend on the preceding kernel, so a dense launch loads its first U steps before
-    // it waits; a paired launch reads the routing (pair_mat) first, so it waits at once. x is read after the wait.
+    // it waits; a paired launch reads the routing (pair_mat) first, so it waits at once. x is read after the wait,
+    // through L2 (it was written by the preceding kernel): staged once into shared memory (stage_x: its rows fit
+    // the dynamic shared memory), else loaded with __ldcg where used.
     typedef fmt_traits<FMT> TR;
     __shared__ float s_part[GW][32][4 * MT];
     pdl_trigger();
@@ -294,12 +297,23 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
 #pragma unroll
     for (int m = 0; m < MT; m++) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
 
-    for (int64_t sb = warp; sb < steps; sb += GW * U) {
-        step_regs<FMT> rg[U];
+    extern __shared__ uint4 s_x[];
+    step_regs<FMT> rg[U];
 #pragma unroll
-        for (int u = 0; u < U; u++)
-            if (sb + (int64_t)u * GW < steps) load_step<FMT>(rg[u], w, c0, c1, sb + (int64_t)u * GW, R0, R1, r0, r1, mat, t);
-        if (sb == warp) pdl_wait();
+    for (int u = 0; u < U; u++)   /* the first batch, before the wait */
+        if (warp + (int64_t)u * GW < steps) load_step<FMT>(rg[u], w, c0, c1, warp + (int64_t)u * GW, R0, R1, r0, r1, mat, t);
+    pdl_wait();
+    if (stage_x) {
+        const int64_t n4 = (pair_mat ? 1 : M) * K / 8;
+        for (int64_t i = threadIdx.x; i < n4; i += 32 * GW) s_x[i] = __ldcg((const uint4 *)x + i);
+        __syncthreads();
+    }
+    for (int64_t sb = warp; sb < steps; sb += GW * U) {
+        if (sb != warp) {
+#pragma unroll
+            for (int u = 0; u < U; u++)
+                if (sb + (int64_t)u * GW < steps) load_step<FMT>(rg[u], w, c0, c1, sb + (int64_t)u * GW, R0, R1, r0, r1, mat, t);
+        }
 #pragma unroll
         for (int u = 0; u < U; u++) {
             const int64_t s = sb + (int64_t)u * GW;
@@ -383,8 +397,15 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
                     const int64_t tok = 8 * m + g;
                     uint32_t xw[8];
                     if (tok < M) {
-                        const uint4 *xp = (const uint4 *)(x + tok * K + col0 + 16 * c);
-                        const uint4 xa = __ldcg(xp), xb = __ldcg(xp + 1);   /* written by the preceding kernel */
+                        const int64_t xo = tok * K + col0 + 16 * c;
+                        uint4 xa, xb;
+                        if (stage_x) {
+                            xa = s_x[xo / 8];
+                            xb = s_x[xo / 8 + 1];
+                        } else {
+                            xa = __ldcg((const uint4 *)(x + xo));
+                            xb = __ldcg((const uint4 *)(x + xo) + 1);
+                        }
                         xw[0] = xa.x; xw[1] = xa.y; xw[2] = xa.z; xw[3] = xa.w;
                         xw[4] = xb.x; xw[5] = xb.y; xw[6] = xb.z; xw[7] = xb.w;
                     } else {
@@ -421,7 +442,6 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
             }
         }
     }
-    pdl_wait();   /* warps without steps (no-op for the others) */
 #pragma unroll
     for (int m = 0; m < MT; m++)
 #pragma unroll
@@ -463,6 +483,7 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
 }
 
 static int g_pdl;
+enum { GEMV_XS_MAX = 64 * 1024 };   /* x staged in shared memory up to this many bytes per CTA */
 
 extern "C" void serve_gemv_set_pdl(int on) { g_pdl = on; }
 
@@ -478,6 +499,10 @@ static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, co
         int dev;
         CUDA_CHECK(cudaGetDevice(&dev));
         CUDA_CHECK(cudaDeviceGetAttribute(&n_sm, cudaDevAttrMultiProcessorCount, dev));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 1, U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 1, 2 * U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 4, U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 4, 2 * U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
         CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[0][0], serve_gemv_kernel<FMT, 1, U>, 32 * GW, 0));
         CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[0][1], serve_gemv_kernel<FMT, 1, 2 * U>, 32 * GW, 0));
         CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[1][0], serve_gemv_kernel<FMT, 4, U>, 32 * GW, 0));
@@ -485,12 +510,17 @@ static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, co
     }
     const int mt4 = M > 8;
     const int64_t ctas = (int64_t)grid.x * grid.y;
-    const int big = ctas <= (int64_t)occ[mt4][1] * n_sm;
+    static int allow_big = -1;   /* QL_SERVE_GEMV_BIGU=0: always the base U (a diagnostic switch) */
+    if (allow_big < 0) allow_big = !(getenv("QL_SERVE_GEMV_BIGU") && !strcmp(getenv("QL_SERVE_GEMV_BIGU"), "0"));
+    const int big = allow_big && ctas <= (int64_t)occ[mt4][1] * n_sm;
     cudaLaunchConfig_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.gridDim = grid;
     cfg.blockDim = dim3(32 * GW);
     cfg.stream = st;
+    const size_t xs = (size_t)(pair_mat ? 1 : M) * (size_t)w->K * 2;   /* x rows a CTA reads, bytes */
+    const int stage = xs <= GEMV_XS_MAX;
+    cfg.dynamicSmemBytes = stage ? xs : 0;
     cudaLaunchAttribute at;
     at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at.val.programmaticStreamSerializationAllowed = 1;
@@ -500,10 +530,10 @@ static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, co
     }
     const struct serve_w wv = *w;
     const struct serve_seg sv = *seg;
-    if (!mt4 && !big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, U>, wv, x, M, sv, pair_mat, x_div));
-    else if (!mt4) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, 2 * U>, wv, x, M, sv, pair_mat, x_div));
-    else if (!big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, U>, wv, x, M, sv, pair_mat, x_div));
-    else CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, 2 * U>, wv, x, M, sv, pair_mat, x_div));
+    if (!mt4 && !big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else if (!mt4) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, 2 * U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else if (!big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, 2 * U>, wv, x, M, sv, pair_mat, x_div, stage));
     CUDA_CHECK_LAUNCH();
 }
 
