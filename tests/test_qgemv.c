@@ -67,6 +67,40 @@ static void one(enum qformat f, int G, int64_t N, int64_t K, uint64_t seed) {
             if (!(fabs((double)y[isa][n] - y[QGEMV_ISA_C][n]) <= 2 * qgemv_bound(wd + n * K, x, K))) ok = 0;
         TEST(ok, "qgemv %s vs c %s G=%d", names[isa], qformat_ops(f)->name, G);
     }
+    // int8 activations (qgemv_q8): the C twin and the VNNI kernel (when this CPU has it) against the FP32
+    // dequantized path within the step-6 bound, and against each other: they share the activation codes and
+    // the exact block dots, so only FP32 orders differ: 2 gamma_{K+3} (A + E) <= 2 qgemv_q8_bound.
+    if (qgemv_q8_supported(&q)) {
+        const int i8 = f == QFORMAT_INT8_CHANNEL;
+        float *yq[2];
+        for (int v = 0; v < 2; v++) {
+            yq[v] = NULL;
+            if (!qgemv_set_isa(v ? QGEMV_ISA_AVX512 : QGEMV_ISA_C) || (v && strcmp(qgemv_q8_isa_name(), "avx512-vnni"))) {
+                printf("skip qgemv_q8 avx512-vnni: this CPU has no AVX-512 VNNI\n");
+                continue;
+            }
+            yq[v] = malloc((size_t)N * sizeof(float));
+            qgemv_q8(&q, x, yq[v]);
+            double worst = 0.0, rel = 0.0;
+            int ok = 1;
+            for (int64_t n = 0; n < N; n++) {
+                double d = fabs((double)yq[v][n] - (double)y0[n]), b = qgemv_q8_bound(wd + n * K, x, K, i8);
+                if (!(d <= b)) ok = 0;
+                if (b > 0 && d / b > worst) worst = d / b;
+                if (fabs(y0[n]) > 0) rel = fmax(rel, d / fabs(y0[n]));
+            }
+            TEST(ok, "qgemv_q8 %s %s G=%d %lldx%lld: |q8 - fp32| within the derived bound (worst %.3g of it, max rel %.2g)",
+                 qgemv_q8_isa_name(), qformat_ops(f)->name, G, (long long)N, (long long)K, worst, rel);
+        }
+        if (yq[0] && yq[1]) {
+            int ok = 1;
+            for (int64_t n = 0; n < N; n++)
+                if (!(fabs((double)yq[1][n] - yq[0][n]) <= 2 * qgemv_q8_bound(wd + n * K, x, K, i8))) ok = 0;
+            TEST(ok, "qgemv_q8 avx512-vnni vs c %s G=%d", qformat_ops(f)->name, G);
+        }
+        qgemv_set_isa(QGEMV_ISA_AUTO);
+        free(yq[0]), free(yq[1]);
+    }
     for (int isa = 0; isa < 3; isa++) free(y[isa]);
     qtensor_free(&q);
     free(w), free(x), free(wd), free(y0);
@@ -118,6 +152,13 @@ int main(void) {
             if (!(memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)))) ok = 0;
         }
         TEST(ok, "qgemv: inline E8M0 (256 codes) and BF16 (65536 codes) decoders equal e8m0_to_float / bf16_to_float");
+        ok = 1;
+        for (int c = 0; c < 256; c++)
+            for (int t = 0; t < 2; t++) {
+                float a = qgemv_e8m0_half_value((uint8_t)c, t), b = e8m0_to_float((uint8_t)c) / 2;
+                if (!(a == b || (isnan(a) && isnan(b)))) ok = 0;
+            }
+        TEST(ok, "qgemv_q8: half-E8M0 decoders (inline and table, 256 codes each) equal e8m0_to_float / 2");
     }
     // NaN domains propagate as in the FP32 path.
     {

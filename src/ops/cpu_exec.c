@@ -62,12 +62,14 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
 }
 
 const char *cpu_exec_desc(void) {
-    static char desc[160];
+    static char desc[192];
+    char pk[64] = "";
+    if (g_exec.packed_decode == CPU_PACKED_Q8) snprintf(pk, sizeof pk, " packed-decode-q8 %s", qgemv_q8_isa_name());
+    else if (g_exec.packed_decode) snprintf(pk, sizeof pk, " packed-decode");
     if (g_exec.threads == CPU_THREADS_OWN)
         snprintf(desc, sizeof desc, "openblas %s 1 thread x %d engine threads%s", openblas_get_corename(),
-                 cpu_exec_threads(), g_exec.packed_decode ? " packed-decode" : "");
+                 cpu_exec_threads(), pk);
     else
-        snprintf(desc, sizeof desc, "openblas %s %d threads%s", openblas_get_corename(), openblas_get_num_threads(),
-                 g_exec.packed_decode ? " packed-decode" : "");
+        snprintf(desc, sizeof desc, "openblas %s %d threads%s", openblas_get_corename(), openblas_get_num_threads(), pk);
     return desc;
 }

@@ -83,7 +83,11 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
         if (l->act.mode != LINEAR_ACT_NONE) act_quant_rows(l->act.format, &l->act.params, xq, T, K);
         x = xq;
     }
-    if (T == 1 && l->packed && cpu_exec_get()->packed_decode && qgemv_supported(l->packed)) {
+    const int packed = T == 1 && l->packed ? cpu_exec_get()->packed_decode : CPU_PACKED_OFF;
+    if (packed == CPU_PACKED_Q8 && qgemv_q8_supported(l->packed)) {
+        // Packed decode with int8 activations (a serving flag, ops/cpu_exec.h; bound: ops/qgemv.h step 6).
+        qgemv_q8(l->packed, x, y);
+    } else if (packed != CPU_PACKED_OFF && qgemv_supported(l->packed)) {
         // Packed decode (a serving flag, ops/cpu_exec.h): read the packed weights, not their FP32 view.
         qgemv(l->packed, x, y);
     } else {
