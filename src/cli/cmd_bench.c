@@ -43,6 +43,7 @@ static void usage(FILE *f) {
             "      --reps R         repetitions after one warm-up (default 3)\n"
             "      --packed         decode GEMVs read the packed weights (ops/qgemv.h)\n"
             "      --packed-q8      the same with activations quantized per 32 to int8 (qgemv_q8, llama.cpp's scheme)\n"
+            "      --par-min-bytes B  a decode GEMV / attention under B bytes runs on one thread (default 262144)\n"
             "      --blas-threads   OpenBLAS splits each GEMM (the experiments' split) instead of the engine\n"
             "      --json FILE      also write the numbers as a JSON benchmark record\n"
             "  -h, --help           this text\n",
@@ -119,6 +120,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--json") && v) json = argv[++i];
         else if (!strcmp(a, "--packed")) ex.packed_decode = CPU_PACKED_F32;
         else if (!strcmp(a, "--packed-q8")) ex.packed_decode = CPU_PACKED_Q8;
+        else if (!strcmp(a, "--par-min-bytes") && v) ex.par_min_bytes = cli_int("--par-min-bytes", argv[++i], 1);
         else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }

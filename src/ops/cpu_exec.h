@@ -50,6 +50,8 @@ struct cpu_exec {
     enum cpu_threads threads;
     int packed_decode;      /* enum cpu_packed: nonzero = decode GEMVs read packed weights where ops/qgemv.h
                                has a kernel */
+    int64_t par_min_bytes;  /* OWN mode: a decode GEMV or attention below this many bytes of operands stays on
+                               one thread; 0 = CPU_EXEC_PAR_MIN_BYTES (a serving knob: `--par-min-bytes`) */
 };
 
 /* Installs the policy (OpenBLAS is set to 1 thread for CPU_THREADS_OWN, back to its start-up count for
@@ -74,6 +76,9 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
  * are 0.13-0.4 MB) ran at 0.4-0.7x one thread on a loaded machine; with 256 KB, at load ~2, int4 decode ran
  * 640-870 tok/s against 640-655 with 1 MB, bf16 475-490 against 305-455 (a little better, within the noise). */
 #define CPU_EXEC_PAR_MIN_BYTES (1 << 18)
+
+/* The threshold in force: the policy's par_min_bytes, or CPU_EXEC_PAR_MIN_BYTES when that is 0. */
+int64_t cpu_exec_par_min_bytes(void);
 
 /* "openblas <core> <n> threads" (BLAS mode) or "openblas <core> 1 thread x <n> engine threads" (OWN mode),
  * with " packed-decode" (or " packed-decode-q8 <kernel>") appended when on: the backend string of manifests and

@@ -375,8 +375,8 @@ void qgemv(const struct qtensor *q, const float *x, float *y) {
     const row_fn f = pick(q);
     const int64_t N = q->N;
     // Rows in blocks of 16 to whichever thread is free (ops/cpu_exec.h: a descheduled thread holds one block);
-    // one thread below CPU_EXEC_PAR_MIN_BYTES, where a hand-off costs more than it saves.
-#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && qtensor_bytes(q) >= CPU_EXEC_PAR_MIN_BYTES)
+    // one thread below cpu_exec_par_min_bytes(), where a hand-off costs more than it saves.
+#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && qtensor_bytes(q) >= (size_t)cpu_exec_par_min_bytes())
     for (int64_t n = 0; n < N; n++) y[n] = f(q, n, x);
 }
 
@@ -384,7 +384,7 @@ void qgemv_f32(const float *w, int64_t ldw, const float *x, float *y, int64_t N,
     typedef float (*dot_fn)(const float *, const float *, int64_t);
     static const dot_fn t[3] = {dot_f32_c, dot_f32_avx2, dot_f32_avx512};
     const dot_fn f = t[isa_now()];
-#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && N * K * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES)
+#pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && N * K * (int64_t)sizeof(float) >= cpu_exec_par_min_bytes())
     for (int64_t n = 0; n < N; n++) y[n] = f(w + n * ldw, x, K);
 }
 
@@ -762,7 +762,7 @@ void qgemv_q8(const struct qtensor *q, const float *x, float *y) {
     else q8_prep_c(&a, x);
     // Four-row blocks where the kernel has them (the rest, and G = 32, one row at a time).
     const int64_t N4 = f4 ? N / 4 * 4 : 0;
-#pragma omp parallel for schedule(dynamic, 4) if (N >= 64 && qtensor_bytes(q) >= CPU_EXEC_PAR_MIN_BYTES)
+#pragma omp parallel for schedule(dynamic, 4) if (N >= 64 && qtensor_bytes(q) >= (size_t)cpu_exec_par_min_bytes())
     for (int64_t i = 0; i < N4 / 4; i++) f4(q, 4 * i, &a, y + 4 * i);
     for (int64_t n = N4; n < N; n++) y[n] = f(q, n, &a);
     free(a.mem);
