@@ -166,10 +166,15 @@ int main(void) {
         if (!act) {
             // 4. int8 activations: the same decode, every Linear checked against its bound on the way.
             struct q8_check qc = {0};
-            set_observer(m, &qc);
+            float *c = xmalloc((size_t)(T_DEC * V) * sizeof(float));
             cpu_exec_set(&(struct cpu_exec){.threads = CPU_THREADS_OWN, .packed_decode = CPU_PACKED_Q8});
-            decode(e, ids, T_DEC, b, V);
+            decode(e, ids, T_DEC, c, V);     /* q / k / v and gate / up fused (linear_forward_multi) */
+            set_observer(m, &qc);
+            decode(e, ids, T_DEC, b, V);     /* an observer: one Linear at a time */
             set_observer(m, NULL);
+            TEST(memcmp(b, c, (size_t)(T_DEC * V) * sizeof(float)) == 0,
+                 "packed-q8 decode %s: the fused q/k/v and gate/up GEMVs give the bits of one call each", name);
+            free(c);
             TEST(qc.gemvs == (long)(T_DEC * 7 * m->cfg.n_layers) && qc.bad == 0,
                  "packed-q8 decode %s: %ld GEMVs on the model's activations within qgemv_q8_bound (worst %.3f of it, max |dy|/max|y| %.2e)",
                  name, qc.gemvs, qc.worst, qc.rel);

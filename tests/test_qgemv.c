@@ -152,6 +152,41 @@ int main(void) {
             one(QFORMAT_INT4_ASYM, G, 96, Ks[i], seed++);
         }
     }
+    // qgemv_q8_multi: several tensors of one input (one of them with a partial four-row block, one int4 G = 32
+    // on the one-row kernel) give the bits of one qgemv_q8 call each; and two layouts (int8 with 4-bit) too.
+    for (int isa = QGEMV_ISA_C; isa <= QGEMV_ISA_AVX512; isa += QGEMV_ISA_AVX512 - QGEMV_ISA_C) {
+        if (!qgemv_set_isa((enum qgemv_isa)isa)) continue;
+        const int64_t K = 1536, Ns[4] = {96, 50, 64, 40};
+        const enum qformat fs[4] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_MXFP4, QFORMAT_INT8_CHANNEL};
+        const int Gs[4] = {128, 32, 0, 0};
+        struct rng r;
+        rng_init(&r, 7);
+        float *x = malloc((size_t)K * sizeof *x);
+        for (int64_t k = 0; k < K; k++) x[k] = (float)rng_normal(&r);
+        struct qtensor q[4];
+        float *y1[4], *y2[4];
+        for (int j = 0; j < 4; j++) {
+            float *w = malloc((size_t)(Ns[j] * K) * sizeof *w);
+            for (int64_t i = 0; i < Ns[j] * K; i++) w[i] = (float)rng_laplace(&r, 0.02);
+            struct qparams p = {0};
+            p.group_size = Gs[j];
+            qtensor_quantize(&q[j], fs[j], w, Ns[j], K, &p);
+            free(w);
+            y1[j] = malloc((size_t)Ns[j] * sizeof(float)), y2[j] = malloc((size_t)Ns[j] * sizeof(float));
+            qgemv_q8(&q[j], x, y1[j]);
+        }
+        const struct qtensor *qs[4] = {&q[0], &q[1], &q[2], &q[3]};
+        int same3 = 1, same4 = 1;
+        qgemv_q8_multi(qs, 3, x, y2);
+        for (int j = 0; j < 3; j++) same3 &= memcmp(y1[j], y2[j], (size_t)Ns[j] * sizeof(float)) == 0;
+        qgemv_q8_multi(qs, 4, x, y2);
+        for (int j = 0; j < 4; j++) same4 &= memcmp(y1[j], y2[j], (size_t)Ns[j] * sizeof(float)) == 0;
+        TEST(same3 && same4, "qgemv_q8_multi (%s): 3 tensors of one layout, and 4 of two, equal one qgemv_q8 each bit for bit",
+             qgemv_q8_isa_name());
+        for (int j = 0; j < 4; j++) qtensor_free(&q[j]), free(y1[j]), free(y2[j]);
+        free(x);
+    }
+    qgemv_set_isa(QGEMV_ISA_AUTO);
     // The FP32 GEMV (OWN-mode decode) against the reference order: within twice gamma_K sum |w x|.
     {
         const int64_t N = 200, K = 1000;

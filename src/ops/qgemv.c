@@ -738,17 +738,44 @@ const char *qgemv_q8_isa_name(void) { return isa_now() == QGEMV_ISA_AVX512 && cp
 
 typedef float (*row_q8_fn)(const struct qtensor *q, int64_t n, const struct q8act *a);
 
-void qgemv_q8(const struct qtensor *q, const float *x, float *y) {
-    CHECK(qgemv_q8_supported(q), "qgemv_q8: scheme %d has no int8-activation kernel", (int)q->format);
-    const int64_t K = q->K, N = q->N;
-    const int s = q->format == QFORMAT_INT8_CHANNEL ? 0 : (q->format == QFORMAT_INT4_SYM || q->format == QFORMAT_INT4_ASYM) ? 1 : 2;
+typedef void (*rows4_q8_fn)(const struct qtensor *q, int64_t n0, const struct q8act *a, float *out);
+
+/* The activation layout a scheme's kernel reads: the VNNI 4-bit kernels the nibble one, all else natural. */
+static enum q8_layout q8_layout_of(const struct qtensor *q, int vnni) {
+    return vnni && q->format != QFORMAT_INT8_CHANNEL ? Q8_NIBBLE : Q8_NATURAL;
+}
+
+void qgemv_q8_multi(const struct qtensor *const *qs, int n, const float *x, float *const *ys) {
+    enum { MAXJ = 8 };
+    CHECK(n >= 1 && n <= MAXJ, "qgemv_q8_multi: %d tensors (1..%d)", n, (int)MAXJ);
+    const int64_t K = qs[0]->K;
     const int vnni = K % 64 == 0 && isa_now() == QGEMV_ISA_AVX512 && cpu_has_vnni();
+    for (int j = 0; j < n; j++) {
+        CHECK(qgemv_q8_supported(qs[j]), "qgemv_q8: scheme %d has no int8-activation kernel", (int)qs[j]->format);
+        CHECK(qs[j]->K == K, "qgemv_q8_multi: K %lld and %lld", (long long)qs[j]->K, (long long)K);
+    }
+    for (int j = 1; j < n; j++)
+        if (q8_layout_of(qs[j], vnni) != q8_layout_of(qs[0], vnni)) {  // two layouts: one call each
+            for (int i = 0; i < n; i++) qgemv_q8_multi(&qs[i], 1, x, &ys[i]);
+            return;
+        }
     static const row_q8_fn t[2][3] = {{row_int8_q8_c, row_int4_q8_c, row_mxfp4_q8_c},
                                       {row_int8_q8_vnni, row_int4_q8_vnni, row_mxfp4_q8_vnni}};
-    const row_q8_fn f = t[vnni][s];
-    typedef void (*rows4_q8_fn)(const struct qtensor *q, int64_t n0, const struct q8act *a, float *out);
     static const rows4_q8_fn t4[3] = {rows4_int8_q8_vnni, rows4_int4_q8_vnni, rows4_mxfp4_q8_vnni};
-    const rows4_q8_fn f4 = vnni && (s != 1 || q->params.group_size % 64 == 0) ? t4[s] : NULL;
+    // Work units of four rows, tensor after tensor: the four-row kernel where it exists (not int4 G = 32),
+    // else the one-row kernel four times (and at a tensor's end).
+    row_q8_fn f[MAXJ];
+    rows4_q8_fn f4[MAXJ];
+    int64_t first[MAXJ + 1] = {0};
+    size_t bytes = 0;
+    for (int j = 0; j < n; j++) {
+        const struct qtensor *q = qs[j];
+        const int s = q->format == QFORMAT_INT8_CHANNEL ? 0 : (q->format == QFORMAT_INT4_SYM || q->format == QFORMAT_INT4_ASYM) ? 1 : 2;
+        f[j] = t[vnni][s];
+        f4[j] = vnni && (s != 1 || q->params.group_size % 64 == 0) ? t4[s] : NULL;
+        first[j + 1] = first[j] + (q->N + 3) / 4;
+        bytes += qtensor_bytes(q);
+    }
     // One block of memory: codes, block scales, and the per-pair vectors (64-byte aligned, K % 32 == 0).
     const size_t nq = (size_t)((K + 63) / 64 * 64), nb = (size_t)(K / 32), np = (size_t)((K + 63) / 64);
     struct q8act a = {.K = K};
@@ -758,15 +785,23 @@ void qgemv_q8(const struct qtensor *q, const float *x, float *y) {
     a.dx = (float *)((uint8_t *)a.mem + nq);
     a.negS = (int32_t *)(a.dx + 16 * np);
     a.d = (float *)(a.negS + 16 * np);
-    if (vnni) q8_prep_vnni(&a, x, s == 0 ? Q8_NATURAL : Q8_NIBBLE);
+    if (vnni) q8_prep_vnni(&a, x, q8_layout_of(qs[0], vnni));
     else q8_prep_c(&a, x);
-    // Four-row blocks where the kernel has them (the rest, and G = 32, one row at a time).
-    const int64_t N4 = f4 ? N / 4 * 4 : 0;
-#pragma omp parallel for schedule(dynamic, 4) if (N >= 64 && qtensor_bytes(q) >= (size_t)cpu_exec_par_min_bytes())
-    for (int64_t i = 0; i < N4 / 4; i++) f4(q, 4 * i, &a, y + 4 * i);
-    for (int64_t n = N4; n < N; n++) y[n] = f(q, n, &a);
+    const int64_t units = first[n];
+#pragma omp parallel for schedule(dynamic, 4) if (units >= 16 && bytes >= (size_t)cpu_exec_par_min_bytes())
+    for (int64_t u = 0; u < units; u++) {
+        int j = 0;
+        while (u >= first[j + 1]) j++;
+        const struct qtensor *q = qs[j];
+        const int64_t n0 = 4 * (u - first[j]);
+        if (f4[j] && n0 + 4 <= q->N) f4[j](q, n0, &a, ys[j] + n0);
+        else
+            for (int64_t r = n0; r < n0 + 4 && r < q->N; r++) ys[j][r] = f[j](q, r, &a);
+    }
     free(a.mem);
 }
+
+void qgemv_q8(const struct qtensor *q, const float *x, float *y) { qgemv_q8_multi(&q, 1, x, &y); }
 
 double qgemv_q8_bound(const float *w_row, const float *x, int64_t K, int int8_channel) {
     const double u = ldexp(1.0, -24);

@@ -101,6 +101,11 @@ int qgemv_q8_supported(const struct qtensor *q);
  * avx512 and K % 64 == 0, else the plain C twin (the same codes, the same exact block dots). */
 void qgemv_q8(const struct qtensor *q, const float *x, float *y);
 
+/* qgemv_q8 on n <= 8 tensors of one input x (q / k / v, gate / up): x quantized once, one parallel loop over
+ * the rows of all of them; each ys[i] equals qgemv_q8(qs[i], x, ys[i]) bit for bit (the same codes and row
+ * kernels, the same four-row blocks). The same K for all (CHECK). */
+void qgemv_q8_multi(const struct qtensor *const *qs, int n, const float *x, float *const *ys);
+
 /* The kernel qgemv_q8 runs now: "avx512-vnni" or "c". */
 const char *qgemv_q8_isa_name(void);
 
