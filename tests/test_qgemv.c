@@ -157,8 +157,8 @@ int main(void) {
     for (int isa = QGEMV_ISA_C; isa <= QGEMV_ISA_AVX512; isa += QGEMV_ISA_AVX512 - QGEMV_ISA_C) {
         if (!qgemv_set_isa((enum qgemv_isa)isa)) continue;
         const int64_t K = 1536, Ns[4] = {96, 50, 64, 40};
-        const enum qformat fs[4] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_MXFP4, QFORMAT_INT8_CHANNEL};
-        const int Gs[4] = {128, 32, 0, 0};
+        const enum qformat fs[4] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_INT4_SYM, QFORMAT_MXFP4};
+        const int Gs[4] = {128, 32, 64, 0};
         struct rng r;
         rng_init(&r, 7);
         float *x = malloc((size_t)K * sizeof *x);

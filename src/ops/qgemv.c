@@ -397,8 +397,9 @@ void qgemv_f32(const float *w, int64_t ldw, const float *x, float *y, int64_t N,
  *   elements of j + 1, the odd elements of j, the odd elements of j + 1. That is the byte order of [low
  *   nibbles | high nibbles] of the pair's 32 code bytes, so a 4-bit row needs no unpacking shuffle.
  * Per pair, for the VNNI kernels: dx = d of the block each of the 16 int32 lanes of vpdpbusd covers, and negS
- * = minus the sum of the block's q in the first lane of that block (0 elsewhere): an unsigned code u with
- * offset o (value u - o) gives sum (u - o) q = vpdpbusd(o * negS, u, q), exactly, in int32. */
+ * = minus the sum of q over the 16 bytes of each block half (even / odd elements) in the first lane of that
+ * half (0 elsewhere): an unsigned code u with offset o (value u - o) gives sum (u - o) q = vpdpbusd(o * negS,
+ * u, q), exactly, in int32. */
 struct q8act {
     int64_t K;
     int8_t *q;          /* K codes */
@@ -408,7 +409,11 @@ struct q8act {
     void *mem;
 };
 
-enum q8_layout { Q8_NATURAL = 0, Q8_NIBBLE };
+enum q8_layout {
+    Q8_NATURAL = 0,
+    Q8_NIBBLE,      /* mxfp4 */
+    Q8_NIBBLE16     /* int4: the same codes; dx of the high (odd-element) half is d_b / 16 (see nibbles16_vnni) */
+};
 
 /* One block's scale and reciprocal; d is NaN for a block holding a NaN (it propagates to the outputs). */
 static inline void q8_scale(float amax, float *d, float *id) {
@@ -453,29 +458,29 @@ T_VNNI static void q8_prep_vnni(struct q8act *a, const float *x, enum q8_layout 
         q8_scale(amax, &d, &id);
         if (nan) d = NAN, id = 0.0f;
         a->d[b] = d;
-        if (lay == Q8_NIBBLE) {
+        if (lay != Q8_NATURAL) {
             __m512 e = _mm512_permutex2var_ps(v0, even, v1), o = _mm512_permutex2var_ps(v0, odd, v1);
             v0 = e, v1 = o;
         }
         const __m512 vid = _mm512_set1_ps(id);
         __m512i q0 = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v0, vid)), lo), hi);
         __m512i q1 = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v1, vid)), lo), hi);
-        const int S = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        const int S0 = _mm512_reduce_add_epi32(q0), S1 = _mm512_reduce_add_epi32(q1);
         const int64_t p = b / 2, h = b % 2;
         int8_t *qp = a->q + 64 * p;
         float *dx = a->dx + 16 * p;
         int32_t *ns = a->negS + 16 * p;
-        if (lay == Q8_NIBBLE) {
+        if (lay != Q8_NATURAL) {
             _mm_storeu_si128((__m128i *)(qp + 16 * h), _mm512_cvtepi32_epi8(q0));
             _mm_storeu_si128((__m128i *)(qp + 32 + 16 * h), _mm512_cvtepi32_epi8(q1));
-            for (int i = 0; i < 4; i++) dx[4 * h + i] = dx[8 + 4 * h + i] = d;
+            for (int i = 0; i < 4; i++) dx[4 * h + i] = d, dx[8 + 4 * h + i] = lay == Q8_NIBBLE16 ? d * 0.0625f : d;
             for (int i = 0; i < 4; i++) ns[4 * h + i] = ns[8 + 4 * h + i] = 0;
-            ns[4 * h] = -S;
+            ns[4 * h] = -S0, ns[8 + 4 * h] = -S1;
         } else {
             _mm_storeu_si128((__m128i *)(qp + 32 * h), _mm512_cvtepi32_epi8(q0));
             _mm_storeu_si128((__m128i *)(qp + 32 * h + 16), _mm512_cvtepi32_epi8(q1));
             for (int i = 0; i < 8; i++) dx[8 * h + i] = d, ns[8 * h + i] = 0;
-            ns[8 * h] = -S;
+            ns[8 * h] = -(S0 + S1);
         }
     }
 }
@@ -487,6 +492,20 @@ T_VNNI static inline __m512i nibbles_vnni(__m256i b) {
     return _mm512_and_si512(_mm512_srlv_epi64(_mm512_broadcast_i64x4(b), sh), _mm512_set1_epi8(15));
 }
 
+/* The int4 codes of a pair as 64 bytes with one AND of the code bytes broadcast to both halves: b & 0x0F in the
+ * low half (the even elements' codes) and b & 0xF0 = 16 x the odd elements' codes in the high half (kept
+ * there: the Q8_NIBBLE16 layout's dx is d_b / 16 for those lanes, and their offsets are 16 o). One operation
+ * instead of a shift and a mask. */
+T_VNNI static inline __m512i nibbles16_vnni(const uint8_t *p) {
+    const __m512i m = _mm512_inserti64x4(_mm512_set1_epi8(0x0F), _mm256_set1_epi8((char)0xF0), 1);
+    return _mm512_and_si512(_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p)), m);
+}
+
+/* The offsets o of the int4 lanes in the Q8_NIBBLE16 layout: o in the low half, 16 o in the high half. */
+T_VNNI static inline __m512i off16_vnni(__m512i o) {
+    return _mm512_sllv_epi32(o, _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(4), 1));
+}
+
 /* The lanes of the second block of a pair: 4..7 and 12..15 in the nibble layout. */
 #define Q8_HI ((__mmask16)0xF0F0)
 
@@ -495,18 +514,19 @@ T_VNNI static float row_int4_q8_vnni(const struct qtensor *q, int64_t n, const s
     const uint8_t *c = q->data + n * K / 2;
     const uint16_t *s = (const uint16_t *)q->scales + n * ng;
     const int asym = q->format == QFORMAT_INT4_ASYM;
-    // sym: the nibble is two's complement, value (v ^ 8) - 8: u = v ^ 8 with offset 8; asym: u = v, offset z.
-    const __m512i flip = _mm512_set1_epi8(asym ? 0 : 8);
+    // sym: the nibble is two's complement, value (v ^ 8) - 8: u = v ^ 8 with offset 8; asym: u = v, offset z
+    // (in the high half 16 v ^ 0x80 and 16 v, offsets 128 and 16 z: nibbles16_vnni).
+    const __m512i flip = asym ? _mm512_setzero_si512() : _mm512_inserti64x4(_mm512_set1_epi8(8), _mm256_set1_epi8((char)0x80), 1);
     __m512 y = _mm512_setzero_ps();
     if (G % 64 == 0) {
         // A group is G / 64 pairs: their int32 dots times the activation scales, then once the group's scale.
         for (int64_t g = 0; g < ng; g++) {
-            const int z = asym ? nib(q->zeros, n * ng + g) : 8;
+            const __m512i z = off16_vnni(_mm512_set1_epi32(asym ? nib(q->zeros, n * ng + g) : 8));
             __m512 acc = _mm512_setzero_ps();
             for (int64_t p = g * G / 64; p < (g + 1) * G / 64; p++) {
                 const __m512i ns = _mm512_load_si512(a->negS + 16 * p);
-                const __m512i init = asym ? _mm512_mullo_epi32(ns, _mm512_set1_epi32(z)) : _mm512_slli_epi32(ns, 3);
-                const __m512i u = _mm512_xor_si512(nibbles_vnni(_mm256_loadu_si256((const __m256i *)(c + 32 * p))), flip);
+                const __m512i init = _mm512_mullo_epi32(ns, z);
+                const __m512i u = _mm512_xor_si512(nibbles16_vnni(c + 32 * p), flip);
                 const __m512i dot = _mm512_dpbusd_epi32(init, u, _mm512_load_si512(a->q + 64 * p));
                 acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_load_ps(a->dx + 16 * p), acc);
             }
@@ -519,8 +539,8 @@ T_VNNI static float row_int4_q8_vnni(const struct qtensor *q, int64_t n, const s
             const __m512i z = asym ? _mm512_mask_blend_epi32(Q8_HI, _mm512_set1_epi32(nib(q->zeros, n * ng + 2 * p)),
                                                              _mm512_set1_epi32(nib(q->zeros, n * ng + 2 * p + 1)))
                                    : _mm512_set1_epi32(8);
-            const __m512i init = _mm512_mullo_epi32(_mm512_load_si512(a->negS + 16 * p), z);
-            const __m512i u = _mm512_xor_si512(nibbles_vnni(_mm256_loadu_si256((const __m256i *)(c + 32 * p))), flip);
+            const __m512i init = _mm512_mullo_epi32(_mm512_load_si512(a->negS + 16 * p), off16_vnni(z));
+            const __m512i u = _mm512_xor_si512(nibbles16_vnni(c + 32 * p), flip);
             const __m512i dot = _mm512_dpbusd_epi32(init, u, _mm512_load_si512(a->q + 64 * p));
             y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(ws, _mm512_load_ps(a->dx + 16 * p)), y);
         }
@@ -591,23 +611,24 @@ T_VNNI static void rows4_int4_q8_vnni(const struct qtensor *q, int64_t n0, const
     const uint8_t *c = q->data + n0 * rb;
     const uint16_t *s = (const uint16_t *)q->scales + n0 * ng;
     const int asym = q->format == QFORMAT_INT4_ASYM;
-    const __m512i flip = _mm512_set1_epi8(asym ? 0 : 8);
+    const __m512i flip = asym ? _mm512_setzero_si512() : _mm512_inserti64x4(_mm512_set1_epi8(8), _mm256_set1_epi8((char)0x80), 1);
+    const __m512i sh37 = _mm512_inserti64x4(_mm512_set1_epi32(3), _mm256_set1_epi32(7), 1);   /* sym: 8, 128 */
 #define Q8_Z(r) __m512 y##r = _mm512_setzero_ps();
     Q8_R4(Q8_Z)
 #undef Q8_Z
     for (int64_t g = 0; g < ng; g++) {
 #define Q8_G(r)                                                                                                        \
     __m512 acc##r = _mm512_setzero_ps();                                                                               \
-    const __m512i z##r = _mm512_set1_epi32(asym ? nib(q->zeros, (n0 + r) * ng + g) : 8);
+    const __m512i z##r = off16_vnni(_mm512_set1_epi32(asym ? nib(q->zeros, (n0 + r) * ng + g) : 8));
         Q8_R4(Q8_G)
 #undef Q8_G
         for (int64_t p = g * G / 64; p < (g + 1) * G / 64; p++) {
             const __m512i qv = _mm512_load_si512(a->q + 64 * p), ns = _mm512_load_si512(a->negS + 16 * p);
             const __m512 dx = _mm512_load_ps(a->dx + 16 * p);
-            const __m512i i8 = _mm512_slli_epi32(ns, 3);
+            const __m512i i8 = _mm512_sllv_epi32(ns, sh37);
 #define Q8_P(r)                                                                                                        \
     {                                                                                                                  \
-        const __m512i u = _mm512_xor_si512(nibbles_vnni(_mm256_loadu_si256((const __m256i *)(c + r * rb + 32 * p))), flip); \
+        const __m512i u = _mm512_xor_si512(nibbles16_vnni(c + r * rb + 32 * p), flip);                                 \
         const __m512i init = asym ? _mm512_mullo_epi32(ns, z##r) : i8;                                                 \
         acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, u, qv)), dx, acc##r);                    \
     }
@@ -742,7 +763,8 @@ typedef void (*rows4_q8_fn)(const struct qtensor *q, int64_t n0, const struct q8
 
 /* The activation layout a scheme's kernel reads: the VNNI 4-bit kernels the nibble one, all else natural. */
 static enum q8_layout q8_layout_of(const struct qtensor *q, int vnni) {
-    return vnni && q->format != QFORMAT_INT8_CHANNEL ? Q8_NIBBLE : Q8_NATURAL;
+    if (!vnni || q->format == QFORMAT_INT8_CHANNEL) return Q8_NATURAL;
+    return q->format == QFORMAT_INT4_SYM || q->format == QFORMAT_INT4_ASYM ? Q8_NIBBLE16 : Q8_NIBBLE;
 }
 
 void qgemv_q8_multi(const struct qtensor *const *qs, int n, const float *x, float *const *ys) {
@@ -813,7 +835,7 @@ double qgemv_q8_bound(const float *w_row, const float *x, int64_t K, int int8_ch
             sw += fabs((double)w_row[k]);
             A += fabs((double)w_row[k] * (double)x[k]);
         }
-        E += amax / 127.0 * (1.0 + u) * (0.5 + ldexp(1.0, -15)) * sw;
+        E += (amax / 127.0 * (1.0 + u) * (0.5 + ldexp(1.0, -15)) + ldexp(1.0, -126)) * sw;
     }
     const double gK = K * u / (1 - K * u), gK3 = (K + 3) * u / (1 - (K + 3) * u);
     return gK * A + E + (gK3 + (int8_channel ? u / (1 - u) : 0.0)) * (A + E);

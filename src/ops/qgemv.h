@@ -43,7 +43,9 @@
  *  5. Evaluation: each block's integer sum is exact, its conversion to FP32 exact (|.| < 2^24); the FP32 part
  *     has at most K + 3 roundings on any path (scale product, FMAs over blocks and groups, the lane sums), so
  *     |y_q8 - sum_k w_k x^_k| <= gamma_{K+3} sum_k |w_k x^_k| <= gamma_{K+3} (A + E); int8-channel adds
- *     u / (1 - u) (A + E) (w = fl(q s), step 3).
+ *     u / (1 - u) (A + E) (w = fl(q s), step 3). The int4 VNNI kernels carry the odd elements' codes as 16 c
+ *     and scale them by fl(d_b / 16), exact for d_b >= 2^-122 and off by at most 2^-150 below (subnormal): E
+ *     gets 2^-126 sum_k |w_k| added for that, far above what it can cost.
  *  6. With step 1 for the FP32 path: |y_q8 - y_fp32| <= gamma_K A + E + (gamma_{K+3} [+ u / (1 - u)]) (A + E)
  *     =: qgemv_q8_bound. E dominates: relative to A it is about (amax_b / (254 mean |x|)) per block, ~1e-2 for
  *     Gaussian blocks of 32 in the worst case of aligned signs, ~1e-3 typically (errors of random sign).
