@@ -145,6 +145,7 @@ int main(void) {
     for (int i = 0; i < 3; i++) {
         one(QFORMAT_INT8_CHANNEL, 0, 96, Ks[i], seed++);
         one(QFORMAT_BF16, 0, 96, Ks[i], seed++);
+        one(QFORMAT_BF16, 0, 70, Ks[i], seed++);   /* four-row blocks and two rows left over */
         one(QFORMAT_MXFP4, 0, 96, Ks[i], seed++);
         one(QFORMAT_MXFP4_CEIL, 0, 64, Ks[i], seed++);
         for (int G = 32; G <= 128; G *= 2) {

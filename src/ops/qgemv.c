@@ -279,6 +279,30 @@ T_AVX512 static float row_mxfp4_avx512(const struct qtensor *q, int64_t n, const
     return _mm512_reduce_add_ps(y);
 }
 
+/* bf16, four rows at a time (the packed lm_head): x split once into its even and odd elements, so that 32
+ * BF16 codes read as 16 32-bit words decode with one shift (even elements, the low halves) and one mask (odd
+ * elements, already in place as the top half of an FP32): both exact. Another summation order than
+ * row_bf16_avx512 (both within the bound of the header). */
+T_AVX512 static void rows4_bf16_avx512(const struct qtensor *q, int64_t n0, const float *xe, const float *xo, float *out) {
+    const int64_t K = q->K;
+    const uint16_t *c = (const uint16_t *)q->data + n0 * K;
+    const __m512i hi = _mm512_set1_epi32((int)0xFFFF0000u);
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 32) {
+        const __m512 ve = _mm512_load_ps(xe + k / 2), vo = _mm512_load_ps(xo + k / 2);
+#define BF_R(r)                                                                                                        \
+    {                                                                                                                  \
+        const __m512i v = _mm512_loadu_si512(c + r * K + k);                                                          \
+        a##r = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), ve, a##r);                               \
+        a##r = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, hi)), vo, a##r);                                \
+    }
+        BF_R(0) BF_R(1) BF_R(2) BF_R(3)
+#undef BF_R
+    }
+    out[0] = _mm512_reduce_add_ps(a0), out[1] = _mm512_reduce_add_ps(a1);
+    out[2] = _mm512_reduce_add_ps(a2), out[3] = _mm512_reduce_add_ps(a3);
+}
+
 // ---- FP32 rows (the OWN-mode decode GEMV of ops/cpu_exec.h) ----
 
 static float dot_f32_c(const float *w, const float *x, int64_t K) {
@@ -373,7 +397,21 @@ static row_fn pick(const struct qtensor *q) {
 void qgemv(const struct qtensor *q, const float *x, float *y) {
     CHECK(qgemv_supported(q), "qgemv: scheme %d has no packed kernel", (int)q->format);
     const row_fn f = pick(q);
-    const int64_t N = q->N;
+    const int64_t N = q->N, K = q->K;
+    if (q->format == QFORMAT_BF16 && isa_now() == QGEMV_ISA_AVX512 && K % 32 == 0 && N >= 4) {
+        // The lm_head: four-row blocks on the even / odd split of x (rows4_bf16_avx512), the last N % 4 rows
+        // one at a time.
+        float *xe = aligned_alloc(64, (size_t)(K + 15) / 16 * 16 * sizeof(float));
+        CHECK(xe, "qgemv: out of memory (K = %lld)", (long long)K);
+        float *xo = xe + K / 2;
+        for (int64_t k = 0; k < K / 2; k++) xe[k] = x[2 * k], xo[k] = x[2 * k + 1];
+        const int64_t N4 = N / 4;
+#pragma omp parallel for schedule(dynamic, 4) if (N >= 64 && qtensor_bytes(q) >= (size_t)cpu_exec_par_min_bytes())
+        for (int64_t i = 0; i < N4; i++) rows4_bf16_avx512(q, 4 * i, xe, xo, y + 4 * i);
+        for (int64_t n = 4 * N4; n < N; n++) y[n] = f(q, n, x);
+        free(xe);
+        return;
+    }
     // Rows in blocks of 16 to whichever thread is free (ops/cpu_exec.h: a descheduled thread holds one block);
     // one thread below cpu_exec_par_min_bytes(), where a hand-off costs more than it saves.
 #pragma omp parallel for schedule(dynamic, 16) if (N >= 64 && qtensor_bytes(q) >= (size_t)cpu_exec_par_min_bytes())
