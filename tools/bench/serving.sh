@@ -4,7 +4,8 @@
 #   MODEL   HF checkpoint folder (default models/qwen3-tiny)    ROUNDS  interleaved rounds (default 3)
 #   OUTDIR  where the records go (default results/<model>@cpu/e07-serving)
 #   env: THREADS (default 2), PREFILL (default 512,2048), DECODE (default 64), PAIRS (see below),
-#        LLAMA_CPP_COMMIT (the commit of the llama.cpp build, for the manifest when llama-bench says "unknown")
+#        LLAMA_CPP_COMMIT (the commit of the llama.cpp build, for the manifest when llama-bench says "unknown"),
+#        GGUF_DIR (keep the exports there and reuse them: <recipe>.gguf; they must come from the same MODEL)
 # Protocol: llama-bench's. prefill pp T = one forward of T tokens (the last position's logits), decode tg N = N
 # one-token steps from an empty cache; tok/s. Each round runs `ql bench` (one rep) and then llama-bench (-r 1)
 # for every pair, so load from other processes hits both alike; the table shows the medians over rounds and
@@ -50,8 +51,10 @@ IFS=';' read -r -a pairs <<< "$PAIRS"
 if [ -n "$LB" ]; then
   for p in "${pairs[@]}"; do
     IFS='|' read -r recipe eargs packed tests <<< "$p"
+    if [ -n "${GGUF_DIR:-}" ] && [ -s "$GGUF_DIR/$recipe.gguf" ]; then ln -s "$(realpath "$GGUF_DIR/$recipe.gguf")" "$work/$recipe.gguf"; continue; fi
     # shellcheck disable=SC2086
     "$QL" export-gguf -m "$MODEL" $eargs -o "$work/$recipe.gguf" 2>>"$work/export.log"
+    if [ -n "${GGUF_DIR:-}" ]; then mkdir -p "$GGUF_DIR" && cp "$work/$recipe.gguf" "$GGUF_DIR/$recipe.gguf"; fi
   done
 fi
 for r in $(seq 1 "$ROUNDS"); do
