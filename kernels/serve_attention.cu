@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.cuh"
@@ -140,6 +141,69 @@ static __global__ void __launch_bounds__(32 * AW) attn_decode_kernel(float *work
     if (d == 0) *cnt = 0u;
 }
 
+/* The first decode kernels (QL_SERVE_ATTN=2, a diagnostic fallback): CTA (split s, head h, sequence b) of 128
+ * threads, keys scored by warps round-robin, the split's softmax by thread 0, then thread d sums p_j v[j][d];
+ * a second kernel merges the splits in split order. No PDL. */
+static __global__ void __launch_bounds__(128) attn_split2_kernel(float *work, const float *q, const float *kc,
+                                                                 const float *vc, int64_t pos, int64_t H, int64_t G,
+                                                                 int64_t kv_stride, int64_t seq_stride, float scale) {
+    __shared__ float s_p[SERVE_ATTN_SPLIT];
+    __shared__ float s_red[2];
+    const int64_t s = blockIdx.x, h = blockIdx.y, b = blockIdx.z, ns = gridDim.x;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int64_t j0 = s * SERVE_ATTN_SPLIT, n_ctx = pos + 1;
+    const int64_t j1 = j0 + SERVE_ATTN_SPLIT < n_ctx ? j0 + SERVE_ATTN_SPLIT : n_ctx;
+    const float *kb = kc + b * seq_stride + (h / G) * 128, *vb = vc + b * seq_stride + (h / G) * 128;
+    const float4 qv = *((const float4 *)(q + (b * H + h) * 128) + lane);
+    for (int64_t j = j0 + warp; j < j1; j += 4) {
+        const float4 kv = *((const float4 *)(kb + j * kv_stride) + lane);
+        float d = qv.x * kv.x + qv.y * kv.y + qv.z * kv.z + qv.w * kv.w;
+        for (int o = 16; o > 0; o /= 2) d += __shfl_xor_sync(0xffffffffu, d, o);
+        if (lane == 0) s_p[j - j0] = d * scale;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < j1 - j0; j++) m = fmaxf(m, s_p[j]);
+        float l = 0.0f;
+        for (int64_t j = 0; j < j1 - j0; j++) {
+            const float e = expf(s_p[j] - m);
+            s_p[j] = e;
+            l += e;
+        }
+        s_red[0] = m;
+        s_red[1] = l;
+    }
+    __syncthreads();
+    const int d = threadIdx.x;
+    float acc = 0.0f;
+    for (int64_t j = j0; j < j1; j++) acc = fmaf(s_p[j - j0], vb[j * kv_stride + d], acc);
+    float *w = work + SERVE_ATTN_COUNTERS + ((b * H + h) * ns + s) * 130;
+    w[2 + d] = acc;
+    if (d == 0) {
+        w[0] = s_red[0];
+        w[1] = s_red[1];
+    }
+}
+
+static __global__ void attn_merge2_kernel(float *out, uint16_t *out16, int half, const float *work, int64_t H,
+                                          int64_t ns) {
+    const int64_t h = blockIdx.x, b = blockIdx.y;
+    const float *w = work + SERVE_ATTN_COUNTERS + (b * H + h) * ns * 130;
+    float M = -INFINITY;
+    for (int64_t s = 0; s < ns; s++) M = fmaxf(M, w[s * 130]);
+    float l = 0.0f, acc = 0.0f;
+    for (int64_t s = 0; s < ns; s++) {
+        const float f = expf(w[s * 130] - M);
+        l += f * w[s * 130 + 1];
+        acc += f * w[s * 130 + 2 + threadIdx.x];
+    }
+    const float o = acc / l;
+    const int64_t i = (b * H + h) * 128 + threadIdx.x;
+    if (out16) out16[i] = half ? __half_as_ushort(__float2half_rn(o)) : __bfloat16_as_ushort(__float2bfloat16_rn(o));
+    else out[i] = o;
+}
+
 extern "C" void serve_attn_decode_cuda(float *out, uint16_t *out16, int half, const float *q, const float *kc,
                                        const float *vc, int64_t B, int64_t pos, int64_t H, int64_t H_kv, int64_t D_h,
                                        int64_t kv_stride, int64_t seq_stride, float *work, void *stream) {
@@ -148,6 +212,16 @@ extern "C" void serve_attn_decode_cuda(float *out, uint16_t *out16, int half, co
     CHECK(B * H <= SERVE_ATTN_COUNTERS, "serve_attn_decode_cuda: %lld sequences x %lld heads", (long long)B, (long long)H);
     cudaStream_t st = (cudaStream_t)stream;
     const int64_t ns = (pos + 1 + SERVE_ATTN_SPLIT - 1) / SERVE_ATTN_SPLIT;
+    static int split2 = -1;
+    if (split2 < 0) split2 = getenv("QL_SERVE_ATTN") && !strcmp(getenv("QL_SERVE_ATTN"), "2");
+    if (split2) {
+        attn_split2_kernel<<<dim3((unsigned)ns, (unsigned)H, (unsigned)B), 128, 0, st>>>(
+            work, q, kc, vc, pos, H, H / H_kv, kv_stride, seq_stride, (float)(1.0 / sqrt((double)D_h)));
+        CUDA_CHECK_LAUNCH();
+        attn_merge2_kernel<<<dim3((unsigned)H, (unsigned)B), 128, 0, st>>>(out, out16, half, work, H, ns);
+        CUDA_CHECK_LAUNCH();
+        return;
+    }
     cudaLaunchConfig_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.gridDim = dim3((unsigned)ns, (unsigned)H, (unsigned)B);

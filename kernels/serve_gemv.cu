@@ -519,7 +519,9 @@ static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, co
     cfg.blockDim = dim3(32 * GW);
     cfg.stream = st;
     const size_t xs = (size_t)(pair_mat ? 1 : M) * (size_t)w->K * 2;   /* x rows a CTA reads, bytes */
-    const int stage = xs <= GEMV_XS_MAX;
+    static int allow_stage = -1;   /* QL_SERVE_GEMV_STAGE=0: x always through __ldcg (a diagnostic switch) */
+    if (allow_stage < 0) allow_stage = !(getenv("QL_SERVE_GEMV_STAGE") && !strcmp(getenv("QL_SERVE_GEMV_STAGE"), "0"));
+    const int stage = allow_stage && xs <= GEMV_XS_MAX;
     cfg.dynamicSmemBytes = stage ? xs : 0;
     cudaLaunchAttribute at;
     at.id = cudaLaunchAttributeProgrammaticStreamSerialization;

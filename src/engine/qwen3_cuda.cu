@@ -1434,7 +1434,7 @@ static void srv_alloc_common(struct srv *s, const struct qwen3_config *cf, int f
     if (cap > ATTENTION_MAX_CTX || max_T > cap) die("serve: cap %lld / max_T %lld: expected max_T <= cap <= %d", (long long)cap, (long long)max_T, ATTENTION_MAX_CTX);
     s->cf = *cf;
     s->fmt = fmt;
-    s->variant = 1;
+    s->variant = getenv("QL_SERVE_VARIANT") && !strcmp(getenv("QL_SERVE_VARIANT"), "0") ? 0 : 1;
     s->pdl_allowed = !(getenv("QL_SERVE_PDL") && !strcmp(getenv("QL_SERVE_PDL"), "0"));
     s->prof_ev = (cudaEvent_t *)xmalloc(PROF_MAX_EV * sizeof(cudaEvent_t));
     s->prof_cls = (int *)xmalloc(PROF_MAX_EV * sizeof(int));
