@@ -23,36 +23,6 @@ static void gemv_ref(const float *w, const float *x, float *y, int64_t N, int64_
     }
 }
 
-/* Step 5 of qgemv.h alone: the output of qgemv_q8 against sum_k w_k x^_k in double, with x^ the activations
- * quantized here independently (d = amax / 127, q = rint(x / d) as x * (1 / d), clamped): within
- * gamma_{K+3} sum_k |w_k x^_k| (+ u for int8-channel). This pins the kernels to Q8_0's semantics, which the
- * looser step-6 bound against FP32 does not. */
-static int q8_emulation_ok(const float *wd, const float *x, const float *y, int64_t N, int64_t K, int i8, double *worst) {
-    const double u = ldexp(1.0, -24), g = (K + 3) * u / (1 - (K + 3) * u) + (i8 ? u / (1 - u) : 0);
-    double *xh = malloc((size_t)K * sizeof *xh);
-    for (int64_t b = 0; b < K / 32; b++) {
-        float amax = 0.0f;
-        for (int64_t k = 32 * b; k < 32 * b + 32; k++) amax = fmaxf(amax, fabsf(x[k]));
-        const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-        for (int64_t k = 32 * b; k < 32 * b + 32; k++) {
-            float t = nearbyintf(x[k] * id);
-            t = t > 127.0f ? 127.0f : t < -127.0f ? -127.0f : t;
-            xh[k] = (double)d * t;
-        }
-    }
-    int ok = 1;
-    *worst = 0;
-    for (int64_t n = 0; n < N; n++) {
-        double r = 0, a = 0;
-        for (int64_t k = 0; k < K; k++) r += wd[n * K + k] * xh[k], a += fabs(wd[n * K + k] * xh[k]);
-        const double d = fabs(y[n] - r);
-        if (!(d <= g * a)) ok = 0;
-        if (a > 0) *worst = fmax(*worst, d / (g * a));
-    }
-    free(xh);
-    return ok;
-}
-
 static void one(enum qformat f, int G, int64_t N, int64_t K, uint64_t seed) {
     struct rng r;
     rng_init(&r, seed);
@@ -97,43 +67,6 @@ static void one(enum qformat f, int G, int64_t N, int64_t K, uint64_t seed) {
             if (!(fabs((double)y[isa][n] - y[QGEMV_ISA_C][n]) <= 2 * qgemv_bound(wd + n * K, x, K))) ok = 0;
         TEST(ok, "qgemv %s vs c %s G=%d", names[isa], qformat_ops(f)->name, G);
     }
-    // int8 activations (qgemv_q8): the C twin and the VNNI kernel (when this CPU has it) against the FP32
-    // dequantized path within the step-6 bound, and against each other: they share the activation codes and
-    // the exact block dots, so only FP32 orders differ: 2 gamma_{K+3} (A + E) <= 2 qgemv_q8_bound.
-    if (qgemv_q8_supported(&q)) {
-        const int i8 = f == QFORMAT_INT8_CHANNEL;
-        float *yq[2];
-        for (int v = 0; v < 2; v++) {
-            yq[v] = NULL;
-            if (!qgemv_set_isa(v ? QGEMV_ISA_AVX512 : QGEMV_ISA_C) || (v && strcmp(qgemv_q8_isa_name(), "avx512-vnni"))) {
-                printf("skip qgemv_q8 avx512-vnni: this CPU has no AVX-512 VNNI\n");
-                continue;
-            }
-            yq[v] = malloc((size_t)N * sizeof(float));
-            qgemv_q8(&q, x, yq[v]);
-            double worst = 0.0, rel = 0.0;
-            int ok = 1;
-            for (int64_t n = 0; n < N; n++) {
-                double d = fabs((double)yq[v][n] - (double)y0[n]), b = qgemv_q8_bound(wd + n * K, x, K, i8);
-                if (!(d <= b)) ok = 0;
-                if (b > 0 && d / b > worst) worst = d / b;
-                if (fabs(y0[n]) > 0) rel = fmax(rel, d / fabs(y0[n]));
-            }
-            TEST(ok, "qgemv_q8 %s %s G=%d %lldx%lld: |q8 - fp32| within the derived bound (worst %.3g of it, max rel %.2g)",
-                 qgemv_q8_isa_name(), qformat_ops(f)->name, G, (long long)N, (long long)K, worst, rel);
-            TEST(q8_emulation_ok(wd, x, yq[v], N, K, i8, &worst),
-                 "qgemv_q8 %s %s G=%d: equals the Q8_0 emulation within the FP32 evaluation bound (worst %.3g of it)",
-                 qgemv_q8_isa_name(), qformat_ops(f)->name, G, worst);
-        }
-        if (yq[0] && yq[1]) {
-            int ok = 1;
-            for (int64_t n = 0; n < N; n++)
-                if (!(fabs((double)yq[1][n] - yq[0][n]) <= 2 * qgemv_q8_bound(wd + n * K, x, K, i8))) ok = 0;
-            TEST(ok, "qgemv_q8 avx512-vnni vs c %s G=%d", qformat_ops(f)->name, G);
-        }
-        qgemv_set_isa(QGEMV_ISA_AUTO);
-        free(yq[0]), free(yq[1]);
-    }
     for (int isa = 0; isa < 3; isa++) free(y[isa]);
     qtensor_free(&q);
     free(w), free(x), free(wd), free(y0);
@@ -145,7 +78,6 @@ int main(void) {
     for (int i = 0; i < 3; i++) {
         one(QFORMAT_INT8_CHANNEL, 0, 96, Ks[i], seed++);
         one(QFORMAT_BF16, 0, 96, Ks[i], seed++);
-        one(QFORMAT_BF16, 0, 70, Ks[i], seed++);   /* four-row blocks and two rows left over */
         one(QFORMAT_MXFP4, 0, 96, Ks[i], seed++);
         one(QFORMAT_MXFP4_CEIL, 0, 64, Ks[i], seed++);
         for (int G = 32; G <= 128; G *= 2) {
@@ -153,41 +85,6 @@ int main(void) {
             one(QFORMAT_INT4_ASYM, G, 96, Ks[i], seed++);
         }
     }
-    // qgemv_q8_multi: several tensors of one input (one of them with a partial four-row block, one int4 G = 32
-    // on the one-row kernel) give the bits of one qgemv_q8 call each; and two layouts (int8 with 4-bit) too.
-    for (int isa = QGEMV_ISA_C; isa <= QGEMV_ISA_AVX512; isa += QGEMV_ISA_AVX512 - QGEMV_ISA_C) {
-        if (!qgemv_set_isa((enum qgemv_isa)isa)) continue;
-        const int64_t K = 1536, Ns[4] = {96, 50, 64, 40};
-        const enum qformat fs[4] = {QFORMAT_INT4_SYM, QFORMAT_INT4_ASYM, QFORMAT_INT4_SYM, QFORMAT_MXFP4};
-        const int Gs[4] = {128, 32, 64, 0};
-        struct rng r;
-        rng_init(&r, 7);
-        float *x = malloc((size_t)K * sizeof *x);
-        for (int64_t k = 0; k < K; k++) x[k] = (float)rng_normal(&r);
-        struct qtensor q[4];
-        float *y1[4], *y2[4];
-        for (int j = 0; j < 4; j++) {
-            float *w = malloc((size_t)(Ns[j] * K) * sizeof *w);
-            for (int64_t i = 0; i < Ns[j] * K; i++) w[i] = (float)rng_laplace(&r, 0.02);
-            struct qparams p = {0};
-            p.group_size = Gs[j];
-            qtensor_quantize(&q[j], fs[j], w, Ns[j], K, &p);
-            free(w);
-            y1[j] = malloc((size_t)Ns[j] * sizeof(float)), y2[j] = malloc((size_t)Ns[j] * sizeof(float));
-            qgemv_q8(&q[j], x, y1[j]);
-        }
-        const struct qtensor *qs[4] = {&q[0], &q[1], &q[2], &q[3]};
-        int same3 = 1, same4 = 1;
-        qgemv_q8_multi(qs, 3, x, y2);
-        for (int j = 0; j < 3; j++) same3 &= memcmp(y1[j], y2[j], (size_t)Ns[j] * sizeof(float)) == 0;
-        qgemv_q8_multi(qs, 4, x, y2);
-        for (int j = 0; j < 4; j++) same4 &= memcmp(y1[j], y2[j], (size_t)Ns[j] * sizeof(float)) == 0;
-        TEST(same3 && same4, "qgemv_q8_multi (%s): 3 tensors of one layout, and 4 of two, equal one qgemv_q8 each bit for bit",
-             qgemv_q8_isa_name());
-        for (int j = 0; j < 4; j++) qtensor_free(&q[j]), free(y1[j]), free(y2[j]);
-        free(x);
-    }
-    qgemv_set_isa(QGEMV_ISA_AUTO);
     // The FP32 GEMV (OWN-mode decode) against the reference order: within twice gamma_K sum |w x|.
     {
         const int64_t N = 200, K = 1000;
@@ -221,13 +118,6 @@ int main(void) {
             if (!(memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)))) ok = 0;
         }
         TEST(ok, "qgemv: inline E8M0 (256 codes) and BF16 (65536 codes) decoders equal e8m0_to_float / bf16_to_float");
-        ok = 1;
-        for (int c = 0; c < 256; c++)
-            for (int t = 0; t < 2; t++) {
-                float a = qgemv_e8m0_half_value((uint8_t)c, t), b = e8m0_to_float((uint8_t)c) / 2;
-                if (!(a == b || (isnan(a) && isnan(b)))) ok = 0;
-            }
-        TEST(ok, "qgemv_q8: half-E8M0 decoders (inline and table, 256 codes each) equal e8m0_to_float / 2");
     }
     // NaN domains propagate as in the FP32 path.
     {

@@ -1,4 +1,4 @@
-/* cmd_bench -- `ql bench -m DIR [-r RECIPE] [--prefill 512,2048] [--decode N] [--reps R] [--packed | --packed-q8]`: CPU
+/* cmd_bench -- `ql bench -m DIR [-r RECIPE] [--prefill 512,2048] [--decode N] [--reps R] [--packed]`: CPU
  * prefill and decode speed of the engine, measured as llama-bench measures (tools/bench/serving.sh runs both
  * side by side):
  *   prefill T: a fresh sequence, one forward of T tokens, logits of the last position only (llama-bench's
@@ -42,8 +42,6 @@ static void usage(FILE *f) {
             "      --decode N       tokens generated one at a time from an empty cache (default 64; 0 = none)\n"
             "      --reps R         repetitions after one warm-up (default 3)\n"
             "      --packed         decode GEMVs read the packed weights (ops/qgemv.h)\n"
-            "      --packed-q8      the same with activations quantized per 32 to int8 (qgemv_q8, llama.cpp's scheme)\n"
-            "      --par-min-bytes B  a decode GEMV / attention under B bytes runs on one thread (default 262144)\n"
             "      --blas-threads   OpenBLAS splits each GEMM (the experiments' split) instead of the engine\n"
             "      --json FILE      also write the numbers as a JSON benchmark record\n"
             "  -h, --help           this text\n",
@@ -118,9 +116,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--decode") && v) decode = cli_int("--decode", argv[++i], 0);
         else if (!strcmp(a, "--reps") && v) reps = cli_int("--reps", argv[++i], 1);
         else if (!strcmp(a, "--json") && v) json = argv[++i];
-        else if (!strcmp(a, "--packed")) ex.packed_decode = CPU_PACKED_F32;
-        else if (!strcmp(a, "--packed-q8")) ex.packed_decode = CPU_PACKED_Q8;
-        else if (!strcmp(a, "--par-min-bytes") && v) ex.par_min_bytes = cli_int("--par-min-bytes", argv[++i], 1);
+        else if (!strcmp(a, "--packed")) ex.packed_decode = 1;
         else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }

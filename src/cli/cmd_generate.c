@@ -38,8 +38,6 @@ static void usage(FILE *f) {
             "      --blas-threads      OpenBLAS splits each GEMM over its threads (the experiments' reference\n"
             "                          split); default: the engine's own split, fair on a busy machine\n"
             "      --packed            decode GEMVs read packed weights (int8 / int4 / mxfp4; ops/qgemv.h)\n"
-            "      --packed-q8         the same with activations quantized per 32 to int8 (llama.cpp's scheme)\n"
-            "      --par-min-bytes B   a decode GEMV / attention under B bytes runs on one thread (default 262144)\n"
             "  -h, --help              this text\n");
 }
 
@@ -100,9 +98,7 @@ int cmd_generate(int argc, char **argv) {
         else if ((!strcmp(a, "-s") || !strcmp(a, "--seed")) && has) gp.sampling.seed = (uint64_t)parse_int(a, argv[++i], 0, 9007199254740992.0);
         else if (!strcmp(a, "--ids-out")) ids_out = 1;
         else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
-        else if (!strcmp(a, "--packed")) ex.packed_decode = CPU_PACKED_F32;
-        else if (!strcmp(a, "--packed-q8")) ex.packed_decode = CPU_PACKED_Q8;
-        else if (!strcmp(a, "--par-min-bytes") && has) ex.par_min_bytes = (int64_t)parse_int(a, argv[++i], 1, 1e15);
+        else if (!strcmp(a, "--packed")) ex.packed_decode = 1;
         else if (!strcmp(a, "--kv-bf16")) gp.kv_dtype = KV_CACHE_BF16;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }

@@ -37,8 +37,6 @@ static void usage(FILE *f) {
             "      --blas-threads      OpenBLAS splits each GEMM over its threads (the experiments' reference\n"
             "                          split); default: the engine's own split, fair on a busy machine\n"
             "      --packed            decode GEMVs read packed weights (int8 / int4 / mxfp4; ops/qgemv.h)\n"
-            "      --packed-q8         the same with activations quantized per 32 to int8 (llama.cpp's scheme)\n"
-            "      --par-min-bytes B   a decode GEMV / attention under B bytes runs on one thread (default 262144)\n"
             "  -h, --help          this text\n");
 }
 
@@ -79,9 +77,7 @@ int cmd_logits(int argc, char **argv) {
         else if (!strcmp(a, "--top") && has) top = cli_int("--top", argv[++i], 1);
         else if (!strcmp(a, "--chunk") && has) chunk = cli_int("--chunk", argv[++i], 1);
         else if (!strcmp(a, "--blas-threads")) ex.threads = CPU_THREADS_BLAS;
-        else if (!strcmp(a, "--packed")) ex.packed_decode = CPU_PACKED_F32;
-        else if (!strcmp(a, "--packed-q8")) ex.packed_decode = CPU_PACKED_Q8;
-        else if (!strcmp(a, "--par-min-bytes") && has) ex.par_min_bytes = cli_int("--par-min-bytes", argv[++i], 1);
+        else if (!strcmp(a, "--packed")) ex.packed_decode = 1;
         else if (!strcmp(a, "--kv-bf16")) kv_bf16 = 1;
         else { usage(stderr); die_usage("unknown or incomplete option '%s'", a); }
     }

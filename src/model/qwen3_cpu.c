@@ -68,8 +68,9 @@ static void attn_half(const struct qwen3_model *m, int64_t layer, const float *x
 
     // n = input_layernorm(x); q, k, v projections of the normed stream.
     rmsnorm_ref(n, x, L->attn_norm, T, D, eps);
-    // One call for the three (a packed-q8 decode quantizes n once for them: ops/linear.h).
-    linear_forward_multi((const struct linear *const[]){&L->q, &L->k, &L->v}, 3, n, (float *const[]){q, k, v}, T);
+    linear_forward(&L->q, n, q, T);
+    linear_forward(&L->k, n, k, T);
+    linear_forward(&L->v, n, v, T);
     // QK-norm is per head (rows of D_h) and comes before RoPE, as in Qwen3Attention.
     rmsnorm_ref(q, q, L->q_norm, T * H, Dh, eps);
     rmsnorm_ref(k, k, L->k_norm, T * Hkv, Dh, eps);
@@ -99,7 +100,8 @@ static void mlp_half(const struct qwen3_model *m, int64_t layer, const float *x,
         moe_forward_ref(out, h, T, D, L->router, c->E, c->top_k, c->norm_topk_prob, L->exp_gate, L->exp_up,
                         L->exp_down, NULL);
     } else {
-        linear_forward_multi((const struct linear *const[]){&L->gate, &L->up}, 2, h, (float *const[]){g, u}, T);
+        linear_forward(&L->gate, h, g, T);
+        linear_forward(&L->up, h, u, T);
         swiglu_ref(g, g, u, T * F);
         linear_forward(&L->down, g, out, T);
     }

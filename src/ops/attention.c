@@ -88,7 +88,7 @@ void attention_ref(float *out, const float *q, const float *k, const float *v, i
     const int own = cpu_exec_get()->threads == CPU_THREADS_OWN;
     if (T == 1) {
         // OWN threading (ops/cpu_exec.h): heads in parallel, each with its thread's scratch; the same calls.
-#pragma omp parallel for schedule(dynamic, 1) if (own && H > 1 && 2 * n_ctx * H_kv * D_h * (int64_t)sizeof(float) >= cpu_exec_par_min_bytes())
+#pragma omp parallel for schedule(dynamic, 1) if (own && H > 1 && 2 * n_ctx * H_kv * D_h * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES)
         for (int64_t h = 0; h < H; h++) {
             float *S = att_scratch_get((size_t)n_ctx);
             const int64_t g = h / n_rep;

@@ -22,8 +22,6 @@ const struct cpu_exec *cpu_exec_get(void) { return &g_exec; }
 
 int cpu_exec_threads(void) { return omp_get_max_threads(); }
 
-int64_t cpu_exec_par_min_bytes(void) { return g_exec.par_min_bytes > 0 ? g_exec.par_min_bytes : CPU_EXEC_PAR_MIN_BYTES; }
-
 /* Column blocks of W: a multiple of 64 rows (so that each call's M edge stays on the kernels' unrolls for
  * the shapes of Qwen3, all multiples of 64), about 4 blocks per thread so that a descheduled thread leaves
  * at most a quarter of its share to wait for. */
@@ -50,7 +48,7 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
     }
     const int nt = cpu_exec_threads();
     const int64_t blk = own_block(N, nt), nblk = (N + blk - 1) / blk;
-    const int par = nblk > 1 && (T > 1 || N * K * (int64_t)sizeof(float) >= cpu_exec_par_min_bytes());
+    const int par = nblk > 1 && (T > 1 || N * K * (int64_t)sizeof(float) >= CPU_EXEC_PAR_MIN_BYTES);
 #pragma omp parallel for schedule(dynamic, 1) if (par)
     for (int64_t b = 0; b < nblk; b++) {
         const int64_t n0 = b * blk, nn = N - n0 < blk ? N - n0 : blk;
@@ -64,14 +62,12 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
 }
 
 const char *cpu_exec_desc(void) {
-    static char desc[192];
-    char pk[64] = "";
-    if (g_exec.packed_decode == CPU_PACKED_Q8) snprintf(pk, sizeof pk, " packed-decode-q8 %s", qgemv_q8_isa_name());
-    else if (g_exec.packed_decode) snprintf(pk, sizeof pk, " packed-decode");
+    static char desc[160];
     if (g_exec.threads == CPU_THREADS_OWN)
         snprintf(desc, sizeof desc, "openblas %s 1 thread x %d engine threads%s", openblas_get_corename(),
-                 cpu_exec_threads(), pk);
+                 cpu_exec_threads(), g_exec.packed_decode ? " packed-decode" : "");
     else
-        snprintf(desc, sizeof desc, "openblas %s %d threads%s", openblas_get_corename(), openblas_get_num_threads(), pk);
+        snprintf(desc, sizeof desc, "openblas %s %d threads%s", openblas_get_corename(), openblas_get_num_threads(),
+                 g_exec.packed_decode ? " packed-decode" : "");
     return desc;
 }

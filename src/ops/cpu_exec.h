@@ -19,11 +19,8 @@
  *     reorderings inside dot products, bounded as src/core/verify.c states for a change of backend.
  * Packed decode (packed_decode = 1; the `--packed` flag of the serving commands): a Linear with packed weights
  * in int8-channel, int4-gG-sym, int4-gG-asym or mxfp4 and one input row (decode) reads the packed weights
- * (ops/qgemv.h) instead of their FP32 dequantization: 4x / 8x fewer bytes per token. Two variants:
- * CPU_PACKED_F32 (`--packed`) multiplies the codes by the FP32 activations (qgemv), CPU_PACKED_Q8
- * (`--packed-q8`) quantizes the activations per 32 to int8 first and takes integer dot products (qgemv_q8,
- * AVX-512 VNNI; llama.cpp's scheme), adding the activation rounding bounded in qgemv.h step 6. The FP32 path
- * stays the specification and what every accuracy experiment runs; qgemv.h derives both bounds.
+ * (ops/qgemv.h) instead of their FP32 dequantization: 4x / 8x fewer bytes per token. The FP32 path stays
+ * the specification and what every accuracy experiment runs; qgemv.h derives the bound between the two.
  * The policy is read by linear_forward, attention_ref and qwen3_cpu_logits; the experiment drivers never set
  * it. Not thread-safe to change while a forward runs (set it at startup). */
 #ifndef SRC_OPS_CPU_EXEC_H
@@ -40,18 +37,9 @@ enum cpu_threads {
     CPU_THREADS_OWN         /* single-threaded OpenBLAS calls, work split by the engine (OpenMP, dynamic) */
 };
 
-enum cpu_packed {
-    CPU_PACKED_OFF = 0,     /* decode GEMVs on the FP32 dequantized weights (the specification) */
-    CPU_PACKED_F32,         /* packed weights x FP32 activations (qgemv) */
-    CPU_PACKED_Q8           /* packed weights x activations quantized per 32 to int8 (qgemv_q8) */
-};
-
 struct cpu_exec {
     enum cpu_threads threads;
-    int packed_decode;      /* enum cpu_packed: nonzero = decode GEMVs read packed weights where ops/qgemv.h
-                               has a kernel */
-    int64_t par_min_bytes;  /* OWN mode: a decode GEMV or attention below this many bytes of operands stays on
-                               one thread; 0 = CPU_EXEC_PAR_MIN_BYTES (a serving knob: `--par-min-bytes`) */
+    int packed_decode;      /* 1: decode GEMVs read packed weights where ops/qgemv.h has a kernel */
 };
 
 /* Installs the policy (OpenBLAS is set to 1 thread for CPU_THREADS_OWN, back to its start-up count for
@@ -77,12 +65,8 @@ void cpu_exec_gemm_nt(const float *x, int64_t ldx, const float *w, int64_t ldw, 
  * 640-870 tok/s against 640-655 with 1 MB, bf16 475-490 against 305-455 (a little better, within the noise). */
 #define CPU_EXEC_PAR_MIN_BYTES (1 << 18)
 
-/* The threshold in force: the policy's par_min_bytes, or CPU_EXEC_PAR_MIN_BYTES when that is 0. */
-int64_t cpu_exec_par_min_bytes(void);
-
 /* "openblas <core> <n> threads" (BLAS mode) or "openblas <core> 1 thread x <n> engine threads" (OWN mode),
- * with " packed-decode" (or " packed-decode-q8 <kernel>") appended when on: the backend string of manifests and
- * benchmark records. */
+ * with " packed-decode" appended when on: the backend string of manifests and benchmark records. */
 const char *cpu_exec_desc(void);
 
 #ifdef __cplusplus

@@ -83,11 +83,7 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
         if (l->act.mode != LINEAR_ACT_NONE) act_quant_rows(l->act.format, &l->act.params, xq, T, K);
         x = xq;
     }
-    const int packed = T == 1 && l->packed ? cpu_exec_get()->packed_decode : CPU_PACKED_OFF;
-    if (packed == CPU_PACKED_Q8 && qgemv_q8_supported(l->packed)) {
-        // Packed decode with int8 activations (a serving flag, ops/cpu_exec.h; bound: ops/qgemv.h step 6).
-        qgemv_q8(l->packed, x, y);
-    } else if (packed != CPU_PACKED_OFF && qgemv_supported(l->packed)) {
+    if (T == 1 && l->packed && cpu_exec_get()->packed_decode && qgemv_supported(l->packed)) {
         // Packed decode (a serving flag, ops/cpu_exec.h): read the packed weights, not their FP32 view.
         qgemv(l->packed, x, y);
     } else {
@@ -101,25 +97,6 @@ void linear_forward(const struct linear *l, const float *x, float *y, int64_t T)
             for (int64_t n = 0; n < N; n++) y[t * N + n] += l->b[n];
     }
     free(xq);
-}
-
-void linear_forward_multi(const struct linear *const *ls, int n, const float *x, float *const *ys, int64_t T) {
-    int fused = T == 1 && n >= 1 && n <= 8 && cpu_exec_get()->packed_decode == CPU_PACKED_Q8;
-    for (int i = 0; fused && i < n; i++) {
-        const struct linear *l = ls[i];
-        fused = l->packed && qgemv_q8_supported(l->packed) && l->K == ls[0]->K && !l->observe && !l->in_scale &&
-                l->transform == LINEAR_TRANSFORM_NONE && l->act.mode == LINEAR_ACT_NONE;
-    }
-    if (!fused) {
-        for (int i = 0; i < n; i++) linear_forward(ls[i], x, ys[i], T);
-        return;
-    }
-    const struct qtensor *qs[8];
-    for (int i = 0; i < n; i++) qs[i] = ls[i]->packed;
-    qgemv_q8_multi(qs, n, x, ys);
-    for (int i = 0; i < n; i++)
-        if (ls[i]->b)
-            for (int64_t j = 0; j < ls[i]->N; j++) ys[i][j] += ls[i]->b[j];
 }
 
 /* 2 T N K: one multiply and one add per weight and row. */

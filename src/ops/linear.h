@@ -87,12 +87,6 @@ int linear_is_quantized(const struct linear *l);
  * (T = 1) on packed weights that ops/qgemv.h supports reads them packed instead (within qgemv.h's bound). */
 void linear_forward(const struct linear *l, const float *x, float *y, int64_t T);
 
-/* linear_forward of n <= 8 Linears on one input x (q / k / v; gate / up) into ys[i]. A packed-q8 decode (T = 1,
- * CPU_PACKED_Q8) where every one has a qgemv_q8 kernel, the same K and no observer, input scale, transform or
- * activation quantization is one qgemv_q8_multi (x quantized once, one parallel loop; the same bits as one
- * call each); anything else is linear_forward on each in turn. */
-void linear_forward_multi(const struct linear *const *ls, int n, const float *x, float *const *ys, int64_t T);
-
 /* Describes the CPU compute backend for manifests: "cpu openblas <core> <n> threads". OpenBLAS picks its
  * kernels by CPU type and splits work by thread count, and both may change the last bits of a GEMM, so this
  * is recorded as where a result was computed (the manifest's device field; not part of the cache key: see

@@ -27,32 +27,7 @@
  * log-probability moves by at most 2 d (log p_i = z_i - logsumexp z, and logsumexp is 1-Lipschitz in the max
  * norm), so |d ln PPL| <= 2 max_t d_t: tests/test_qgemv.c checks the GEMV bound on every Linear of a quantized
  * model and this perplexity bound on a packed decode against the FP32 decode, where it measures d.
- * x must hold K finite floats; NaN scales (a NaN domain) propagate as NaN, as in the FP32 path.
- *
- * Variant with int8 activations (qgemv_q8; the packed decode mode CPU_PACKED_Q8 of ops/cpu_exec.h): what
- * llama.cpp does for its quantized dot products (vec_dot_type Q8_0). Once per GEMV, x is quantized per block of
- * 32: d_b = fl(amax_b / 127), q_k = rint(fl(x_k fl(1 / d_b))) clamped to +-127, and x^_k = d_b q_k stands for
- * x_k. Each block's dot product of the weight codes with q is an exact int32 (AVX-512 VNNI vpdpbusd on
- * unsigned codes with their offset subtracted exactly in the accumulator; |dot| < 2^24), then multiplied by
- * the scales in FP32. Schemes: int8-channel, int4-gG-sym / asym (G % 32 == 0), mxfp4 (2 * E2M1 as integer
- * codes, half the E8M0 scale; both exact). bf16 (the lm_head) has no int8 variant.
- * Bound against the FP32 dequantized path (derivation; u, gamma_n, w, y* as above; A = sum_k |w_k x_k|):
- *  4. Activation rounding: fl(1 / d) and fl(x fl(1 / d)) move x / d by at most 127 (2u + u^2) / (1 - u) < 2^-15
- *     relative to 1 (|x / d| <= 127 / (1 - u)), and rint by 1/2; the clamp only moves toward x / d. So
- *     |x_k - x^_k| <= e_b := d_b (1/2 + 2^-15), and |sum_k w_k x^_k - y*| <= E := sum_b e_b sum_{k in b} |w_k|.
- *  5. Evaluation: each block's integer sum is exact, its conversion to FP32 exact (|.| < 2^24); the FP32 part
- *     has at most K + 3 roundings on any path (scale product, FMAs over blocks and groups, the lane sums), so
- *     |y_q8 - sum_k w_k x^_k| <= gamma_{K+3} sum_k |w_k x^_k| <= gamma_{K+3} (A + E); int8-channel adds
- *     u / (1 - u) (A + E) (w = fl(q s), step 3). The int4 VNNI kernels carry the odd elements' codes as 16 c
- *     and scale them by fl(d_b / 16), exact for d_b >= 2^-122 and off by at most 2^-150 below (subnormal): E
- *     gets 2^-126 sum_k |w_k| added for that, far above what it can cost.
- *  6. With step 1 for the FP32 path: |y_q8 - y_fp32| <= gamma_K A + E + (gamma_{K+3} [+ u / (1 - u)]) (A + E)
- *     =: qgemv_q8_bound. E dominates: relative to A it is about (amax_b / (254 mean |x|)) per block, ~1e-2 for
- *     Gaussian blocks of 32 in the worst case of aligned signs, ~1e-3 typically (errors of random sign).
- * From GEMV to perplexity: as above, |d ln PPL| <= 2 max_t d_t with d_t the measured max logit change at
- * position t; the rounding enters every Linear of every layer (not only the last), so d_t is what it compounds
- * to; tests/test_cpu_exec.c checks step 6 on every Linear of a packed decode of qwen3-tiny (the real
- * activations) and the perplexity bound, and reports d ln PPL. */
+ * x must hold K finite floats; NaN scales (a NaN domain) propagate as NaN, as in the FP32 path. */
 #ifndef SRC_OPS_QGEMV_H
 #define SRC_OPS_QGEMV_H
 
@@ -92,27 +67,6 @@ const char *qgemv_isa_name(void);
 /* The inline scale decoders of the kernels, exported for their test: 2^(c-127) (E8M0) and BF16 -> FP32. */
 float qgemv_e8m0_value(uint8_t c);
 float qgemv_bf16_value(uint16_t h);
-/* Half the E8M0 scale, 2^(c-128), as the int8-activation kernels decode it (table 0: the inline decoder of
- * the one-row and C kernels; 1: the table of the four-row kernel). */
-float qgemv_e8m0_half_value(uint8_t c, int table);
-
-/* 1 if q's scheme has an int8-activation kernel (every qgemv_supported scheme but bf16). */
-int qgemv_q8_supported(const struct qtensor *q);
-
-/* y = W x with x quantized per 32 to int8 (see the header): AVX-512 VNNI when the CPU has it, the family is
- * avx512 and K % 64 == 0, else the plain C twin (the same codes, the same exact block dots). */
-void qgemv_q8(const struct qtensor *q, const float *x, float *y);
-
-/* qgemv_q8 on n <= 8 tensors of one input x (q / k / v, gate / up): x quantized once, one parallel loop over
- * the rows of all of them; each ys[i] equals qgemv_q8(qs[i], x, ys[i]) bit for bit (the same codes and row
- * kernels, the same four-row blocks). The same K for all (CHECK). */
-void qgemv_q8_multi(const struct qtensor *const *qs, int n, const float *x, float *const *ys);
-
-/* The kernel qgemv_q8 runs now: "avx512-vnni" or "c". */
-const char *qgemv_q8_isa_name(void);
-
-/* Step 6 of the header: the bound on |y_q8[n] - y_fp32[n]| for the FP32 dequantized row w_row (K values). */
-double qgemv_q8_bound(const float *w_row, const float *x, int64_t K, int int8_channel);
 
 /* The derived bound of the header on |y_packed[n] - y_fp32[n]|: (gamma_K + gamma_{K+2} + 2u) sum_k |w x|,
  * with w the FP32 dequantized row n (K values). */
