@@ -17,7 +17,12 @@
  *      CPU engine keeps FP32), so agreement is statistical, not rounding-level: pass when every compared
  *      position has |delta logit| <= 0.5 (qwen3-tiny's logits span ~30; BF16 inputs move them by ~1e-2, measured
  *      and printed) and the two engines' top-1 agree at >= 90% of positions; the graph replay must equal the
- *      plain launches bit for bit.
+ *      plain launches bit for bit; the fused decode (variant 1, the default, with programmatic dependent launch)
+ *      must stay within the same 0.5 of the first decode (variant 0) at every position.
+ *   1b. The GEMV's GLU mode (SwiGLU in the epilogue, 16-bit output) against the host twin, dense and paired.
+ *   4. The decode attention (split-K, last CTA merges; FP32 and 16-bit outputs) at positions 257, 63 and 0 and
+ *      the prefill attention, against attention_ref.
+ *   5. The accuracy engine's packed decode (QL_CUDA_PACKED=1) on qwen3-tiny (check_packed below).
  *
  * --bench [--out FILE] [--models a,b] [--recipes a,b] [--reps N]: per Qwen3 shape (0.6B, 4B, 8B, 30B-A3B: the
  * official configs, embedded below and compared with ../shared/models/qwen3-configs when present) and recipe,
@@ -26,7 +31,12 @@
  * (TTFT: host wall time of the prefill, last-position logits and argmax included) against the GEMM ceiling,
  * decode at batch 1 / 8 / 32 at context 512 (KV rows filled with seeded random values), with and without the
  * CUDA graph, against the copy-bandwidth bound. Ceilings measured in the same run: device-to-device copy
- * (bytes read + written) and cuBLAS BF16 GEMM 8192^3 on random data. */
+ * (bytes read + written) and cuBLAS BF16 GEMM 8192^3 on random data.
+ * --profile adds per recipe the decode breakdown (qwen3_serve_api.profile_begin / profile_end: CUDA events
+ * around each op of 5 plain decodes, a spin kernel first so that the host's launch rate is not timed; the event
+ * gaps, ~3-4 us per op, count to the op that follows) at batch 1 and 8 for variants 1 and 0, with each variant's
+ * graph TPOT and, for variant 1, its TPOT without programmatic dependent launch. --no-prefill and
+ * --skip-checks are for diagnostic runs only (their output is no record). */
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cublas_v2.h>
@@ -503,8 +513,9 @@ static void check_tiny(const struct qwen3_serve_api *api) {
 /* Check 5: the accuracy engine's packed decode (qwen3_cuda.h, issue 15 item 2) on qwen3-tiny quantized by an RTN
  * weight-only recipe: a sequence of 16 prefilled tokens then 16 single-token appends (T = 1: the packed GEMV),
  * CUDA (QL_CUDA_PACKED=1) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on
- * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4), before the fix of
- * linear_w4a16.group (the scale domain, not the INT4 group) in qwen3_cuda.cu; not rerun since. The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
+ * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4) until the engine gave
+ * each packed Linear its own linear_w4a16 workspace (qwen3_cuda.cu, dlinear_pack); passes since (H200,
+ * 2026-12-02T03:58Z: max |delta logit| <= 0.0082, top-1 16/16 for all four). The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
  * statistical as in check 3: max |delta logit| <= 0.5 and top-1 agreement >= 90% against both. */
 static void check_packed(const char *recipe) {
     const char *dir = "models/qwen3-tiny";

@@ -57,6 +57,15 @@ def derive(d):
                "metrics": metrics, "cases": cases}
         if "profile" in r:
             out["profile"] = r["profile"]
+            # Also as cases "prof-v<variant>-B<n>" (the notebook's placeholders read cases): microseconds per
+            # step of each op class, the profiled step's sum, and the variant's graph TPOT.
+            for pr in r["profile"]:
+                m = dict(pr["us"])
+                m.update({"profiled_sum_us": pr["profiled_sum_us"], "tpot_graph_ms": pr["tpot_graph_ms"],
+                          "B": pr["B"], "ctx": pr["ctx"], "steps": pr["steps"]})
+                if pr["variant"] == 1:
+                    m["tpot_graph_nopdl_ms"] = pr["tpot_graph_nopdl_ms"]
+                cases.append({"name": "prof-v%d-B%d" % (pr["variant"], pr["B"]), "metrics": m})
         path = os.path.join(d, r["recipe"] + ".json")
         with open(path + ".tmp", "w") as f:
             json.dump(out, f, indent=1)

@@ -95,7 +95,9 @@ static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
     // after the scale-domain fix below; the per-call diagnostic (QL_CUDA_PACKED_VERIFY) then showed only the
     // 1536-row Linears wrong: one workspace was shared by Linears of different N, but linear_w4a16 puts its
     // tile counters at the workspace's start and the partial sums after ceil(RT * 4 / 256) * 256 bytes, so a
-    // call with fewer tiles wrote partial sums over a larger weight's counters. Each Linear now has its own.
+    // call with fewer tiles wrote partial sums over a larger weight's counters. Each Linear now has its own,
+    // and check 5 passes on the H200 (2026-12-02T03:58Z, all four recipes). Still opt-in: making it the
+    // default changes what BACKEND=cuda measures, the lead's call.
     const char *env = getenv("QL_CUDA_PACKED");
     if (!env || strcmp(env, "1") || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
         return;
