@@ -345,12 +345,13 @@ bench: $(BENCH_PROGS) build/bin/ql ## run the benchmarks (tokenizer MB/s, prefil
 	tools/bench/serving.sh $(MODEL) $(BENCH_ROUNDS)
 
 # ---- embedded models ----
-# qwen3-tiny-moe's weights live on the branch weights/qwen3-tiny-moe (tools/fetch-weights.sh says why); main
-# tracks their sha256 only. Any target that reads the model depends on this file.
+# qwen3-tiny-moe's weights are a blob in main's history (commit 9511d71 adds them, dd29da1 takes them out of the
+# tree again; tools/fetch-weights.sh says why); the tree tracks their sha256 only. Any target that reads the
+# model depends on this file.
 MOE_WEIGHTS := models/qwen3-tiny-moe/model.safetensors
 $(MOE_WEIGHTS): models/qwen3-tiny-moe/SHA256SUMS
 	tools/fetch-weights.sh qwen3-tiny-moe
-models: $(MOE_WEIGHTS) ## put the embedded models' weights in place (qwen3-tiny-moe from its git branch, sha256-checked)
+models: $(MOE_WEIGHTS) ## put the embedded models' weights in place (qwen3-tiny-moe from main's git history, sha256-checked)
 .PHONY: models
 MODEL_DEPS = $(if $(findstring qwen3-tiny-moe,$(MODEL)),$(MOE_WEIGHTS),)
 

@@ -2,7 +2,11 @@
 #include "serve_attention.h"
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common.cuh"
 #include "core/check.h"
@@ -11,13 +15,136 @@
 
 extern "C" size_t serve_attn_decode_work(int64_t B, int64_t H, int64_t n_ctx) {
     const int64_t ns = (n_ctx + SERVE_ATTN_SPLIT - 1) / SERVE_ATTN_SPLIT;
-    return (size_t)(B * H * ns * (128 + 2));
+    return (size_t)SERVE_ATTN_COUNTERS + (size_t)(B * H * ns * (128 + 2));
 }
 
-/* CTA (split s, head h, sequence b), 128 threads: warp w scores keys s*64 + w, +4, ... (lane l holds
- * q[4l .. 4l+3], a float4 of the key row, butterfly sum); then max / exp / sum over the split's keys, and
- * thread d sums p_j v[j][d] over them. Writes (max, sum, 128 sums) of the split. */
-static __global__ void __launch_bounds__(128) attn_decode_kernel(float *work, const float *q, const float *kc,
+enum { AW = 8, AKW = SERVE_ATTN_SPLIT / AW };   /* warps per CTA; keys per warp */
+
+/* Programmatic dependent launch (sm_90), as in serve_gemv.cu. */
+static __device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+static int g_pdl;
+
+extern "C" void serve_attn_set_pdl(int on) { g_pdl = on; }
+
+/* CTA (split s, head h, sequence b), 256 threads. Warp w loads the K and V rows of its AKW keys s*64 + AKW w + i
+ * at once (lane l: columns 4l .. 4l+3, one float4 each), scores them (butterfly sums), and after the CTA's
+ * maximum M is known (shared memory, warp order) sums p_i v_i with p_i = e^(score_i - M) for its keys; the
+ * warps' sums are added in warp order. Writes (M, sum p, 128 sums) of the split. The CTA that finishes a
+ * (b, h) last (a counter in the workspace, reset by it) merges the splits in split order:
+ * out[d] = sum_s e^(m_s - M) acc_s[d] / sum_s e^(m_s - M) l_s, FP32 into out or rounded into out16. */
+static __global__ void __launch_bounds__(32 * AW) attn_decode_kernel(float *work, const float *q, const float *kc,
+                                                                     const float *vc, int64_t pos, int64_t H, int64_t G,
+                                                                     int64_t kv_stride, int64_t seq_stride, float scale,
+                                                                     float *out, uint16_t *out16, int half) {
+    __shared__ float s_m[AW], s_l[AW];
+    __shared__ float4 s_acc[AW][32];
+    __shared__ int s_last;
+    const int64_t s = blockIdx.x, h = blockIdx.y, b = blockIdx.z, ns = gridDim.x;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int64_t n_ctx = pos + 1, jw = s * SERVE_ATTN_SPLIT + AKW * warp;
+    const int nk = (int)(n_ctx - jw < 0 ? 0 : n_ctx - jw > AKW ? AKW : n_ctx - jw);
+    const float *kb = kc + b * seq_stride + (h / G) * 128, *vb = vc + b * seq_stride + (h / G) * 128;
+    // PDL: cache rows before pos were written by earlier steps, so they are loaded before the wait; q and row
+    // pos come from the preceding kernel.
+    pdl_trigger();
+    float4 kv[AKW], vv[AKW];
+#pragma unroll
+    for (int i = 0; i < AKW; i++)
+        if (i < nk && jw + i != pos) {
+            kv[i] = __ldg((const float4 *)(kb + (jw + i) * kv_stride) + lane);
+            vv[i] = __ldg((const float4 *)(vb + (jw + i) * kv_stride) + lane);
+        }
+    pdl_wait();
+#pragma unroll
+    for (int i = 0; i < AKW; i++)
+        if (i < nk && jw + i == pos) {
+            kv[i] = __ldcg((const float4 *)(kb + (jw + i) * kv_stride) + lane);
+            vv[i] = __ldcg((const float4 *)(vb + (jw + i) * kv_stride) + lane);
+        }
+    const float4 qv = __ldcg((const float4 *)(q + (b * H + h) * 128) + lane);
+    float sc[AKW], m = -INFINITY;
+#pragma unroll
+    for (int i = 0; i < AKW; i++) {
+        float d = 0.0f;
+        if (i < nk) d = qv.x * kv[i].x + qv.y * kv[i].y + qv.z * kv[i].z + qv.w * kv[i].w;
+        for (int o = 16; o > 0; o /= 2) d += __shfl_xor_sync(0xffffffffu, d, o);
+        sc[i] = i < nk ? d * scale : -INFINITY;
+        m = fmaxf(m, sc[i]);
+    }
+    if (lane == 0) s_m[warp] = m;
+    __syncthreads();
+    float M = s_m[0];
+#pragma unroll
+    for (int i = 1; i < AW; i++) M = fmaxf(M, s_m[i]);
+    float l = 0.0f;
+    float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+    for (int i = 0; i < AKW; i++)
+        if (i < nk) {
+            const float p = expf(sc[i] - M);
+            l += p;
+            acc.x = fmaf(p, vv[i].x, acc.x);
+            acc.y = fmaf(p, vv[i].y, acc.y);
+            acc.z = fmaf(p, vv[i].z, acc.z);
+            acc.w = fmaf(p, vv[i].w, acc.w);
+        }
+    s_acc[warp][lane] = acc;
+    if (lane == 0) s_l[warp] = l;
+    __syncthreads();
+    float *wp = work + SERVE_ATTN_COUNTERS + ((b * H + h) * ns + s) * 130;
+    const int d = threadIdx.x;
+    if (d < 128) {
+        float a = 0.0f;
+#pragma unroll
+        for (int i = 0; i < AW; i++) a += ((const float *)s_acc[i])[d];
+        wp[2 + d] = a;
+        if (d == 0) {
+            float lt = 0.0f;
+#pragma unroll
+            for (int i = 0; i < AW; i++) lt += s_l[i];
+            wp[0] = M;
+            wp[1] = lt;
+        }
+    }
+    // The last CTA of (b, h) merges.
+    __threadfence();
+    __syncthreads();
+    unsigned *cnt = (unsigned *)work + b * H + h;
+    if (threadIdx.x == 0) s_last = atomicAdd(cnt, 1u) == (unsigned)(ns - 1);
+    __syncthreads();
+    if (!s_last) return;
+    __threadfence();
+    if (d >= 128) return;
+    const float *w0 = work + SERVE_ATTN_COUNTERS + (b * H + h) * ns * 130;
+    float MM = -INFINITY;
+    for (int64_t i = 0; i < ns; i++) MM = fmaxf(MM, __ldcg(w0 + i * 130));
+    float lt = 0.0f, at = 0.0f;
+    for (int64_t i = 0; i < ns; i++) {
+        const float f = expf(__ldcg(w0 + i * 130) - MM);
+        lt += f * __ldcg(w0 + i * 130 + 1);
+        at += f * __ldcg(w0 + i * 130 + 2 + d);
+    }
+    const float o = at / lt;
+    const int64_t oi = (b * H + h) * 128 + d;
+    if (out16) out16[oi] = half ? __half_as_ushort(__float2half_rn(o)) : __bfloat16_as_ushort(__float2bfloat16_rn(o));
+    else out[oi] = o;
+    if (d == 0) *cnt = 0u;
+}
+
+/* The first decode kernels (QL_SERVE_ATTN=2, a diagnostic fallback): CTA (split s, head h, sequence b) of 128
+ * threads, keys scored by warps round-robin, the split's softmax by thread 0, then thread d sums p_j v[j][d];
+ * a second kernel merges the splits in split order. No PDL. */
+static __global__ void __launch_bounds__(128) attn_split2_kernel(float *work, const float *q, const float *kc,
                                                                  const float *vc, int64_t pos, int64_t H, int64_t G,
                                                                  int64_t kv_stride, int64_t seq_stride, float scale) {
     __shared__ float s_p[SERVE_ATTN_SPLIT];
@@ -28,9 +155,8 @@ static __global__ void __launch_bounds__(128) attn_decode_kernel(float *work, co
     const int64_t j1 = j0 + SERVE_ATTN_SPLIT < n_ctx ? j0 + SERVE_ATTN_SPLIT : n_ctx;
     const float *kb = kc + b * seq_stride + (h / G) * 128, *vb = vc + b * seq_stride + (h / G) * 128;
     const float4 qv = *((const float4 *)(q + (b * H + h) * 128) + lane);
-#pragma unroll 4
     for (int64_t j = j0 + warp; j < j1; j += 4) {
-        const float4 kv = __ldg((const float4 *)(kb + j * kv_stride) + lane);
+        const float4 kv = *((const float4 *)(kb + j * kv_stride) + lane);
         float d = qv.x * kv.x + qv.y * kv.y + qv.z * kv.z + qv.w * kv.w;
         for (int o = 16; o > 0; o /= 2) d += __shfl_xor_sync(0xffffffffu, d, o);
         if (lane == 0) s_p[j - j0] = d * scale;
@@ -51,9 +177,8 @@ static __global__ void __launch_bounds__(128) attn_decode_kernel(float *work, co
     __syncthreads();
     const int d = threadIdx.x;
     float acc = 0.0f;
-#pragma unroll 8
-    for (int64_t j = j0; j < j1; j++) acc = fmaf(s_p[j - j0], __ldg(vb + j * kv_stride + d), acc);
-    float *w = work + ((b * H + h) * ns + s) * 130;
+    for (int64_t j = j0; j < j1; j++) acc = fmaf(s_p[j - j0], vb[j * kv_stride + d], acc);
+    float *w = work + SERVE_ATTN_COUNTERS + ((b * H + h) * ns + s) * 130;
     w[2 + d] = acc;
     if (d == 0) {
         w[0] = s_red[0];
@@ -61,10 +186,10 @@ static __global__ void __launch_bounds__(128) attn_decode_kernel(float *work, co
     }
 }
 
-/* CTA (head h, sequence b), 128 threads: out[d] = sum_s e^(m_s - M) acc_s[d] / sum_s e^(m_s - M) l_s. */
-static __global__ void attn_merge_kernel(float *out, const float *work, int64_t H, int64_t ns) {
+static __global__ void attn_merge2_kernel(float *out, uint16_t *out16, int half, const float *work, int64_t H,
+                                          int64_t ns) {
     const int64_t h = blockIdx.x, b = blockIdx.y;
-    const float *w = work + (b * H + h) * ns * 130;
+    const float *w = work + SERVE_ATTN_COUNTERS + (b * H + h) * ns * 130;
     float M = -INFINITY;
     for (int64_t s = 0; s < ns; s++) M = fmaxf(M, w[s * 130]);
     float l = 0.0f, acc = 0.0f;
@@ -73,20 +198,44 @@ static __global__ void attn_merge_kernel(float *out, const float *work, int64_t 
         l += f * w[s * 130 + 1];
         acc += f * w[s * 130 + 2 + threadIdx.x];
     }
-    out[(b * H + h) * 128 + threadIdx.x] = acc / l;
+    const float o = acc / l;
+    const int64_t i = (b * H + h) * 128 + threadIdx.x;
+    if (out16) out16[i] = half ? __half_as_ushort(__float2half_rn(o)) : __bfloat16_as_ushort(__float2bfloat16_rn(o));
+    else out[i] = o;
 }
 
-extern "C" void serve_attn_decode_cuda(float *out, const float *q, const float *kc, const float *vc, int64_t B,
-                                       int64_t pos, int64_t H, int64_t H_kv, int64_t D_h, int64_t kv_stride,
-                                       int64_t seq_stride, float *work, void *stream) {
+extern "C" void serve_attn_decode_cuda(float *out, uint16_t *out16, int half, const float *q, const float *kc,
+                                       const float *vc, int64_t B, int64_t pos, int64_t H, int64_t H_kv, int64_t D_h,
+                                       int64_t kv_stride, int64_t seq_stride, float *work, void *stream) {
     if (D_h != 128) die("serve_attn_decode_cuda: head_dim %lld, expected 128", (long long)D_h);
     CHECK(H % H_kv == 0 && kv_stride % 4 == 0, "attention shapes");
+    CHECK(B * H <= SERVE_ATTN_COUNTERS, "serve_attn_decode_cuda: %lld sequences x %lld heads", (long long)B, (long long)H);
     cudaStream_t st = (cudaStream_t)stream;
     const int64_t ns = (pos + 1 + SERVE_ATTN_SPLIT - 1) / SERVE_ATTN_SPLIT;
-    attn_decode_kernel<<<dim3((unsigned)ns, (unsigned)H, (unsigned)B), 128, 0, st>>>(
-        work, q, kc, vc, pos, H, H / H_kv, kv_stride, seq_stride, (float)(1.0 / sqrt((double)D_h)));
-    CUDA_CHECK_LAUNCH();
-    attn_merge_kernel<<<dim3((unsigned)H, (unsigned)B), 128, 0, st>>>(out, work, H, ns);
+    static int split2 = -1;
+    if (split2 < 0) split2 = getenv("QL_SERVE_ATTN") && !strcmp(getenv("QL_SERVE_ATTN"), "2");
+    if (split2) {
+        attn_split2_kernel<<<dim3((unsigned)ns, (unsigned)H, (unsigned)B), 128, 0, st>>>(
+            work, q, kc, vc, pos, H, H / H_kv, kv_stride, seq_stride, (float)(1.0 / sqrt((double)D_h)));
+        CUDA_CHECK_LAUNCH();
+        attn_merge2_kernel<<<dim3((unsigned)H, (unsigned)B), 128, 0, st>>>(out, out16, half, work, H, ns);
+        CUDA_CHECK_LAUNCH();
+        return;
+    }
+    cudaLaunchConfig_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDim = dim3((unsigned)ns, (unsigned)H, (unsigned)B);
+    cfg.blockDim = dim3(32 * AW);
+    cfg.stream = st;
+    cudaLaunchAttribute at;
+    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at.val.programmaticStreamSerializationAllowed = 1;
+    if (g_pdl) {
+        cfg.attrs = &at;
+        cfg.numAttrs = 1;
+    }
+    CUDA_CHECK(cudaLaunchKernelEx(&cfg, attn_decode_kernel, work, q, kc, vc, pos, H, H / H_kv, kv_stride, seq_stride,
+                                  (float)(1.0 / sqrt((double)D_h)), out, out16, half));
     CUDA_CHECK_LAUNCH();
 }
 

@@ -4,6 +4,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.cuh"
@@ -197,22 +198,97 @@ struct fmt_traits {
     static constexpr bool post_step = FMT == SERVE_FP8_BLOCK || FMT == SERVE_INT4_SYM || FMT == SERVE_INT4_ASYM;
 };
 
-template <int FMT, int MT>
+/* The step's operands, loaded together so that U steps of a warp are in flight at once (U * 1 KB per warp for
+ * the 4- and 8-bit formats, U * 2 KB for BF16): the code words of rows r0 and r1, and their scale bits. */
+template <int FMT>
+struct step_regs {
+    uint4 raw0[fmt_traits<FMT>::NV], raw1[fmt_traits<FMT>::NV];
+    uint32_t sc0, sc1;   /* nvfp4: the two UE4M3 bytes of the lane's chunks; mx: the E8M0 byte; int4: FP16
+                            bits; fp8 block: FP32 bits */
+    uint32_t z0, z1;     /* int4 asym zero points */
+};
+
+template <int FMT>
+static __device__ __forceinline__ void load_step(step_regs<FMT> &r, const struct serve_w &w, const uint8_t *c0,
+                                                 const uint8_t *c1, int64_t s, int64_t R0, int64_t R1, int64_t r0,
+                                                 int64_t r1, int64_t mat, int t) {
+    typedef fmt_traits<FMT> TR;
+    const int64_t K = w.K;
+    const size_t step_bytes = FMT == SERVE_BF16 ? (size_t)TR::KS * 2 : TR::is4 ? (size_t)TR::KS / 2 : (size_t)TR::KS;
+#pragma unroll
+    for (int v = 0; v < TR::NV; v++) {
+        r.raw0[v] = __ldg((const uint4 *)(c0 + (size_t)s * step_bytes) + v);
+        r.raw1[v] = __ldg((const uint4 *)(c1 + (size_t)s * step_bytes) + v);
+    }
+    const int64_t col0 = s * TR::KS + t * (TR::KS / 4);
+    if (FMT == SERVE_NVFP4) {
+        const uint16_t *sc = (const uint16_t *)((const uint8_t *)w.scales + (col0 / 16));
+        r.sc0 = __ldg(sc + R0 * (K / 32));
+        r.sc1 = __ldg(sc + R1 * (K / 32));
+    } else if (FMT == SERVE_MXFP4 || FMT == SERVE_MXFP8) {
+        const uint8_t *sc = (const uint8_t *)w.scales;
+        r.sc0 = __ldg(sc + R0 * (K / 32) + col0 / 32);
+        r.sc1 = __ldg(sc + R1 * (K / 32) + col0 / 32);
+    } else if (FMT == SERVE_FP8_BLOCK) {
+        const uint32_t *sc = (const uint32_t *)w.scales;
+        const int64_t nb = (w.N + 127) / 128;
+        r.sc0 = __ldg(sc + (mat * nb + r0 / 128) * (K / 128) + col0 / 128);
+        r.sc1 = __ldg(sc + (mat * nb + r1 / 128) * (K / 128) + col0 / 128);
+    } else if (FMT == SERVE_INT4_SYM || FMT == SERVE_INT4_ASYM) {
+        const uint16_t *sc = (const uint16_t *)w.scales;
+        r.sc0 = __ldg(sc + R0 * (K / 128) + col0 / 128);
+        r.sc1 = __ldg(sc + R1 * (K / 128) + col0 / 128);
+        if (FMT == SERVE_INT4_ASYM) {
+            r.z0 = __ldg(w.zeros + R0 * (K / 128) + col0 / 128);
+            r.z1 = __ldg(w.zeros + R1 * (K / 128) + col0 / 128);
+        }
+    }
+}
+
+/* U: steps of a warp loaded before any is computed (bytes in flight): the base value, doubled for launches of
+ * few CTAs (launch_fmt). */
+template <int FMT>
+struct fmt_unroll {
+    static constexpr int U = FMT == SERVE_BF16 ? 2 : 4;
+};
+
+/* Programmatic dependent launch (sm_90): wait for the preceding kernel's completion (no-op when launched without
+ * the attribute), and let the next kernel's CTAs be scheduled early. */
+static __device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+template <int FMT, int MT, int U>
 static __global__ void __launch_bounds__(32 * GW)
 serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, struct serve_seg seg,
-                  const int32_t *__restrict__ pair_mat, int64_t x_div) {
-    // A tile: rows 16 rt .. 16 rt + 15 of matrix `mat`; lane (g = lane / 4, t = lane % 4) owns rows g, g + 8.
+                  const int32_t *__restrict__ pair_mat, int64_t x_div, int stage_x) {
+    // A tile: 16 rows of matrix `mat`; lane (g = lane / 4, t = lane % 4) owns tile rows g, g + 8: matrix rows
+    // 16 rt + g, 16 rt + g + 8, or in GLU mode (seg.glu16) gate row 8 rt + g and up row F + 8 rt + g (F = N / 2).
+    // PDL: the weights do not depend on the preceding kernel, so a dense launch loads its first U steps before
+    // it waits; a paired launch reads the routing (pair_mat) first, so it waits at once. x is read after the wait,
+    // through L2 (it was written by the preceding kernel): staged once into shared memory (stage_x: its rows fit
+    // the dynamic shared memory), else loaded with __ldcg where used.
     typedef fmt_traits<FMT> TR;
     __shared__ float s_part[GW][32][4 * MT];
+    pdl_trigger();
+    if (pair_mat) pdl_wait();
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, g = lane / 4, t = lane % 4;
     const int64_t N = w.N, K = w.K, rt = blockIdx.x, steps = K / TR::KS;
+    const int glu = seg.glu16 != NULL;
     int64_t mat = 0;
     const int64_t p = blockIdx.y;
     if (pair_mat) {
-        mat = pair_mat[p];
+        mat = __ldcg(pair_mat + p);
         x += (p / x_div) * K;
     }
-    const int64_t r0 = 16 * rt + g, r1 = r0 + 8;              /* rows within the matrix */
+    const int64_t r0 = glu ? 8 * rt + g : 16 * rt + g, r1 = glu ? N / 2 + 8 * rt + g : r0 + 8;   /* matrix rows */
     const int64_t R0 = mat * N + r0, R1 = mat * N + r1;       /* rows within the stack */
     const size_t row_bytes = FMT == SERVE_BF16 ? (size_t)K * 2 : TR::is4 ? (size_t)K / 2 : (size_t)K;
     const uint8_t *c0 = (const uint8_t *)w.codes + (size_t)R0 * row_bytes + (size_t)t * (TR::NV * 16);
@@ -220,135 +296,149 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
     float acc[MT][4];
 #pragma unroll
     for (int m = 0; m < MT; m++) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
-    uint32_t zz0 = 0x64086408u, zz1 = 0x64086408u;   /* 1024 + 8 in FP16, both halves (int4 sym) */
 
-    for (int64_t s = warp; s < steps; s += GW) {
-        uint4 raw0[TR::NV], raw1[TR::NV];
+    extern __shared__ uint4 s_x[];
+    step_regs<FMT> rg[U];
 #pragma unroll
-        for (int v = 0; v < TR::NV; v++) {
-            raw0[v] = __ldg((const uint4 *)(c0 + (size_t)s * (TR::KS * row_bytes / K)) + v);
-            raw1[v] = __ldg((const uint4 *)(c1 + (size_t)s * (TR::KS * row_bytes / K)) + v);
+    for (int u = 0; u < U; u++)   /* the first batch, before the wait */
+        if (warp + (int64_t)u * GW < steps) load_step<FMT>(rg[u], w, c0, c1, warp + (int64_t)u * GW, R0, R1, r0, r1, mat, t);
+    pdl_wait();
+    if (stage_x) {
+        const int64_t n4 = (pair_mat ? 1 : M) * K / 8;
+        for (int64_t i = threadIdx.x; i < n4; i += 32 * GW) s_x[i] = __ldcg((const uint4 *)x + i);
+        __syncthreads();
+    }
+    for (int64_t sb = warp; sb < steps; sb += GW * U) {
+        if (sb != warp) {
+#pragma unroll
+            for (int u = 0; u < U; u++)
+                if (sb + (int64_t)u * GW < steps) load_step<FMT>(rg[u], w, c0, c1, sb + (int64_t)u * GW, R0, R1, r0, r1, mat, t);
         }
-        const int64_t col0 = s * TR::KS + t * (TR::KS / 4);   /* the lane's first column */
-        // Scales of the step (per chunk for the block formats).
-        uint32_t d0[TR::S], d1[TR::S];
-        float ps0 = 1.0f, ps1 = 1.0f;
 #pragma unroll
-        for (int c = 0; c < TR::S; c++) d0[c] = d1[c] = 0x3c003c00u;
-        if (FMT == SERVE_NVFP4) {
+        for (int u = 0; u < U; u++) {
+            const int64_t s = sb + (int64_t)u * GW;
+            if (s >= steps) break;
+            const step_regs<FMT> &r = rg[u];
+            const int64_t col0 = s * TR::KS + t * (TR::KS / 4);   /* the lane's first column */
+            uint32_t d0[TR::S], d1[TR::S], zz0 = 0x64086408u, zz1 = 0x64086408u;   /* 1024 + 8 in FP16 (int4 sym) */
+            float ps0 = 1.0f, ps1 = 1.0f;
+#pragma unroll
+            for (int c = 0; c < TR::S; c++) d0[c] = d1[c] = 0x3c003c00u;
+            if (FMT == SERVE_NVFP4) {
+#pragma unroll
+                for (int c = 0; c < TR::S; c++) {
+                    __half_raw h0 = __nv_cvt_fp8_to_halfraw((__nv_fp8_storage_t)((r.sc0 >> (8 * c)) & 0xffu), __NV_E4M3);
+                    __half_raw h1 = __nv_cvt_fp8_to_halfraw((__nv_fp8_storage_t)((r.sc1 >> (8 * c)) & 0xffu), __NV_E4M3);
+                    d0[c] = (uint32_t)h0.x | (uint32_t)h0.x << 16;
+                    d1[c] = (uint32_t)h1.x | (uint32_t)h1.x << 16;
+                }
+            } else if (FMT == SERVE_MXFP4 || FMT == SERVE_MXFP8) {
+#pragma unroll
+                for (int c = 0; c < TR::S; c++) {
+                    d0[c] = pow2_h2((int)r.sc0 - w.e_ref);
+                    d1[c] = pow2_h2((int)r.sc1 - w.e_ref);
+                }
+            } else if (FMT == SERVE_FP8_BLOCK) {
+                ps0 = __uint_as_float(r.sc0);
+                ps1 = __uint_as_float(r.sc1);
+            } else if (FMT == SERVE_INT4_SYM || FMT == SERVE_INT4_ASYM) {
+                ps0 = __half2float(__ushort_as_half((unsigned short)r.sc0));
+                ps1 = __half2float(__ushort_as_half((unsigned short)r.sc1));
+                if (FMT == SERVE_INT4_ASYM) {
+                    const uint32_t z0 = 0x6400u + r.z0, z1 = 0x6400u + r.z1;
+                    zz0 = z0 | z0 << 16;
+                    zz1 = z1 | z1 << 16;
+                }
+            }
+            float tmp[MT][4];
+            if (TR::post_step) {
+#pragma unroll
+                for (int m = 0; m < MT; m++) tmp[m][0] = tmp[m][1] = tmp[m][2] = tmp[m][3] = 0.0f;
+            }
 #pragma unroll
             for (int c = 0; c < TR::S; c++) {
-                const uint8_t *sc = (const uint8_t *)w.scales;
-                const int64_t b = (col0 + 16 * c) / 16;
-                __half_raw h0 = __nv_cvt_fp8_to_halfraw(sc[R0 * (K / 16) + b], __NV_E4M3);
-                __half_raw h1 = __nv_cvt_fp8_to_halfraw(sc[R1 * (K / 16) + b], __NV_E4M3);
-                d0[c] = (uint32_t)h0.x | (uint32_t)h0.x << 16;
-                d1[c] = (uint32_t)h1.x | (uint32_t)h1.x << 16;
-            }
-        } else if (FMT == SERVE_MXFP4 || FMT == SERVE_MXFP8) {
+                // A pairs of the chunk: a0[q] row r0, a1[q] row r1.
+                uint32_t a0[8], a1[8];
+                if (FMT == SERVE_BF16) {
+                    const uint32_t *u0 = (const uint32_t *)r.raw0, *u1 = (const uint32_t *)r.raw1;
 #pragma unroll
-            for (int c = 0; c < TR::S; c++) {
-                const uint8_t *sc = (const uint8_t *)w.scales;
-                const int64_t b = (col0 + 16 * c) / 32;
-                d0[c] = pow2_h2((int)sc[R0 * (K / 32) + b] - w.e_ref);
-                d1[c] = pow2_h2((int)sc[R1 * (K / 32) + b] - w.e_ref);
-            }
-        } else if (FMT == SERVE_FP8_BLOCK) {
-            const float *sc = (const float *)w.scales;
-            const int64_t nb = (N + 127) / 128;
-            ps0 = ps1 = sc[(mat * nb + r0 / 128) * (K / 128) + col0 / 128];
-        } else if (FMT == SERVE_INT4_SYM || FMT == SERVE_INT4_ASYM) {
-            const __half *sc = (const __half *)w.scales;
-            ps0 = __half2float(sc[R0 * (K / 128) + col0 / 128]);
-            ps1 = __half2float(sc[R1 * (K / 128) + col0 / 128]);
-            if (FMT == SERVE_INT4_ASYM) {
-                const uint32_t z0 = 0x6400u + w.zeros[R0 * (K / 128) + col0 / 128];
-                const uint32_t z1 = 0x6400u + w.zeros[R1 * (K / 128) + col0 / 128];
-                zz0 = z0 | z0 << 16;
-                zz1 = z1 | z1 << 16;
-            }
-        }
-        float tmp[MT][4];
-        if (TR::post_step) {
-#pragma unroll
-            for (int m = 0; m < MT; m++) tmp[m][0] = tmp[m][1] = tmp[m][2] = tmp[m][3] = 0.0f;
-        }
-#pragma unroll
-        for (int c = 0; c < TR::S; c++) {
-            // A pairs of the chunk: a0[p] row g, a1[p] row g + 8.
-            uint32_t a0[8], a1[8];
-            if (FMT == SERVE_BF16) {
-                const uint32_t *u0 = (const uint32_t *)raw0, *u1 = (const uint32_t *)raw1;
-#pragma unroll
-                for (int q = 0; q < 8; q++) {
-                    a0[q] = u0[q];
-                    a1[q] = u1[q];
-                }
-            } else if (!TR::is4) {
-                const uint32_t *u0 = (const uint32_t *)raw0, *u1 = (const uint32_t *)raw1;
-#pragma unroll
-                for (int q = 0; q < 8; q++) {
-                    a0[q] = e4m3x2_h2(u0[q / 2] >> (16 * (q % 2)));
-                    a1[q] = e4m3x2_h2(u1[q / 2] >> (16 * (q % 2)));
-                    if (FMT == SERVE_MXFP8) {
-                        a0[q] = hmul2u(a0[q], d0[0]);
-                        a1[q] = hmul2u(a1[q], d1[0]);
+                    for (int q = 0; q < 8; q++) {
+                        a0[q] = u0[q];
+                        a1[q] = u1[q];
                     }
-                }
-            } else {
-                const uint32_t *u0 = (const uint32_t *)raw0 + 2 * c, *u1 = (const uint32_t *)raw1 + 2 * c;
+                } else if (!TR::is4) {
+                    const uint32_t *u0 = (const uint32_t *)r.raw0, *u1 = (const uint32_t *)r.raw1;
 #pragma unroll
-                for (int q = 0; q < 8; q++) {
-                    const uint32_t v0 = u0[q / 4] >> (4 * (q % 4)), v1 = u1[q / 4] >> (4 * (q % 4));
-                    if (FMT == SERVE_NVFP4 || FMT == SERVE_MXFP4) {
-                        a0[q] = hmul2u(((v0 & 0x00070007u) << 9) | ((v0 & 0x00080008u) << 12), d0[c]);
-                        a1[q] = hmul2u(((v1 & 0x00070007u) << 9) | ((v1 & 0x00080008u) << 12), d1[c]);
-                    } else {
-                        a0[q] = hsub2u((v0 & 0x000f000fu) | 0x64006400u, zz0);
-                        a1[q] = hsub2u((v1 & 0x000f000fu) | 0x64006400u, zz1);
+                    for (int q = 0; q < 8; q++) {
+                        a0[q] = e4m3x2_h2(u0[q / 2] >> (16 * (q % 2)));
+                        a1[q] = e4m3x2_h2(u1[q / 2] >> (16 * (q % 2)));
+                        if (FMT == SERVE_MXFP8) {
+                            a0[q] = hmul2u(a0[q], d0[0]);
+                            a1[q] = hmul2u(a1[q], d1[0]);
+                        }
                     }
-                }
-            }
-            // B pairs per token tile, then the four k-tiles.
-#pragma unroll
-            for (int m = 0; m < MT; m++) {
-                const int64_t tok = 8 * m + g;
-                uint32_t xw[8];
-                if (tok < M) {
-                    const uint4 *xp = (const uint4 *)(x + tok * K + col0 + 16 * c);
-                    const uint4 xa = __ldg(xp), xb = __ldg(xp + 1);
-                    xw[0] = xa.x; xw[1] = xa.y; xw[2] = xa.z; xw[3] = xa.w;
-                    xw[4] = xb.x; xw[5] = xb.y; xw[6] = xb.z; xw[7] = xb.w;
                 } else {
+                    const uint32_t *u0 = (const uint32_t *)r.raw0 + 2 * c, *u1 = (const uint32_t *)r.raw1 + 2 * c;
 #pragma unroll
-                    for (int q = 0; q < 8; q++) xw[q] = 0;
-                }
-                uint32_t b[8];
-#pragma unroll
-                for (int q = 0; q < 8; q++) {
-                    if (TR::is4) {
-                        const int h = q / 4, i = q % 4;
-                        b[q] = __byte_perm(xw[4 * h + i / 2], xw[4 * h + 2 + i / 2], (i % 2) ? 0x7632 : 0x5410);
-                    } else {
-                        b[q] = xw[q];
+                    for (int q = 0; q < 8; q++) {
+                        const uint32_t v0 = u0[q / 4] >> (4 * (q % 4)), v1 = u1[q / 4] >> (4 * (q % 4));
+                        if (FMT == SERVE_NVFP4 || FMT == SERVE_MXFP4) {
+                            a0[q] = hmul2u(((v0 & 0x00070007u) << 9) | ((v0 & 0x00080008u) << 12), d0[c]);
+                            a1[q] = hmul2u(((v1 & 0x00070007u) << 9) | ((v1 & 0x00080008u) << 12), d1[c]);
+                        } else {
+                            a0[q] = hsub2u((v0 & 0x000f000fu) | 0x64006400u, zz0);
+                            a1[q] = hsub2u((v1 & 0x000f000fu) | 0x64006400u, zz1);
+                        }
                     }
                 }
+                // B pairs per token tile, then the four k-tiles.
 #pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    const uint32_t a[4] = {a0[2 * j], a1[2 * j], a0[2 * j + 1], a1[2 * j + 1]};
-                    float *cc = TR::post_step ? tmp[m] : acc[m];
-                    if (FMT == SERVE_BF16) mma_bf16(cc, a, b[2 * j], b[2 * j + 1]);
-                    else mma_f16(cc, a, b[2 * j], b[2 * j + 1]);
+                for (int m = 0; m < MT; m++) {
+                    const int64_t tok = 8 * m + g;
+                    uint32_t xw[8];
+                    if (tok < M) {
+                        const int64_t xo = tok * K + col0 + 16 * c;
+                        uint4 xa, xb;
+                        if (stage_x) {
+                            xa = s_x[xo / 8];
+                            xb = s_x[xo / 8 + 1];
+                        } else {
+                            xa = __ldcg((const uint4 *)(x + xo));
+                            xb = __ldcg((const uint4 *)(x + xo) + 1);
+                        }
+                        xw[0] = xa.x; xw[1] = xa.y; xw[2] = xa.z; xw[3] = xa.w;
+                        xw[4] = xb.x; xw[5] = xb.y; xw[6] = xb.z; xw[7] = xb.w;
+                    } else {
+#pragma unroll
+                        for (int q = 0; q < 8; q++) xw[q] = 0;
+                    }
+                    uint32_t b[8];
+#pragma unroll
+                    for (int q = 0; q < 8; q++) {
+                        if (TR::is4) {
+                            const int h = q / 4, i = q % 4;
+                            b[q] = __byte_perm(xw[4 * h + i / 2], xw[4 * h + 2 + i / 2], (i % 2) ? 0x7632 : 0x5410);
+                        } else {
+                            b[q] = xw[q];
+                        }
+                    }
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        const uint32_t a[4] = {a0[2 * j], a1[2 * j], a0[2 * j + 1], a1[2 * j + 1]};
+                        float *cc = TR::post_step ? tmp[m] : acc[m];
+                        if (FMT == SERVE_BF16) mma_bf16(cc, a, b[2 * j], b[2 * j + 1]);
+                        else mma_f16(cc, a, b[2 * j], b[2 * j + 1]);
+                    }
                 }
             }
-        }
-        if (TR::post_step) {
+            if (TR::post_step) {
 #pragma unroll
-            for (int m = 0; m < MT; m++) {
-                acc[m][0] = fmaf(ps0, tmp[m][0], acc[m][0]);
-                acc[m][1] = fmaf(ps0, tmp[m][1], acc[m][1]);
-                acc[m][2] = fmaf(ps1, tmp[m][2], acc[m][2]);
-                acc[m][3] = fmaf(ps1, tmp[m][3], acc[m][3]);
+                for (int m = 0; m < MT; m++) {
+                    acc[m][0] = fmaf(ps0, tmp[m][0], acc[m][0]);
+                    acc[m][1] = fmaf(ps0, tmp[m][1], acc[m][1]);
+                    acc[m][2] = fmaf(ps1, tmp[m][2], acc[m][2]);
+                    acc[m][3] = fmaf(ps1, tmp[m][3], acc[m][3]);
+                }
             }
         }
     }
@@ -362,28 +452,90 @@ serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, s
     if (FMT == SERVE_NVFP4 || FMT == SERVE_MXFP4) post *= 16384.0f;   /* the 2^-14 of the E2M1 bit placement */
     if (FMT == SERVE_MXFP4 || FMT == SERVE_MXFP8) post *= exp2f((float)(w.e_ref - 127));
 #pragma unroll
-    for (int m = 0; m < MT; m++)
+    for (int m = 0; m < MT; m++) {
+        float v[4];
 #pragma unroll
         for (int i = 0; i < 4; i++) {
-            float v = 0.0f;
-            for (int q = 0; q < GW; q++) v += s_part[q][lane][4 * m + i];
+            v[i] = 0.0f;
+            for (int q = 0; q < GW; q++) v[i] += s_part[q][lane][4 * m + i];
+            v[i] *= post;
+        }
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
             const int64_t tok = pair_mat ? 0 : 8 * m + 2 * t + (i & 1);
-            const int64_t n = (i < 2) ? r0 : r1;
-            if (tok >= M || (pair_mat && (i & 1))) continue;
+            if (tok >= M || (pair_mat && (i & 1)) || (glu && i >= 2)) continue;
             const int64_t row = pair_mat ? p : tok;
+            if (glu) {
+                // h = silu(gate) * up, rounded to FP16 / BF16: the next Linear's input.
+                const int64_t F = N / 2;
+                const float gt = v[i], up = v[i + 2], h = gt / (1.0f + __expf(-gt)) * up;
+                seg.glu16[row * F + r0] = seg.glu_half ? __half_as_ushort(__float2half_rn(h))
+                                                       : __bfloat16_as_ushort(__float2bfloat16_rn(h));
+                continue;
+            }
+            const int64_t n = (i < 2) ? r0 : r1;
             int sg = 0;
             while (sg + 1 < seg.n_seg && n >= seg.n0[sg + 1]) sg++;
             const int64_t ld = seg.n0[sg + 1] - seg.n0[sg];
-            seg.y[sg][row * ld + n - seg.n0[sg]] = v * post;
+            seg.y[sg][row * ld + n - seg.n0[sg]] = v[i];
         }
+    }
 }
+
+static int g_pdl;
+enum { GEMV_XS_MAX = 64 * 1024 };   /* x staged in shared memory up to this many bytes per CTA */
+
+extern "C" void serve_gemv_set_pdl(int on) { g_pdl = on; }
 
 template <int FMT>
 static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, const struct serve_seg *seg,
                        const int32_t *pair_mat, int64_t n_pairs, int64_t x_div, cudaStream_t st) {
-    const dim3 grid((unsigned)(w->N / 16), pair_mat ? (unsigned)n_pairs : 1u);
-    if (M <= 8) serve_gemv_kernel<FMT, 1><<<grid, 32 * GW, 0, st>>>(*w, x, M, *seg, pair_mat, x_div);
-    else serve_gemv_kernel<FMT, 4><<<grid, 32 * GW, 0, st>>>(*w, x, M, *seg, pair_mat, x_div);
+    const dim3 grid((unsigned)(w->N / 16), pair_mat ? (unsigned)n_pairs : 1u);   /* GLU: N / 16 = F / 8 tiles */
+    // U doubled (more bytes in flight per warp) when the launch has no more CTAs than the GPU holds at once with
+    // that variant's occupancy: the extra registers cost nothing then. U does not change the summation order.
+    constexpr int U = fmt_unroll<FMT>::U;
+    static int n_sm = 0, occ[2][2];
+    if (!n_sm) {
+        int dev;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&n_sm, cudaDevAttrMultiProcessorCount, dev));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 1, U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 1, 2 * U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 4, U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaFuncSetAttribute(serve_gemv_kernel<FMT, 4, 2 * U>, cudaFuncAttributeMaxDynamicSharedMemorySize, GEMV_XS_MAX));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[0][0], serve_gemv_kernel<FMT, 1, U>, 32 * GW, 0));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[0][1], serve_gemv_kernel<FMT, 1, 2 * U>, 32 * GW, 0));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[1][0], serve_gemv_kernel<FMT, 4, U>, 32 * GW, 0));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ[1][1], serve_gemv_kernel<FMT, 4, 2 * U>, 32 * GW, 0));
+    }
+    const int mt4 = M > 8;
+    const int64_t ctas = (int64_t)grid.x * grid.y;
+    static int allow_big = -1;   /* QL_SERVE_GEMV_BIGU=0: always the base U (a diagnostic switch) */
+    if (allow_big < 0) allow_big = !(getenv("QL_SERVE_GEMV_BIGU") && !strcmp(getenv("QL_SERVE_GEMV_BIGU"), "0"));
+    const int big = allow_big && ctas <= (int64_t)occ[mt4][1] * n_sm;
+    cudaLaunchConfig_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(32 * GW);
+    cfg.stream = st;
+    const size_t xs = (size_t)(pair_mat ? 1 : M) * (size_t)w->K * 2;   /* x rows a CTA reads, bytes */
+    static int allow_stage = -1;   /* QL_SERVE_GEMV_STAGE=0: x always through __ldcg (a diagnostic switch) */
+    if (allow_stage < 0) allow_stage = !(getenv("QL_SERVE_GEMV_STAGE") && !strcmp(getenv("QL_SERVE_GEMV_STAGE"), "0"));
+    const int stage = allow_stage && xs <= GEMV_XS_MAX;
+    cfg.dynamicSmemBytes = stage ? xs : 0;
+    cudaLaunchAttribute at;
+    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at.val.programmaticStreamSerializationAllowed = 1;
+    if (g_pdl) {
+        cfg.attrs = &at;
+        cfg.numAttrs = 1;
+    }
+    const struct serve_w wv = *w;
+    const struct serve_seg sv = *seg;
+    if (!mt4 && !big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else if (!mt4) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, 2 * U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else if (!big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, U>, wv, x, M, sv, pair_mat, x_div, stage));
+    else CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 4, 2 * U>, wv, x, M, sv, pair_mat, x_div, stage));
     CUDA_CHECK_LAUNCH();
 }
 
@@ -395,7 +547,8 @@ extern "C" void serve_gemv_cuda(const struct serve_w *w, const uint16_t *x, int6
     if (w->K % 128 != 0 || w->N % 16 != 0) die("serve_gemv_cuda: %lld x %lld: expected N %% 16 == 0, K %% 128 == 0", (long long)w->N, (long long)w->K);
     if ((w->fmt == SERVE_MXFP4 || w->fmt == SERVE_MXFP8) && w->e_ref - w->e_min > 9)
         die("serve_gemv_cuda: an MX tensor's scale exponents span %d binades; the FP16 GEMV holds 9", w->e_ref - w->e_min);
-    CHECK(seg->n_seg >= 1 && seg->n_seg <= 3 && seg->n0[0] == 0 && seg->n0[seg->n_seg] == w->N, "segments");
+    if (seg->glu16) CHECK(w->N % 16 == 0, "GLU rows");
+    else CHECK(seg->n_seg >= 1 && seg->n_seg <= 3 && seg->n0[0] == 0 && seg->n0[seg->n_seg] == w->N, "segments");
     switch (w->fmt) {
     case SERVE_BF16: launch_fmt<SERVE_BF16>(w, x, M, seg, pair_mat, n_pairs, x_div, st); break;
     case SERVE_FP8_BLOCK: launch_fmt<SERVE_FP8_BLOCK>(w, x, M, seg, pair_mat, n_pairs, x_div, st); break;

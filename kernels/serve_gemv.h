@@ -21,6 +21,9 @@
  * product is exact in FP16 (nvfp4, mxfp4, mxfp8, fp8 codes, int4 q - z), else the scale is applied in FP32 to
  * the step's partial sums (fp8 block scale, int4 group scale: a step of 64 / 128 k lies in one block of each
  * row). The FP32 twin is serve_w dequantized with the formulas above (tests/check_qwen3_serve.cu, host).
+ * Work: one CTA of 8 warps per 16-row tile, the warps taking the K steps round-robin; each warp loads up to
+ * U of its steps (codes and scales; U = 4, 2 for BF16: 4 KB per warp) before it computes any, so that enough
+ * bytes are in flight to stream the weights at the copy bandwidth.
  * Deterministic: fixed warp split and reduction order; no atomics. */
 #ifndef KERNELS_SERVE_GEMV_H
 #define KERNELS_SERVE_GEMV_H
@@ -70,11 +73,18 @@ void serve_w_free(struct serve_w *w);
 
 /* Output segments of the GEMV: row n of W goes to seg s with n0[s] <= n < n0[s+1] (n0[0] = 0, n0[n_seg] = N),
  * written as y[s][m * ld[s] + n - n0[s]] (ld[s] = n0[s+1] - n0[s]): q / k / v or gate / up of one fused
- * tensor land in separate arrays. */
+ * tensor land in separate arrays.
+ * GLU mode (glu16 != NULL; segments unused): W is a fused gate | up tensor (rows 0 .. F-1 gate, F .. 2F-1 up,
+ * F = N / 2, F % 8 == 0), and the GEMV writes h[m * F + n] = silu(g) * u (silu(g) = g / (1 + e^-g), FP32 with
+ * the fast exponential) rounded to FP16 (glu_half) or BF16: the SwiGLU and the next Linear's input rounding
+ * fused into the epilogue (a CTA takes gate rows 8 i .. 8 i + 7 and the matching up rows, so both sums of an
+ * element end in one thread). */
 struct serve_seg {
     int n_seg;
     int64_t n0[4];
     float *y[3];
+    uint16_t *glu16;
+    int glu_half;
 };
 
 /* Dense: y = x (M x K, FP16 bits, or BF16 for SERVE_BF16; 16-byte aligned rows) W^T, 1 <= M <= 32.
@@ -82,6 +92,12 @@ struct serve_seg {
  * pair_mat[p] of the stack (M = 1 per pair); the segments' ld are as above, row p at p * ld. */
 void serve_gemv_cuda(const struct serve_w *w, const uint16_t *x, int64_t M, const struct serve_seg *seg,
                      const int32_t *pair_mat, int64_t n_pairs, int64_t x_div, void *stream);
+
+/* Launch the GEMVs with programmatic dependent launch (cudaLaunchAttributeProgrammaticStreamSerialization; sm_90)
+ * while on != 0: a kernel waits (griddepcontrol.wait) for the preceding kernel's completion before it reads x
+ * or the pairing, or writes anything, but loads its first weights before that wait. Off by default; the
+ * serving engine's fused decode turns it on around its launches. */
+void serve_gemv_set_pdl(int on);
 
 /* out (n_rows x K BF16) = the BF16 rounding of rows [row0, row0 + n_rows) of w's stack (all matrices as one
  * tall matrix) dequantized in FP32 by the formulas above. */

@@ -17,7 +17,12 @@
  *      CPU engine keeps FP32), so agreement is statistical, not rounding-level: pass when every compared
  *      position has |delta logit| <= 0.5 (qwen3-tiny's logits span ~30; BF16 inputs move them by ~1e-2, measured
  *      and printed) and the two engines' top-1 agree at >= 90% of positions; the graph replay must equal the
- *      plain launches bit for bit.
+ *      plain launches bit for bit; the fused decode (variant 1, the default, with programmatic dependent launch)
+ *      must stay within the same 0.5 of the first decode (variant 0) at every position.
+ *   1b. The GEMV's GLU mode (SwiGLU in the epilogue, 16-bit output) against the host twin, dense and paired.
+ *   4. The decode attention (split-K, last CTA merges; FP32 and 16-bit outputs) at positions 257, 63 and 0 and
+ *      the prefill attention, against attention_ref.
+ *   5. The accuracy engine's packed decode (QL_CUDA_PACKED=1) on qwen3-tiny (check_packed below).
  *
  * --bench [--out FILE] [--models a,b] [--recipes a,b] [--reps N]: per Qwen3 shape (0.6B, 4B, 8B, 30B-A3B: the
  * official configs, embedded below and compared with ../shared/models/qwen3-configs when present) and recipe,
@@ -26,7 +31,12 @@
  * (TTFT: host wall time of the prefill, last-position logits and argmax included) against the GEMM ceiling,
  * decode at batch 1 / 8 / 32 at context 512 (KV rows filled with seeded random values), with and without the
  * CUDA graph, against the copy-bandwidth bound. Ceilings measured in the same run: device-to-device copy
- * (bytes read + written) and cuBLAS BF16 GEMM 8192^3 on random data. */
+ * (bytes read + written) and cuBLAS BF16 GEMM 8192^3 on random data.
+ * --profile adds per recipe the decode breakdown (qwen3_serve_api.profile_begin / profile_end: CUDA events
+ * around each op of 5 plain decodes, a spin kernel first so that the host's launch rate is not timed; the event
+ * gaps, ~3-4 us per op, count to the op that follows) at batch 1 and 8 for variants 1 and 0, with each variant's
+ * graph TPOT and, for variant 1, its TPOT without programmatic dependent launch. --no-prefill and
+ * --skip-checks are for diagnostic runs only (their output is no record). */
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cublas_v2.h>
@@ -57,6 +67,7 @@
 #include "serve_gemv.h"
 
 static int g_fail;
+static int g_no_prefill;   /* --no-prefill: the bench skips the prefill timings (diagnostic runs) */
 
 static const char *const FMT_NAME[SERVE_N_FMT] = {"bf16", "fp8-block", "fp8-tensor", "mxfp8",
                                                   "nvfp4", "mxfp4", "int4-sym", "int4-asym"};
@@ -227,6 +238,76 @@ static void check_gemv(int fmt, int64_t N, int64_t K, int64_t M, int64_t n_mat, 
     serve_w_free(&w);
 }
 
+/* Check 1b: the GEMV in GLU mode (serve_gemv.h) against the host twin: gate and up sums in double, h = silu(g) u.
+ * Bound per element: the two sums carry the accumulation bound of check 1 (eg, eu); |silu'| <= 1.1, so h moves by
+ * at most 1.1 |u| eg + |silu(g)| eu, plus the fast exponential (relative 2^-21 on e^-g, so on silu(g) at most
+ * 2^-21 |g| |u|), plus the final rounding to FP16 / BF16 (half an ulp: 2^-11 / 2^-8 relative) and an absolute
+ * 2^-24 / 2^-133 for FP16 subnormals. */
+static void check_gemv_glu(int fmt, int64_t F, int64_t K, int64_t M, int64_t n_mat, int64_t pairs, uint64_t seed) {
+    const int64_t N = 2 * F;
+    struct serve_w w;
+    serve_w_random(&w, fmt, N, K, n_mat, 1.0f / sqrtf((float)K), seed, 7);
+    struct host_w h;
+    host_copy(&w, &h);
+    const int half = fmt != SERVE_BF16;
+    const int64_t x_div = 2, n_x = pairs ? (pairs + x_div - 1) / x_div : M, rows_out = pairs ? pairs : M;
+    std::vector<uint16_t> x16((size_t)(n_x * K));
+    for (size_t i = 0; i < x16.size(); i++)
+        x16[i] = to16_host((float)(2.0 * rng_to_unit(rng_hash(seed + 1, i)) - 1.0), half);
+    std::vector<int32_t> pm((size_t)(pairs ? pairs : 1));
+    for (int64_t p = 0; p < pairs; p++) pm[(size_t)p] = (int32_t)(rng_hash(seed + 2, (uint64_t)p) % (uint64_t)n_mat);
+    uint16_t *dx, *dh;
+    int32_t *dpm;
+    CUDA_CHECK(cudaMalloc(&dx, x16.size() * 2));
+    CUDA_CHECK(cudaMemcpy(dx, x16.data(), x16.size() * 2, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMalloc(&dpm, pm.size() * 4));
+    CUDA_CHECK(cudaMemcpy(dpm, pm.data(), pm.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMalloc(&dh, (size_t)(rows_out * F) * 2));
+    CUDA_CHECK(cudaMemset(dh, 0xff, (size_t)(rows_out * F) * 2));   /* NaN poison */
+    struct serve_seg sg;
+    memset(&sg, 0, sizeof sg);
+    sg.glu16 = dh;
+    sg.glu_half = half;
+    serve_gemv_cuda(&w, dx, pairs ? 1 : M, &sg, pairs ? dpm : NULL, pairs, x_div, 0);
+    CUDA_CHECK(cudaDeviceSynchronize());
+    std::vector<uint16_t> y((size_t)(rows_out * F));
+    CUDA_CHECK(cudaMemcpy(y.data(), dh, y.size() * 2, cudaMemcpyDeviceToHost));
+    int64_t bad = 0;
+    double worst = 0;
+    const double ur = half ? ldexp(1.0, -11) : ldexp(1.0, -8), ua = half ? ldexp(1.0, -24) : 1e-38;
+    for (int64_t m = 0; m < rows_out; m++)
+        for (int64_t n = 0; n < F; n++) {
+            const int64_t mat = pairs ? pm[(size_t)m] : 0, xr = pairs ? m / x_div : m;
+            double gs = 0, ga = 0, us = 0, ua2 = 0;
+            for (int64_t k = 0; k < K; k++) {
+                const double xv = from16_host(x16[(size_t)(xr * K + k)], half);
+                const double tg = (double)host_weight(&w, &h, mat * N + n, k) * xv;
+                const double tu = (double)host_weight(&w, &h, mat * N + F + n, k) * xv;
+                gs += tg;
+                ga += fabs(tg);
+                us += tu;
+                ua2 += fabs(tu);
+            }
+            const double eg = 2 * 2 * gamma_n((double)K) * ga, eu = 2 * 2 * gamma_n((double)K) * ua2;
+            const double sil = gs / (1.0 + exp(-gs)), r = sil * us;
+            const double bound = 1.1 * fabs(us) * eg + fabs(sil) * eu + ldexp(1.0, -21) * fabs(gs * us) +
+                                 ur * (fabs(r) + 1.1 * fabs(us) * eg + fabs(sil) * eu) * 1.01 + ua;
+            const double a = from16_host(y[(size_t)(m * F + n)], half), d = fabs(a - r);
+            if (!(d <= bound)) {
+                if (bad < 10) printf("  mismatch %s glu row %lld col %lld: %.9g vs %.9g (bound %.3g)\n", FMT_NAME[fmt], (long long)m, (long long)n, a, r, bound);
+                bad++;
+            }
+            if (fabs(r) > 0) worst = fmax(worst, d / fabs(r));
+        }
+    printf("%s gemv-glu %-10s F=%lld K=%lld M=%lld%s (max relative |d| %.3g)\n", bad ? "FAILED" : "ok", FMT_NAME[fmt],
+           (long long)F, (long long)K, (long long)(pairs ? 1 : M), pairs ? " paired" : "", worst);
+    if (bad) g_fail = 1;
+    cudaFree(dx);
+    cudaFree(dpm);
+    cudaFree(dh);
+    serve_w_free(&w);
+}
+
 /* Check 4: the serving attention kernels against attention_ref (FP32, CPU). Decode (FP32, split-K): the sums
  * differ by order only, |o - r| <= 1e-4 max|v| is far above FP32 rounding (~1e-6) and far below any wrong key or
  * weight (O(max|v|)). Prefill (TF32 GEMMs, 10-bit mantissas): a score q.k/sqrt(128) with q, k in [-1, 1] moves
@@ -234,9 +315,11 @@ static void check_gemv(int fmt, int64_t N, int64_t K, int64_t M, int64_t n_mat, 
  * another 2^-10: |o - r| <= 2e-2 max|v|. */
 static void check_attention(void) {
     const int64_t H = 8, Hkv = 2, Dh = 128, row = Hkv * Dh;
-    // decode: B = 3 sequences of a 300-row cache at position 257 (5 splits, the last one partial).
-    {
-        const int64_t B = 3, cap = 300, pos = 257, seq = cap * row;
+    // decode: B = 3 sequences of a 300-row cache at position 257 (5 splits, the last one partial: warps without
+    // keys), 63 (one full split) and 0 (one key); one workspace for all (its merge counters reused).
+    const int64_t positions[3] = {257, 63, 0};
+    for (int pi = 0; pi < 3; pi++) {
+        const int64_t B = 3, cap = 300, pos = positions[pi], seq = cap * row;
         std::vector<float> q((size_t)(B * H * Dh)), kc((size_t)(B * seq)), vc((size_t)(B * seq)), out((size_t)(B * H * Dh)), ref((size_t)(H * Dh));
         for (size_t i = 0; i < q.size(); i++) q[i] = (float)(2 * rng_to_unit(rng_hash(61, i)) - 1);
         for (size_t i = 0; i < kc.size(); i++) {
@@ -249,22 +332,38 @@ static void check_attention(void) {
         CUDA_CHECK(cudaMalloc(&dv, vc.size() * 4));
         CUDA_CHECK(cudaMalloc(&dout, out.size() * 4));
         CUDA_CHECK(cudaMalloc(&dw, serve_attn_decode_work(B, H, cap) * 4));
+        CUDA_CHECK(cudaMemset(dw, 0, serve_attn_decode_work(B, H, cap) * 4));
         CUDA_CHECK(cudaMemcpy(dq, q.data(), q.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemcpy(dk, kc.data(), kc.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemcpy(dv, vc.data(), vc.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemset(dout, 0xff, out.size() * 4));
-        serve_attn_decode_cuda(dout, dq, dk, dv, B, pos, H, Hkv, Dh, row, seq, dw, 0);
+        serve_attn_decode_cuda(dout, NULL, 0, dq, dk, dv, B, pos, H, Hkv, Dh, row, seq, dw, 0);
         CUDA_CHECK(cudaMemcpy(out.data(), dout, out.size() * 4, cudaMemcpyDeviceToHost));
+        // The 16-bit output (the next Linear's input): FP16 and BF16 roundings of the same FP32 result.
+        uint16_t *d16;
+        std::vector<uint16_t> o16[2];
+        CUDA_CHECK(cudaMalloc(&d16, out.size() * 2));
+        for (int half = 0; half < 2; half++) {
+            CUDA_CHECK(cudaMemset(d16, 0xff, out.size() * 2));
+            serve_attn_decode_cuda(NULL, d16, half, dq, dk, dv, B, pos, H, Hkv, Dh, row, seq, dw, 0);
+            o16[half].resize(out.size());
+            CUDA_CHECK(cudaMemcpy(o16[half].data(), d16, out.size() * 2, cudaMemcpyDeviceToHost));
+        }
+        cudaFree(d16);
         double worst = 0;
+        int64_t bad16 = 0;
         for (int64_t b = 0; b < B; b++) {
             attention_ref(ref.data(), &q[(size_t)(b * H * Dh)], &kc[(size_t)(b * seq)], &vc[(size_t)(b * seq)], 1, pos, H, Hkv, Dh, row);
             for (int64_t i = 0; i < H * Dh; i++) {
-                const double d = fabs((double)out[(size_t)(b * H * Dh + i)] - ref[(size_t)i]);
+                const size_t j = (size_t)(b * H * Dh + i);
+                const double d = fabs((double)out[j] - ref[(size_t)i]);
                 worst = d > worst || d != d ? d : worst;
+                for (int half = 0; half < 2; half++) bad16 += o16[half][j] != to16_host(out[j], half);
             }
         }
-        const int ok = worst <= 1e-4;
-        printf("%s serve attention decode B=3 pos=257 H=8/2 (max |d| %.3g, bound 1e-4 max|v|)\n", ok ? "ok" : "FAILED", worst);
+        const int ok = worst <= 1e-4 && bad16 == 0;
+        printf("%s serve attention decode B=3 pos=%lld H=8/2 (max |d| %.3g, bound 1e-4 max|v|; 16-bit outputs: %lld "
+               "differ from the FP32 output rounded)\n", ok ? "ok" : "FAILED", (long long)pos, worst, (long long)bad16);
         if (!ok) g_fail = 1;
         cudaFree(dq); cudaFree(dk); cudaFree(dv); cudaFree(dout); cudaFree(dw);
     }
@@ -344,7 +443,8 @@ static void check_tiny(const struct qwen3_serve_api *api) {
     void *s = api->create_from_model(m, B, 64, 64, desc, sizeof desc);
     std::vector<int32_t> seq((size_t)(B * T1));
     for (int64_t i = 0; i < B * T0; i++) seq[(size_t)((i / T0) * T1 + i % T0)] = (int32_t)(rng_hash(31, (uint64_t)i) % (uint64_t)V);
-    std::vector<float> lg((size_t)(B * V)), ref((size_t)(T1 * V)), lg_graph((size_t)(B * V));
+    std::vector<float> lg((size_t)(B * V)), ref((size_t)(T1 * V)), lg_graph((size_t)(B * V)), lg_v0((size_t)(B * V));
+    double maxd01 = 0;
     std::vector<int32_t> next((size_t)B);
     double maxd = 0;
     int64_t agree = 0, total = 0;
@@ -370,7 +470,13 @@ static void check_tiny(const struct qwen3_serve_api *api) {
         const int64_t pos = T0 + t;
         std::vector<int32_t> in((size_t)B);
         for (int64_t b = 0; b < B; b++) in[(size_t)b] = seq[(size_t)(b * T1 + pos)];
-        // The graph replay first (capturing), then the plain launches over the same cache row: same bits.
+        // Variant 0 (the first decode) first, then the graph replay (capturing), then the plain launches over
+        // the same cache row: graph and plain the same bits; variant 0 and 1 within the CPU bound of each other.
+        api->set_variant(s, 0);
+        api->set_tokens(s, B, in.data());
+        api->decode(s, B, pos, 0);
+        api->logits(s, B, lg_v0.data(), NULL);
+        api->set_variant(s, 1);
         api->set_tokens(s, B, in.data());
         api->decode(s, B, pos, 1);
         api->logits(s, B, lg_graph.data(), NULL);
@@ -378,6 +484,7 @@ static void check_tiny(const struct qwen3_serve_api *api) {
         api->decode(s, B, pos, 0);
         api->logits(s, B, lg.data(), next.data());
         if (memcmp(lg.data(), lg_graph.data(), lg.size() * 4)) graph_same = 0;
+        for (size_t i = 0; i < lg.size(); i++) maxd01 = fmax(maxd01, fabs((double)lg[i] - lg_v0[i]));
         for (int64_t b = 0; b < B; b++) {
             engine_forward(cpu, &seq[(size_t)(b * T1)], pos + 1, ref.data(), NULL);
             const float *r = &ref[(size_t)(pos * V)];
@@ -392,10 +499,11 @@ static void check_tiny(const struct qwen3_serve_api *api) {
         }
     }
     const double rate = (double)agree / (double)total;
-    const int ok = maxd <= 0.5 && rate >= 0.9 && graph_same;
+    const int ok = maxd <= 0.5 && rate >= 0.9 && graph_same && maxd01 <= 0.5;
     printf("%s serve end-to-end qwen3-tiny bf16: %lld positions (3 prefills + 3 x 8 lock-step decodes), max |delta "
-           "logit| %.4g (bound 0.5), top-1 agreement %.3f (bound 0.9), graph == plain: %s\n",
-           ok ? "ok" : "FAILED", (long long)total, maxd, rate, graph_same ? "yes" : "NO");
+           "logit| %.4g (bound 0.5), top-1 agreement %.3f (bound 0.9), graph == plain: %s; fused decode against "
+           "the first decode (variant 0) max |delta logit| %.4g (bound 0.5)\n",
+           ok ? "ok" : "FAILED", (long long)total, maxd, rate, graph_same ? "yes" : "NO", maxd01);
     if (!ok) g_fail = 1;
     api->free(s);
     engine_free(cpu);
@@ -405,8 +513,9 @@ static void check_tiny(const struct qwen3_serve_api *api) {
 /* Check 5: the accuracy engine's packed decode (qwen3_cuda.h, issue 15 item 2) on qwen3-tiny quantized by an RTN
  * weight-only recipe: a sequence of 16 prefilled tokens then 16 single-token appends (T = 1: the packed GEMV),
  * CUDA (QL_CUDA_PACKED=1) against the CPU engine and against the CUDA engine with QL_CUDA_PACKED=0 (SGEMM on
- * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4), before the fix of
- * linear_w4a16.group (the scale domain, not the INT4 group) in qwen3_cuda.cu; not rerun since. The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
+ * the FP32 view). Status: FAILED on the H200 on 2026-12-02 (all four recipes; NaN for mxfp4) until the engine gave
+ * each packed Linear its own linear_w4a16 workspace (qwen3_cuda.cu, dlinear_pack); passes since (H200,
+ * 2026-12-02T03:58Z: max |delta logit| <= 0.0082, top-1 16/16 for all four). The packed path rounds x to FP16 (relative 2^-11) where the CPU keeps FP32, so the comparison is
  * statistical as in check 3: max |delta logit| <= 0.5 and top-1 agreement >= 90% against both. */
 static void check_packed(const char *recipe) {
     const char *dir = "models/qwen3-tiny";
@@ -641,8 +750,64 @@ static int in_list(const char *list, const char *name) {
     return 0;
 }
 
+/* The per-op breakdown (profile_begin / profile_end) of `steps` plain decodes of B sequences at position P for
+ * decode variant v, and the graph-replay TPOT of that variant: one JSON object, one stdout line. */
+static void bench_profile(const struct qwen3_serve_api *api, void *s, FILE *out, const char *model, const char *recipe,
+                          int64_t V, int v, int64_t B, int64_t P, int steps, int first) {
+    std::vector<int32_t> tok((size_t)B);
+    for (int64_t b = 0; b < B; b++) tok[(size_t)b] = (int32_t)(rng_hash(55, (uint64_t)b) % (uint64_t)V);
+    api->set_variant(s, v);
+    api->set_tokens(s, B, tok.data());
+    for (int w = 0; w < 3; w++) api->decode(s, B, P, 1);
+    api->sync(s);
+    std::vector<double> t;
+    for (int r = 0; r < 20; r++) {
+        const double t0 = now_s();
+        api->decode(s, B, P, 1);
+        api->sync(s);
+        t.push_back(now_s() - t0);
+    }
+    const double tpot = median(t);
+    double tpot_nopdl = 0;
+    if (v == 1) {   /* the same graph without programmatic dependent launch */
+        api->set_pdl(s, 0);
+        std::vector<double> t2;
+        for (int r = 0; r < 23; r++) {
+            const double t0 = now_s();
+            api->decode(s, B, P, 1);
+            api->sync(s);
+            if (r >= 3) t2.push_back(now_s() - t0);
+        }
+        tpot_nopdl = median(t2);
+        api->set_pdl(s, 1);
+    }
+    api->decode(s, B, P, 0);
+    api->profile_begin(s);
+    for (int r = 0; r < steps; r++) api->decode(s, B, P, 0);
+    double us[32];
+    const char *names[32];
+    const int n = api->profile_end(s, us, names, 32);
+    api->set_variant(s, 1);
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += us[i];
+    fprintf(out, "%s{\"variant\":%d,\"B\":%lld,\"ctx\":%lld,\"tpot_graph_ms\":%.4f,\"tpot_graph_nopdl_ms\":%.4f,"
+                 "\"profiled_sum_us\":%.1f,\"steps\":%d,\"us\":{",
+            first ? "" : ",", v, (long long)B, (long long)(P + 1), tpot * 1e3, tpot_nopdl * 1e3, sum, steps);
+    printf("  profile %s %s v%d B=%lld: graph tpot %.3f ms (without PDL %.3f), profiled step %.1f us:", model, recipe, v,
+           (long long)B, tpot * 1e3, tpot_nopdl * 1e3, sum);
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+        if (us[i] <= 0) continue;
+        fprintf(out, "%s\"%s\":%.2f", c++ ? "," : "", names[i], us[i]);
+        printf(" %s %.1f", names[i], us[i]);
+    }
+    fprintf(out, "}}");
+    printf("\n");
+    fflush(stdout);
+}
+
 static void bench(const struct qwen3_serve_api *api, const char *out_path, const char *models, const char *recipes,
-                  int reps) {
+                  int reps, int profile) {
     FILE *out = fopen(out_path, "w");
     if (!out) die("%s: cannot write", out_path);
     cudaDeviceProp prop;
@@ -694,7 +859,7 @@ static void bench(const struct qwen3_serve_api *api, const char *out_path, const
             }
             double pp[2] = {0, 0};
             fprintf(out, ",\"prefill\":[");
-            for (int ti = 0; ti < 2; ti++) {
+            for (int ti = 0; ti < (g_no_prefill ? 0 : 2); ti++) {
                 const int64_t T = Ts[ti];
                 std::vector<int32_t> ids((size_t)T);
                 for (int64_t i = 0; i < T; i++) ids[(size_t)i] = (int32_t)(rng_hash(77 + (uint64_t)ti, (uint64_t)i) % (uint64_t)cf.V);
@@ -754,7 +919,19 @@ static void bench(const struct qwen3_serve_api *api, const char *out_path, const
                     }
                 }
             }
-            fprintf(out, "]}\n");
+            fprintf(out, "]");
+            if (profile) {
+                fprintf(out, ",\"profile\":[");
+                const int64_t PB[2] = {1, 8};
+                int pf = 1;
+                for (int v = 1; v >= 0; v--)
+                    for (int bi = 0; bi < 2; bi++) {
+                        bench_profile(api, s, out, SHAPES[si].name, RECIPES[ri].recipe, cf.V, v, PB[bi], P, 5, pf);
+                        pf = 0;
+                    }
+                fprintf(out, "]");
+            }
+            fprintf(out, "}\n");
             fflush(out);
             printf("%-14s %-12s %9.2f %9.0f %9.0f | %8.1f %8.1f %8.1f | %8.3f %8.3f %8.3f | %lld\n", SHAPES[si].name,
                    RECIPES[ri].recipe, (double)st.weight_bytes / (1 << 30), pp[0], pp[1], tg[0], tg[1], tg[2], fr[0], fr[1],
@@ -770,7 +947,7 @@ static void bench(const struct qwen3_serve_api *api, const char *out_path, const
 
 int main(int argc, char **argv) {
     check_set_progname("check_qwen3_serve");
-    int do_bench = 0, reps = 3;
+    int do_bench = 0, reps = 3, profile = 0, skip_checks = 0, kernels_only = 0;
     const char *out = "build/bench/e07-serving.jsonl", *models = NULL, *recipes = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench")) do_bench = 1;
@@ -778,8 +955,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
         else if (!strcmp(argv[i], "--recipes") && i + 1 < argc) recipes = argv[++i];
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--skip-checks")) skip_checks = 1;
+        else if (!strcmp(argv[i], "--kernels-only")) kernels_only = 1;
+        else if (!strcmp(argv[i], "--no-prefill")) g_no_prefill = 1;
         else {
-            fprintf(stderr, "usage: check_qwen3_serve [--bench [--out FILE] [--models A,B] [--recipes A,B] [--reps N]]\n");
+            fprintf(stderr, "usage: check_qwen3_serve [--bench [--out FILE] [--models A,B] [--recipes A,B] [--reps N] "
+                            "[--profile] [--no-prefill] [--skip-checks]] [--kernels-only]\n"
+                            "  --skip-checks: diagnostic benchmark runs only (no check is run, none is claimed)\n"
+                            "  --kernels-only: checks 1, 2 and 4 only (kernels against their twins; for compute-sanitizer)\n");
             return 2;
         }
     }
@@ -789,15 +973,30 @@ int main(int argc, char **argv) {
         printf("SKIP: no CUDA device\n");
         return g_fail ? 1 : 77;
     }
+    char path[PATH_MAX + 64];
+    const struct qwen3_serve_api *api = serve_api(path, sizeof path);
+    if (skip_checks) {
+        printf("Checks skipped (--skip-checks): diagnostic benchmark only (serving library %s).\n", path);
+        if (do_bench) bench(api, out, models, recipes, reps < 1 ? 1 : reps, profile);
+        return 0;
+    }
     for (int f = 0; f < SERVE_N_FMT; f++) {
         const int64_t Ms[5] = {1, 3, 8, 13, 32};
         for (int i = 0; i < 5; i++) check_gemv(f, i % 2 ? 272 : 48, i % 2 ? 640 : 256, Ms[i], 1, 0, 100 + 10 * (uint64_t)f + (uint64_t)i);
         check_gemv(f, 128, 384, 1, 3, 5, 900 + (uint64_t)f);   /* paired: 3 stacked matrices, 5 pairs */
         check_gemv(f, 256, 256, 1, 2, 0, 950 + (uint64_t)f);   /* a stack of 2 (dequant and block-scale rows) */
+        check_gemv(f, 32, 5120, 13, 1, 0, 970 + (uint64_t)f);   /* 40 / 80 K steps: several U-batches per warp */
+        check_gemv(f, 16384, 256, 1, 1, 0, 980 + (uint64_t)f);  /* more CTAs than the GPU holds: the base U */
+        check_gemv(f, 8192, 256, 13, 1, 0, 990 + (uint64_t)f);
+        check_gemv_glu(f, 136, 640, 1, 1, 0, 1000 + (uint64_t)f);   /* gate rows straddle a 128-row block */
+        check_gemv_glu(f, 72, 384, 13, 1, 0, 1010 + (uint64_t)f);
+        check_gemv_glu(f, 64, 256, 1, 3, 5, 1020 + (uint64_t)f);   /* paired (MoE experts) */
     }
     check_attention();
-    char path[PATH_MAX + 64];
-    const struct qwen3_serve_api *api = serve_api(path, sizeof path);
+    if (kernels_only) {
+        printf(g_fail ? "FAILED: see above\n" : "All kernel checks pass (--kernels-only).\n");
+        return g_fail ? 1 : 0;
+    }
     check_tiny(api);
     const int serve_fail = g_fail;
     // Check 5 tests the accuracy engine's decode, not the serving path, so it does not gate the benchmark; it
@@ -811,7 +1010,7 @@ int main(int argc, char **argv) {
     printf("All serving-path checks pass.\n");
     if (do_bench) {
         printf("Starting benchmarks (serving library %s).\n", path);
-        bench(api, out, models, recipes, reps < 1 ? 1 : reps);
+        bench(api, out, models, recipes, reps < 1 ? 1 : reps, profile);
     }
     if (g_fail) {
         printf("FAILED: see above\n");

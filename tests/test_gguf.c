@@ -429,6 +429,20 @@ static void check_roundtrip(const char *name, const char *scheme, uint32_t float
     }
     struct gguf_export_opts o = {.float_type = float_type};
     gguf_export_write(a, &o, out);
+    // general.file_type: llama.cpp's llama_ftype of the Linears' type (its label in llama-bench).
+    {
+        const uint32_t want = !scheme ? (float_type == GGML_BLOCK_BF16 ? 32 : 0)
+                              : strstr(scheme, "mxfp4")  ? 38
+                              : strstr(scheme, "nvfp4")  ? 39
+                              : strstr(scheme, "-asym") ? 3
+                                                         : 2;
+        struct gguf_file g;
+        gguf_open(&g, out);
+        int64_t ft = -1;
+        TEST(gguf_get_int(&g, "general.file_type", &ft) && ft == (int64_t)want,
+             "export %s %s: general.file_type %lld (llama_ftype %u)", name, scheme ? scheme : "float", (long long)ft, want);
+        gguf_close(&g);
+    }
     struct qwen3_model *b = qwen3_load(out);
     int64_t nd;
     double gap = weights_gap(a, b, &nd);
@@ -505,6 +519,19 @@ static void check_fixtures(void) {
      * not the right measure there; the packer test above checks the absolute bound. Here: logits only. */
     check_roundtrip("dense-bf16", "int4-g128-asym", 0, INFINITY);
     check_roundtrip("dense-bf16", "nvfp4", 0, 0x1p-22);
+    {   // the Q8_0 baseline export: general.file_type 7 (LLAMA_FTYPE_MOSTLY_Q8_0)
+        char out[512];
+        snprintf(out, sizeof out, "%s/dense-q8_0.gguf", tmpdir);
+        struct qwen3_model *a = qwen3_load(FIXDIR "/dense-bf16");
+        struct gguf_export_opts o = {.float_type = GGML_BLOCK_F32, .q8_0 = 1};
+        gguf_export_write(a, &o, out);
+        struct gguf_file g;
+        gguf_open(&g, out);
+        int64_t ft = -1;
+        TEST(gguf_get_int(&g, "general.file_type", &ft) && ft == 7, "export dense-bf16 q8_0: general.file_type %lld (7)", (long long)ft);
+        gguf_close(&g);
+        qwen3_free(a);
+    }
     char err[4096];
     int rc = export_in_child("fp8-block128", err, sizeof err);
     /* the tokenizer warning comes first (the fixture has no tokenizer.json); then exactly one error line */

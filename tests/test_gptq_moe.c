@@ -3,7 +3,7 @@
  *    Linear never takes the floor; no rows at all is always RTN.
  * 2. On models/qwen3-tiny-moe (skipped, exit 77, when its weights are absent): gptq_layers_apply with one
  *    calibration sequence of 64 seeded random tokens (64 x top-4 = 256 routed rows per layer over 16 experts,
- *    so every expert is below its floor of 1.0 x K: 512 for gate/up, 192 for down, since one token reaches an
+ *    so every expert is below its floor of 1.0 x K: 512 for gate/up, 128 for down, since one token reaches an
  *    expert at most once). With the floor (gptq-g64): every expert Linear holds exactly the packed bytes RTN
  *    gives it, the row counts in quant_stats add up (min <= median <= max <= 64, all 80 experts below the
  *    floor, 240 expert Linears by RTN); without it (gptq-g64-nofloor): the experts that saw rows differ from

@@ -2,7 +2,10 @@
 """e07_results.py -- derive results/<model>@<gpu>/e07-serving/<recipe>.json from the committed records of a GPU
 run (serve.jsonl: one "ceilings" line and one "serve" line per recipe, written by check_qwen3_serve --bench;
 manifest.json: commit, binary hashes, GPU, driver, CUDA). Numbers are copied, never computed; per batch the
-case "B<n>" holds the faster of the two launch modes (graph / plain) and both raw values beside it.
+case "B<n>" holds the faster of the two launch modes (graph / plain) and both raw values beside it. When the run
+had --profile, "profile" holds its per-op decode breakdown (microseconds per step by op class, per decode variant
+and batch, with that variant's graph TPOT, and for the fused variant the TPOT without programmatic dependent
+launch), copied as written.
 Usage: tools/e07_results.py results/Qwen3-8B@H200/e07-serving [...]   (make e07-results runs it on every folder)"""
 import json
 import os
@@ -52,6 +55,17 @@ def derive(d):
         man.update({"storage": r["storage"], "note": r["note"], "engine_desc": r["desc"]})
         out = {"experiment": "e07-serving", "model": model, "recipe": r["recipe"], "manifest": man,
                "metrics": metrics, "cases": cases}
+        if "profile" in r:
+            out["profile"] = r["profile"]
+            # Also as cases "prof-v<variant>-B<n>" (the notebook's placeholders read cases): microseconds per
+            # step of each op class, the profiled step's sum, and the variant's graph TPOT.
+            for pr in r["profile"]:
+                m = dict(pr["us"])
+                m.update({"profiled_sum_us": pr["profiled_sum_us"], "tpot_graph_ms": pr["tpot_graph_ms"],
+                          "B": pr["B"], "ctx": pr["ctx"], "steps": pr["steps"]})
+                if pr["variant"] == 1:
+                    m["tpot_graph_nopdl_ms"] = pr["tpot_graph_nopdl_ms"]
+                cases.append({"name": "prof-v%d-B%d" % (pr["variant"], pr["B"]), "metrics": m})
         path = os.path.join(d, r["recipe"] + ".json")
         with open(path + ".tmp", "w") as f:
             json.dump(out, f, indent=1)

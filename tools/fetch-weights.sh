@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# fetch-weights -- puts an embedded model's weights into models/<name>/model.safetensors from the git branch
-# weights/<name> of this repository (local, or any remote's copy), checked against models/<name>/SHA256SUMS.
-# Why a branch: the weights of qwen3-tiny-moe (64 MB) would push the checked-out tree past what the GPU machines
-# accept (64 MiB per call), so main tracks only their hash; the bytes live in the repository's history on their own
-# branch, which a clone brings along. Usage: tools/fetch-weights.sh NAME. Exit 0 when the file is in place and
-# verified; 1 with one line saying what is missing otherwise. Writes through a temporary file (atomic).
+# fetch-weights -- puts an embedded model's weights into models/<name>/model.safetensors from this repository's
+# history, checked against models/<name>/SHA256SUMS.
+# Why not in the tree: the weights of qwen3-tiny-moe (48 MB) would push the checked-out tree past what the GPU
+# machines accept (64 MiB per call), so main tracks only their hash. The bytes are a blob of main's own history:
+# one commit adds models/<name>/model.safetensors and the next removes it from the tree, so every clone of main
+# with its history holds them (a shallow clone does not: `git fetch --unshallow`). A branch weights/<name>
+# (local or a remote's), the earlier home of the file, is searched too. Usage: tools/fetch-weights.sh NAME.
+# Exit 0 when the file is in place and verified; 1 with one line saying what is missing otherwise. Writes
+# through a temporary file (atomic).
 set -euo pipefail
 name=${1:?usage: tools/fetch-weights.sh NAME}
 dir="models/$name"
@@ -12,19 +15,27 @@ out="$dir/model.safetensors"
 want=$(awk '$2 == "model.safetensors" {print $1}' "$dir/SHA256SUMS")
 [ -n "$want" ] || { echo "fetch-weights: $dir/SHA256SUMS: no line for model.safetensors" >&2; exit 1; }
 if [ -f "$out" ] && [ "$(sha256sum "$out" | cut -d' ' -f1)" = "$want" ]; then exit 0; fi
-ref=
-for r in "weights/$name" $(git for-each-ref --format='%(refname)' "refs/remotes/*/weights/$name"); do
-    if git rev-parse -q --verify "$r^{commit}" >/dev/null; then ref=$r; break; fi
-done
-if [ -z "$ref" ]; then
-    echo "fetch-weights: $out: no branch weights/$name in this clone (hint: git fetch origin weights/$name:weights/$name, or retrain with tools/train-tiny/train_moe.py; sha256 must be $want)" >&2
-    exit 1
-fi
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-git cat-file blob "$ref:model.safetensors" > "$tmp"
-got=$(sha256sum "$tmp" | cut -d' ' -f1)
-[ "$got" = "$want" ] || { echo "fetch-weights: $ref:model.safetensors: sha256 $got, expected $want" >&2; exit 1; }
-mv -f "$tmp" "$out"
-trap - EXIT
-echo "fetch-weights: $out from $ref (sha256 verified)" >&2
+# Candidates, newest first: the branch (file at its root), then every commit of HEAD's history whose tree
+# holds the path.
+cands=()
+for r in "weights/$name" $(git for-each-ref --format='%(refname)' "refs/remotes/*/weights/$name"); do
+    git rev-parse -q --verify "$r^{commit}" >/dev/null && cands+=("$r:model.safetensors")
+done
+for c in $(git rev-list HEAD -- "$out" 2>/dev/null); do
+    git cat-file -e "$c:$out" 2>/dev/null && cands+=("$c:$out")
+done
+for obj in "${cands[@]}"; do
+    git cat-file blob "$obj" > "$tmp"
+    if [ "$(sha256sum "$tmp" | cut -d' ' -f1)" = "$want" ]; then
+        mv -f "$tmp" "$out"
+        trap - EXIT
+        echo "fetch-weights: $out from $obj (sha256 verified)" >&2
+        exit 0
+    fi
+done
+if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then hint="this clone is shallow: git fetch --unshallow"
+else hint="retrain with tools/train-tiny/train_moe.py"; fi
+echo "fetch-weights: $out: no blob with sha256 $want in this clone's history (${#cands[@]} candidate(s) looked at; $hint)" >&2
+exit 1

@@ -18,13 +18,13 @@ load 'figures/style.gp'
 
 # This figure's own words (kept here so that the model folder is self-contained).
 if (lang eq 'zh') {
-    t_title = 'qwen3-tiny-moe 训练曲线（3180 万参数，每词元激活 1410 万，2048 词元窗口）'
+    t_title = 'qwen3-tiny-moe 训练曲线（2390 万参数，每词元激活 1210 万，2048 词元窗口）'
     t_x = '已训练词元数（百万）'
     t_y = '交叉熵损失（nat/词元）'
     t_train = '训练损失（每 10 步平均）'
     t_val = '验证损失（留出的 1% 语料）'
 } else {
-    t_title = 'qwen3-tiny-moe training curve (31.8M parameters, 14.1M active per token, 2048-token windows)'
+    t_title = 'qwen3-tiny-moe training curve (23.9M parameters, 12.1M active per token, 2048-token windows)'
     t_x = 'Training tokens seen (millions)'
     t_y = 'Cross-entropy loss (nats per token)'
     t_train = 'training loss (mean of 10 steps)'

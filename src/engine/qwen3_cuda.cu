@@ -4,6 +4,7 @@
 #include "engine/qwen3_cuda.h"
 
 #include <cublas_v2.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct dlinear {
      * of SGEMM on the FP32 view. Opt-in: QL_CUDA_PACKED=1 (see dlinear_pack). */
     int has_pw;
     struct linear_w4a16 pw;
+    void *pw_work;            /* its own cross-CTA workspace (zeroed once; see dlinear_pack) */
 };
 
 struct dlayer {
@@ -62,8 +64,6 @@ struct cuda_impl {
         void *p;
         size_t n;
     } scratch[10];
-    void *w4_work;                           /* linear_w4a16's cross-CTA workspace (zeroed once) */
-    size_t w4_work_bytes;
     int n_packed;                            /* Linears with packed decode planes */
     struct dkv oneshot;                      /* the cache of a one-shot pass (kv NULL), F32 */
 };
@@ -91,8 +91,13 @@ static float *upload(const float *h, size_t n) {
 static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
     const struct linear *l = d->l;
     const struct qtensor *q = l->packed;
-    // Opt-in (QL_CUDA_PACKED=1): on the H200 (2026-12-02, before the scale-domain fix below) the packed path
-    // gave wrong logits on qwen3-tiny (check_qwen3_serve check 5), and the fix has not run on a GPU yet.
+    // Opt-in (QL_CUDA_PACKED=1). History: check_qwen3_serve check 5 failed on the H200 (2026-12-02) before and
+    // after the scale-domain fix below; the per-call diagnostic (QL_CUDA_PACKED_VERIFY) then showed only the
+    // 1536-row Linears wrong: one workspace was shared by Linears of different N, but linear_w4a16 puts its
+    // tile counters at the workspace's start and the partial sums after ceil(RT * 4 / 256) * 256 bytes, so a
+    // call with fewer tiles wrote partial sums over a larger weight's counters. Each Linear now has its own,
+    // and check 5 passes on the H200 (2026-12-02T03:58Z, all four recipes). Still opt-in: making it the
+    // default changes what BACKEND=cuda measures, the lead's call.
     const char *env = getenv("QL_CUDA_PACKED");
     if (!env || strcmp(env, "1") || !q || l->act.mode != LINEAR_ACT_NONE || l->transform != LINEAR_TRANSFORM_NONE)
         return;
@@ -130,12 +135,8 @@ static void dlinear_pack(struct cuda_impl *c, struct dlinear *d) {
     d->has_pw = 1;
     c->n_packed++;
     const size_t wb = linear_w4a16_workspace_bytes(l->N, l->K);
-    if (wb > c->w4_work_bytes) {
-        cudaFree(c->w4_work);
-        CUDA_CHECK(cudaMalloc(&c->w4_work, wb));
-        CUDA_CHECK(cudaMemset(c->w4_work, 0, wb));
-        c->w4_work_bytes = wb;
-    }
+    CUDA_CHECK(cudaMalloc(&d->pw_work, wb));
+    CUDA_CHECK(cudaMemset(d->pw_work, 0, wb));
 }
 
 static void dlinear_init(struct cuda_impl *c, struct dlinear *d, const struct linear *l) {
@@ -158,6 +159,7 @@ static void dlinear_free(struct dlinear *d) {
         cudaFree((void *)d->pw.codes);
         cudaFree((void *)d->pw.scales);
         cudaFree((void *)d->pw.zeros);
+        cudaFree(d->pw_work);
     }
     cudaFree(d->w);
     cudaFree(d->b);
@@ -259,7 +261,35 @@ static void lin(struct cuda_impl *c, const struct dlinear *d, const float *x, fl
     if (d->has_pw && T <= LINEAR_W4A16_MAX_M) {
         uint16_t *x16 = (uint16_t *)scratch_get(c, S_X16, (size_t)(T * K) * 2);
         serve_to_16_cuda(x16, x, T * K, 1, c->stream);
-        linear_w4a16_cuda(&d->pw, x16, y, T, c->w4_work, c->stream);
+        linear_w4a16_cuda(&d->pw, x16, y, T, d->pw_work, c->stream);
+        static int n_verify = -1;
+        if (n_verify < 0) n_verify = getenv("QL_CUDA_PACKED_VERIFY") ? atoi(getenv("QL_CUDA_PACKED_VERIFY")) : 0;
+        if (n_verify > 0) {
+            // Diagnostic (QL_CUDA_PACKED_VERIFY=n): the first n packed calls also run the SGEMM on the FP32 view
+            // and print the largest difference and a few values of both.
+            n_verify--;
+            float *yr;
+            CUDA_CHECK(cudaMalloc(&yr, (size_t)(T * N) * sizeof(float)));
+            CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x,
+                                     (int)K, &zero, yr, (int)N));
+            float *hp = (float *)xmalloc((size_t)(T * N) * sizeof(float)), *hr = (float *)xmalloc((size_t)(T * N) * sizeof(float));
+            CUDA_CHECK(cudaMemcpyAsync(hp, y, (size_t)(T * N) * sizeof(float), cudaMemcpyDeviceToHost, c->stream));
+            CUDA_CHECK(cudaMemcpyAsync(hr, yr, (size_t)(T * N) * sizeof(float), cudaMemcpyDeviceToHost, c->stream));
+            CUDA_CHECK(cudaStreamSynchronize(c->stream));
+            double md = 0, mr = 0;
+            for (int64_t i = 0; i < T * N; i++) {
+                const double dd = fabs((double)hp[i] - hr[i]);
+                md = dd > md || dd != dd ? dd : md;
+                mr = fabs(hr[i]) > mr ? fabs(hr[i]) : mr;
+            }
+            printf("  packed-verify %s N=%lld K=%lld T=%lld group=%d gs=%g: max |packed - sgemm| %.4g (max |sgemm| %.4g); "
+                   "y[0..3] packed %.5g %.5g %.5g %.5g sgemm %.5g %.5g %.5g %.5g\n",
+                   qformat_name(d->pw.format), (long long)N, (long long)K, (long long)T, d->pw.group, d->pw.global_scale, md, mr,
+                   hp[0], hp[1], hp[2], hp[3], hr[0], hr[1], hr[2], hr[3]);
+            free(hp);
+            free(hr);
+            cudaFree(yr);
+        }
     } else {
         CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)N, (int)T, (int)K, &one, d->w, (int)K, x,
                                  (int)K, &zero, y, (int)N));
@@ -516,7 +546,6 @@ static void cuda_free(void *impl) {
     cudaFree(c->cos_tab);
     cudaFree(c->sin_tab);
     for (int i = 0; i < 10; i++) cudaFree(c->scratch[i].p);
-    cudaFree(c->w4_work);
     dkv_release(&c->oneshot);
     cublasDestroy(c->blas);
     cudaStreamDestroy(c->stream);
@@ -652,9 +681,37 @@ struct srv {
     uint16_t *x16, *x16b, *wbuf;            /* Linear input in FP16 / BF16; dequantized weights (BF16) */
     int32_t *ids, *next, *mids, *pos_of;    /* mids: n_layers x max_rows*top_k? (see srv_alloc) */
     size_t scratch_bytes, wbuf_elems;
+    uint16_t *h16;                          /* decode: SwiGLU output (pair rows x F), FP16 / BF16 */
     cudaGraphExec_t gexec;
     int64_t g_B, g_pos;
+    int variant;                            /* decode: 1 fused kernels (default), 0 the first version */
+    int pdl;                                /* fused decode: launches with programmatic dependent launch */
+    int pdl_allowed;                        /* 1 unless QL_SERVE_PDL=0 (set_pdl) */
+    int g_variant, g_pdl;
+    // per-op timing (profile_begin / profile_end): events around each op of a plain (un-graphed) decode
+    int prof_on, prof_n;
+    cudaEvent_t *prof_ev;
+    int *prof_cls;
+    double prof_us[32];
+    int64_t prof_steps;
 };
+
+/* Op classes of the decode timing breakdown. */
+enum { P_EMBED, P_NORM, P_QKV, P_QKROPE, P_ATTN, P_O, P_GU, P_ACT, P_DOWN, P_ROUTER, P_ROUTE, P_EGU, P_EDOWN,
+       P_COMBINE, P_LM, P_ARGMAX, P_N };
+static const char *const PROF_NAME[P_N] = {"embed", "norm+add+to16", "gemv_qkv", "qknorm+rope+kv", "attention",
+                                           "gemv_o", "gemv_gate_up", "swiglu+to16", "gemv_down", "router_gemv",
+                                           "router_topk", "experts_gate_up", "experts_down", "moe_combine",
+                                           "gemv_lm_head", "argmax"};
+enum { PROF_MAX_EV = 4096 };
+
+/* Marks the start of an op of class cls (profile mode only). */
+static void prof_mark(struct srv *s, int cls) {
+    if (!s->prof_on) return;
+    CHECK(s->prof_n < PROF_MAX_EV, "profile events");
+    CUDA_CHECK(cudaEventRecord(s->prof_ev[s->prof_n], s->st));
+    s->prof_cls[s->prof_n++] = cls;
+}
 
 static void *srv_malloc(struct srv *s, size_t bytes) {
     void *p;
@@ -676,7 +733,11 @@ static int srv_half(const struct srv *s) { return s->fmt != SERVE_BF16; }   /* G
 
 static __global__ void srv_embed_kernel(float *x, const uint16_t *emb, const int32_t *ids, int64_t T, int64_t D) {
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < T * D) x[i] = __bfloat162float(__ushort_as_bfloat16(emb[(int64_t)ids[i / D] * D + i % D]));
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    asm volatile("griddepcontrol.wait;" ::: "memory");   /* no-op unless launched with PDL (fused decode) */
+#endif
+    if (i < T * D) x[i] = __bfloat162float(__ushort_as_bfloat16(emb[(int64_t)__ldcg(ids + i / D) * D + i % D]));
 }
 
 /* Rows of k, v (n_tok x row) into the caches: token i to sequence (per_seq ? i : 0) at position
@@ -791,7 +852,7 @@ static void srv_gemm(struct srv *s, const struct serve_w *w, int64_t mat, const 
 
 /* The Linear on T rows of x (FP32): decode (T <= 32 and !prefill) through the GEMV, else srv_gemm. */
 static void srv_lin(struct srv *s, const struct serve_w *w, const float *x, int64_t T, const struct serve_seg *sg,
-                    int prefill) {
+                    int prefill, int cls) {
     const int64_t K = w->K;
     if (prefill) {
         serve_to_16_cuda(s->x16b, x, T * K, 0, s->st);
@@ -799,7 +860,9 @@ static void srv_lin(struct srv *s, const struct serve_w *w, const float *x, int6
     } else {
         const int half = w->fmt != SERVE_BF16;
         uint16_t *xx = half ? s->x16 : s->x16b;
+        prof_mark(s, P_NORM);
         serve_to_16_cuda(xx, x, T * K, half, s->st);
+        prof_mark(s, cls);
         serve_gemv_cuda(w, xx, T, sg, NULL, 0, 1, s->st);
     }
 }
@@ -812,11 +875,13 @@ static void srv_attn(struct srv *s, int64_t l, int64_t T, int64_t b, int64_t pos
     const struct srv_layer *L = &s->L[l];
     const int64_t D = cf->D, H = cf->H, Hkv = cf->H_kv, Dh = cf->D_h, row = Hkv * Dh;
     const float eps = (float)cf->rms_norm_eps;
+    prof_mark(s, P_NORM);
     rmsnorm_cuda(s->n, s->x, L->attn_norm, T, D, eps, s->st);
     const int64_t wid[3] = {H * Dh, row, row};
     float *ys[3] = {s->q, s->k, s->v};
     const struct serve_seg sg = seg_n(3, wid, ys);
-    srv_lin(s, &L->qkv, s->n, T, &sg, prefill);
+    srv_lin(s, &L->qkv, s->n, T, &sg, prefill, P_QKV);
+    prof_mark(s, P_QKROPE);
     rmsnorm_cuda(s->q, s->q, L->q_norm, T * H, Dh, eps, s->st);
     rmsnorm_cuda(s->k, s->k, L->k_norm, T * Hkv, Dh, eps, s->st);
     const int64_t seq = s->cap * row;
@@ -834,10 +899,12 @@ static void srv_attn(struct srv *s, int64_t l, int64_t T, int64_t b, int64_t pos
         rope_apply_cuda(s->k, 1, T * Hkv, Dh, pos, s->cos_tab, s->sin_tab, s->st);
         srv_kv_store_kernel<<<grid_for(T * row), 256, 0, s->st>>>(kc, vc, s->k, s->v, T, row, seq, pos, 1);
         CUDA_CHECK_LAUNCH();
-        serve_attn_decode_cuda(s->att, s->q, kc, vc, T, pos, H, Hkv, Dh, row, seq, s->awork, s->st);
+        prof_mark(s, P_ATTN);
+        serve_attn_decode_cuda(s->att, NULL, 0, s->q, kc, vc, T, pos, H, Hkv, Dh, row, seq, s->awork, s->st);
     }
     const struct serve_seg so = seg1(s->o, D);
-    srv_lin(s, &L->o, s->att, T, &so, prefill);
+    srv_lin(s, &L->o, s->att, T, &so, prefill, P_O);
+    prof_mark(s, P_NORM);
     add_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->x, s->o, T * D);
     CUDA_CHECK_LAUNCH();
 }
@@ -849,27 +916,35 @@ static void srv_moe(struct srv *s, int64_t l, int64_t T, int prefill) {
     const struct srv_layer *L = &s->L[l];
     const int64_t D = cf->D, E = cf->E, k = cf->top_k, F = cf->F_moe, P = T * k;
     int32_t *mids = s->mids + l * s->max_rows * k;
+    prof_mark(s, P_NORM);
     serve_to_16_cuda(s->x16b, s->n, T * D, 0, s->st);
     if (prefill) {
         const struct serve_seg sr = seg1(s->rl, E);
         srv_gemm(s, &L->router, 0, s->x16b, T, &sr);
     } else {
         const struct serve_seg sr = seg1(s->rl, E);
+        prof_mark(s, P_ROUTER);
         serve_gemv_cuda(&L->router, s->x16b, T, &sr, NULL, 0, 1, s->st);
     }
+    prof_mark(s, P_ROUTE);
     moe_route_cuda(s->rl, T, E, k, cf->norm_topk_prob, mids, s->mw, s->st);
     const int64_t wid[2] = {F, F};
     float *ys[2] = {s->g, s->u};
     if (!prefill) {
         const int half = srv_half(s);
         uint16_t *xx = half ? s->x16 : s->x16b;
+        prof_mark(s, P_NORM);
         if (half) serve_to_16_cuda(s->x16, s->n, T * D, 1, s->st);
         const struct serve_seg sg = seg_n(2, wid, ys);
+        prof_mark(s, P_EGU);
         serve_gemv_cuda(&L->egu, xx, 1, &sg, mids, P, k, s->st);
+        prof_mark(s, P_ACT);
         swiglu_cuda(s->g, s->g, s->u, P * F, s->st);
         serve_to_16_cuda(xx, s->g, P * F, half, s->st);
         const struct serve_seg sd = seg1(s->att, D);   /* att: P x D scratch for the experts' outputs */
+        prof_mark(s, P_EDOWN);
         serve_gemv_cuda(&L->edown, xx, 1, &sd, mids, P, 1, s->st);
+        prof_mark(s, P_COMBINE);
         srv_moe_combine_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->o, s->att, s->mw, NULL, T, k, D);
         CUDA_CHECK_LAUNCH();
         return;
@@ -924,6 +999,7 @@ static void srv_mlp(struct srv *s, int64_t l, int64_t T, int prefill) {
     const struct qwen3_config *cf = &s->cf;
     const struct srv_layer *L = &s->L[l];
     const int64_t D = cf->D;
+    prof_mark(s, P_NORM);
     rmsnorm_cuda(s->n, s->x, L->mlp_norm, T, D, (float)cf->rms_norm_eps, s->st);
     if (L->is_moe) {
         srv_moe(s, l, T, prefill);
@@ -931,11 +1007,13 @@ static void srv_mlp(struct srv *s, int64_t l, int64_t T, int prefill) {
         const int64_t F = cf->F, wid[2] = {F, F};
         float *ys[2] = {s->g, s->u};
         const struct serve_seg sg = seg_n(2, wid, ys);
-        srv_lin(s, &L->gu, s->n, T, &sg, prefill);
+        srv_lin(s, &L->gu, s->n, T, &sg, prefill, P_GU);
+        prof_mark(s, P_ACT);
         swiglu_cuda(s->g, s->g, s->u, T * F, s->st);
         const struct serve_seg sd = seg1(s->o, D);
-        srv_lin(s, &L->down, s->g, T, &sd, prefill);
+        srv_lin(s, &L->down, s->g, T, &sd, prefill, P_DOWN);
     }
+    prof_mark(s, P_NORM);
     add_kernel<<<grid_for(T * D), 256, 0, s->st>>>(s->x, s->o, T * D);
     CUDA_CHECK_LAUNCH();
 }
@@ -944,16 +1022,21 @@ static void srv_mlp(struct srv *s, int64_t l, int64_t T, int prefill) {
 static void srv_head(struct srv *s, int64_t r0, int64_t rows) {
     const struct qwen3_config *cf = &s->cf;
     const int64_t D = cf->D, V = cf->V;
+    prof_mark(s, P_NORM);
     rmsnorm_cuda(s->n, s->x + r0 * D, s->final_norm, rows, D, (float)cf->rms_norm_eps, s->st);
     serve_to_16_cuda(s->x16b, s->n, rows * D, 0, s->st);
     const struct serve_seg sl = seg1(s->logits, V);
+    prof_mark(s, P_LM);
     serve_gemv_cuda(&s->lm, s->x16b, rows, &sl, NULL, 0, 1, s->st);
+    prof_mark(s, P_ARGMAX);
     srv_argmax_kernel<<<(unsigned)rows, 256, 0, s->st>>>(s->next, s->logits, V);
     CUDA_CHECK_LAUNCH();
 }
 
-static void srv_decode_body(struct srv *s, int64_t B, int64_t pos) {
+/* Decode, the first version (variant 0): the prefill's op sequence at T = B rows, every op its own kernel. */
+static void srv_decode_v0(struct srv *s, int64_t B, int64_t pos) {
     const int64_t D = s->cf.D;
+    prof_mark(s, P_EMBED);
     srv_embed_kernel<<<grid_for(B * D), 256, 0, s->st>>>(s->x, (const uint16_t *)s->embed.codes, s->next, B, D);
     CUDA_CHECK_LAUNCH();
     for (int64_t l = 0; l < s->cf.n_layers; l++) {
@@ -961,6 +1044,387 @@ static void srv_decode_body(struct srv *s, int64_t B, int64_t pos) {
         srv_mlp(s, l, B, 0);
     }
     srv_head(s, 0, B);
+}
+
+// ---- decode, variant 1: fused kernels (e07 fixed-cost fix) ----
+// Per dense layer 9 kernels: norm (+ the pending residual add, + the 16-bit rounding of the next Linear's input),
+// qkv GEMV, q/k-norm + RoPE + cache store, attention (split + merge into 16-bit), o GEMV, norm, gate|up GEMV
+// with SwiGLU in its epilogue, down GEMV. MoE layers: router GEMV, top-k on the device (one warp per token),
+// expert gate|up (paired, SwiGLU epilogue), expert down (paired); the weighted combine is the next norm's add.
+// FP32 throughout, reductions by warp butterflies in a fixed order (deterministic); the numerics differ from
+// variant 0 (the accuracy path's bit-exact twins) by summation order and rsqrtf / __expf only.
+
+/* Programmatic dependent launch (sm_90; kernels/serve_gemv.h serve_gemv_set_pdl): every fused-decode kernel lets
+ * the next one be scheduled at once and waits for the preceding one before it reads an activation or writes
+ * anything; activations are then read through L2 (__ldcg), never the non-coherent path. */
+static __device__ __forceinline__ void srv_pdl() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+/* Launch of a fused-decode kernel, with the PDL attribute when s->pdl. */
+template <typename... KA, typename... AA>
+static void srv_launch(const struct srv *s, void (*k)(KA...), unsigned grid, unsigned block, AA... args) {
+    cudaLaunchConfig_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDim = dim3(grid);
+    cfg.blockDim = dim3(block);
+    cfg.stream = s->st;
+    cudaLaunchAttribute at;
+    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at.val.programmaticStreamSerializationAllowed = 1;
+    if (s->pdl) {
+        cfg.attrs = &at;
+        cfg.numAttrs = 1;
+    }
+    CUDA_CHECK(cudaLaunchKernelEx(&cfg, k, args...));
+    CUDA_CHECK_LAUNCH();
+}
+
+static __device__ __forceinline__ uint16_t srv_to16(float v, int half) {
+    return half ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
+/* Row t (one CTA): x += o (o != NULL) or x += sum_j mw[t k + j] eo[t k + j] (eo != NULL), then
+ * y = w * (x / sqrt(mean(x^2) + eps)) rounded to 16 bits into out (half: FP16, else BF16) and, when outb is
+ * not NULL, to BF16 into outb as well. Thread i takes the float4 columns i, i + blockDim, ... (NPT of them),
+ * all loaded before any is used; the square sum by warp butterflies, then the warps' sums in warp order. */
+template <int NPT>
+static __global__ void __launch_bounds__(1024) srv_norm16_kernel(float *__restrict__ x, const float *__restrict__ o,
+                                                                 const float *__restrict__ eo,
+                                                                 const float *__restrict__ mw, int64_t k,
+                                                                 const float *__restrict__ w, int64_t D, float eps,
+                                                                 uint16_t *__restrict__ out, int half,
+                                                                 uint16_t *__restrict__ outb) {
+    __shared__ float s_red[32];
+    const int64_t t = blockIdx.x, D4 = D / 4;
+    float4 *xr = (float4 *)(x + t * D);
+    float4 v[NPT];
+    srv_pdl();
+#pragma unroll
+    for (int j = 0; j < NPT; j++) {
+        const int64_t i = threadIdx.x + (int64_t)j * blockDim.x;
+        v[j] = i < D4 ? __ldcg(xr + i) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+    if (o) {
+        const float4 *orow = (const float4 *)(o + t * D);
+#pragma unroll
+        for (int j = 0; j < NPT; j++) {
+            const int64_t i = threadIdx.x + (int64_t)j * blockDim.x;
+            if (i < D4) {
+                const float4 a = __ldcg(orow + i);
+                v[j].x += a.x; v[j].y += a.y; v[j].z += a.z; v[j].w += a.w;
+            }
+        }
+    } else if (eo) {
+#pragma unroll
+        for (int j = 0; j < NPT; j++) {
+            const int64_t i = threadIdx.x + (int64_t)j * blockDim.x;
+            if (i >= D4) continue;
+            float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            for (int64_t e = 0; e < k; e++) {
+                const float we = __ldcg(mw + t * k + e);
+                const float4 a = __ldcg((const float4 *)(eo + (t * k + e) * D) + i);
+                acc.x = fmaf(we, a.x, acc.x); acc.y = fmaf(we, a.y, acc.y);
+                acc.z = fmaf(we, a.z, acc.z); acc.w = fmaf(we, a.w, acc.w);
+            }
+            v[j].x += acc.x; v[j].y += acc.y; v[j].z += acc.z; v[j].w += acc.w;
+        }
+    }
+    float ss = 0.0f;
+#pragma unroll
+    for (int j = 0; j < NPT; j++) {
+        const int64_t i = threadIdx.x + (int64_t)j * blockDim.x;
+        if (i < D4 && (o || eo)) xr[i] = v[j];
+        ss += v[j].x * v[j].x + v[j].y * v[j].y + v[j].z * v[j].z + v[j].w * v[j].w;
+    }
+    for (int m = 16; m > 0; m /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, m);
+    if (threadIdx.x % 32 == 0) s_red[threadIdx.x / 32] = ss;
+    __syncthreads();
+    float tot = 0.0f;
+    for (int i = 0; i < (int)(blockDim.x / 32); i++) tot += s_red[i];
+    const float inv = rsqrtf(tot / (float)D + eps);
+#pragma unroll
+    for (int j = 0; j < NPT; j++) {
+        const int64_t i = threadIdx.x + (int64_t)j * blockDim.x;
+        if (i >= D4) continue;
+        const float4 g = ((const float4 *)w)[i];
+        const float y[4] = {g.x * (v[j].x * inv), g.y * (v[j].y * inv), g.z * (v[j].z * inv), g.w * (v[j].w * inv)};
+        uint2 p;
+        p.x = (uint32_t)srv_to16(y[0], half) | (uint32_t)srv_to16(y[1], half) << 16;
+        p.y = (uint32_t)srv_to16(y[2], half) | (uint32_t)srv_to16(y[3], half) << 16;
+        *(uint2 *)(out + t * D + 4 * i) = p;
+        if (outb) {
+            p.x = (uint32_t)srv_to16(y[0], 0) | (uint32_t)srv_to16(y[1], 0) << 16;
+            p.y = (uint32_t)srv_to16(y[2], 0) | (uint32_t)srv_to16(y[3], 0) << 16;
+            *(uint2 *)(outb + t * D + 4 * i) = p;
+        }
+    }
+}
+
+/* One warp per (sequence b, head): q heads normed by qn and rotated in place; k heads normed by kn, rotated and
+ * stored with the matching v row into the caches at position pos. D_h = 128: lane l holds elements l, l + 32,
+ * l + 64, l + 96, so both RoPE pairs (i, i + 64) are the lane's own. */
+static __global__ void __launch_bounds__(128) srv_qkrope_kernel(float *q, const float *k, const float *v,
+                                                                const float *qn, const float *kn, const float *cs,
+                                                                const float *sn, int64_t pos, int64_t B, int64_t H,
+                                                                int64_t Hkv, float eps, float *kc, float *vc,
+                                                                int64_t seq_stride) {
+    const int lane = threadIdx.x % 32;
+    const int64_t wi = (int64_t)blockIdx.x * 4 + threadIdx.x / 32;
+    srv_pdl();
+    if (wi >= B * (H + Hkv)) return;
+    const int64_t b = wi / (H + Hkv), hh = wi % (H + Hkv);
+    const int isq = hh < H;
+    const float *src = isq ? q + (b * H + hh) * 128 : k + (b * Hkv + hh - H) * 128;
+    const float *nw = isq ? qn : kn;
+    float e[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) e[j] = __ldcg(src + lane + 32 * j);
+    float ss = e[0] * e[0] + e[1] * e[1] + e[2] * e[2] + e[3] * e[3];
+    for (int m = 16; m > 0; m /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, m);
+    const float inv = rsqrtf(ss / 128.0f + eps);
+#pragma unroll
+    for (int j = 0; j < 4; j++) e[j] = nw[lane + 32 * j] * (e[j] * inv);
+    float r[4];
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        const float c = cs[pos * 64 + lane + 32 * j], s = sn[pos * 64 + lane + 32 * j];
+        r[j] = e[j] * c - e[j + 2] * s;
+        r[j + 2] = e[j + 2] * c + e[j] * s;
+    }
+    if (isq) {
+        float *dst = q + (b * H + hh) * 128;
+#pragma unroll
+        for (int j = 0; j < 4; j++) dst[lane + 32 * j] = r[j];
+    } else {
+        const int64_t g = hh - H, off = b * seq_stride + pos * Hkv * 128 + g * 128;
+        const float *vs = v + (b * Hkv + g) * 128;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            kc[off + lane + 32 * j] = r[j];
+            vc[off + lane + 32 * j] = __ldcg(vs + lane + 32 * j);
+        }
+    }
+}
+
+/* One warp per token: p = softmax(logits) (FP32, __expf), the top_k experts by repeated arg-max (ties to the
+ * lower id), weights p (renormalised over the chosen when norm). E <= MOE_MAX_E. */
+static __global__ void __launch_bounds__(32) srv_route_kernel(const float *logits, int64_t E, int64_t top_k, int norm,
+                                                              int32_t *ids, float *weights) {
+    __shared__ float s_p[MOE_MAX_E];
+    const int lane = threadIdx.x;
+    const int64_t t = blockIdx.x;
+    const float *l = logits + t * E;
+    float mx = -INFINITY;
+    srv_pdl();
+    for (int64_t e = lane; e < E; e += 32) mx = fmaxf(mx, __ldcg(l + e));
+    for (int m = 16; m > 0; m /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, m));
+    float sum = 0.0f;
+    for (int64_t e = lane; e < E; e += 32) {
+        const float p = __expf(__ldcg(l + e) - mx);
+        s_p[e] = p;
+        sum += p;
+    }
+    for (int m = 16; m > 0; m /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, m);
+    __syncwarp();
+    float wsum = 0.0f;
+    for (int64_t i = 0; i < top_k; i++) {
+        float best = -1.0f;
+        int bi = 0x7fffffff;
+        for (int64_t e = lane; e < E; e += 32)
+            if (s_p[e] > best) {
+                best = s_p[e];
+                bi = (int)e;
+            }
+        for (int m = 16; m > 0; m /= 2) {
+            const float ob = __shfl_xor_sync(0xffffffffu, best, m);
+            const int oi = __shfl_xor_sync(0xffffffffu, bi, m);
+            if (ob > best || (ob == best && oi < bi)) {
+                best = ob;
+                bi = oi;
+            }
+        }
+        const float p = best / sum;
+        if (lane == 0) {
+            ids[t * top_k + i] = bi;
+            weights[t * top_k + i] = p;
+        }
+        if (lane == (int)(bi % 32)) s_p[bi] = -2.0f;   /* taken */
+        __syncwarp();
+        wsum += p;
+    }
+    if (norm && lane == 0)
+        for (int64_t i = 0; i < top_k; i++) weights[t * top_k + i] = weights[t * top_k + i] / wsum;
+}
+
+/* next[b] = argmax_j logits[b, j] (first maximum), one CTA of 1024 threads per row, float4 loads (V % 4 == 0). */
+static __global__ void __launch_bounds__(1024) srv_argmax4_kernel(int32_t *next, const float *logits, int64_t V) {
+    __shared__ float sv[32];
+    __shared__ int32_t si[32];
+    const float4 *r = (const float4 *)(logits + (int64_t)blockIdx.x * V);
+    float best = -INFINITY;
+    int32_t bi = 0x7fffffff;
+    srv_pdl();
+    for (int64_t j = threadIdx.x; j < V / 4; j += 1024) {
+        const float4 v = __ldcg(r + j);
+        const float a[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int c = 0; c < 4; c++)
+            if (a[c] > best) {
+                best = a[c];
+                bi = (int32_t)(4 * j + c);
+            }
+    }
+    for (int m = 16; m > 0; m /= 2) {
+        const float ob = __shfl_xor_sync(0xffffffffu, best, m);
+        const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
+        if (ob > best || (ob == best && oi < bi)) {
+            best = ob;
+            bi = oi;
+        }
+    }
+    if (threadIdx.x % 32 == 0) {
+        sv[threadIdx.x / 32] = best;
+        si[threadIdx.x / 32] = bi;
+    }
+    __syncthreads();
+    if (threadIdx.x >= 32) return;
+    best = sv[threadIdx.x];
+    bi = si[threadIdx.x];
+    for (int m = 16; m > 0; m /= 2) {
+        const float ob = __shfl_xor_sync(0xffffffffu, best, m);
+        const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
+        if (ob > best || (ob == best && oi < bi)) {
+            best = ob;
+            bi = oi;
+        }
+    }
+    if (threadIdx.x == 0) next[blockIdx.x] = bi == 0x7fffffff ? 0 : bi;
+}
+
+/* The residual add pending before a norm: none, x += o, or the MoE combine of the layer's experts. */
+struct srv_pend {
+    const float *o, *eo, *mw;
+    int64_t k;
+};
+
+static void srv_norm16(struct srv *s, const struct srv_pend *pd, const float *w, int64_t B, uint16_t *out, int half,
+                       uint16_t *outb) {
+    prof_mark(s, pd->eo ? P_COMBINE : P_NORM);
+    const int64_t D4 = s->cf.D / 4;   /* D % 128 == 0: D4 is a multiple of 32 */
+    const float eps = (float)s->cf.rms_norm_eps;
+    if (pd->eo && D4 <= 1024) {   /* the combine reads k rows per element: one float4 per thread */
+        srv_launch(s, srv_norm16_kernel<1>, (unsigned)B, (unsigned)D4, s->x, pd->o, pd->eo, pd->mw, pd->k, w, s->cf.D,
+                   eps, out, half, outb);
+    } else {
+        int64_t th = (D4 + 4 * 32 - 1) / (4 * 32) * 32;
+        if (th > 1024) die("serve: hidden size %lld above the norm kernel's 16384", (long long)s->cf.D);
+        srv_launch(s, srv_norm16_kernel<4>, (unsigned)B, (unsigned)th, s->x, pd->o, pd->eo, pd->mw, pd->k, w, s->cf.D,
+                   eps, out, half, outb);
+    }
+    CUDA_CHECK_LAUNCH();
+}
+
+static void srv_decode_v1(struct srv *s, int64_t B, int64_t pos) {
+    const struct qwen3_config *cf = &s->cf;
+    const int64_t D = cf->D, H = cf->H, Hkv = cf->H_kv, Dh = cf->D_h, row = Hkv * Dh, seq = s->cap * row;
+    const int half = srv_half(s);
+    uint16_t *xx = half ? s->x16 : s->x16b;
+    prof_mark(s, P_EMBED);
+    srv_launch(s, srv_embed_kernel, grid_for(B * D), 256, s->x, (const uint16_t *)s->embed.codes, (const int32_t *)s->next, B, D);
+    struct srv_pend pd = {NULL, NULL, NULL, 0};
+    for (int64_t l = 0; l < cf->n_layers; l++) {
+        const struct srv_layer *L = &s->L[l];
+        srv_norm16(s, &pd, L->attn_norm, B, xx, half, NULL);
+        const int64_t wid[3] = {H * Dh, row, row};
+        float *ys[3] = {s->q, s->k, s->v};
+        const struct serve_seg sg = seg_n(3, wid, ys);
+        prof_mark(s, P_QKV);
+        serve_gemv_cuda(&L->qkv, xx, B, &sg, NULL, 0, 1, s->st);
+        float *kc = s->kc + l * s->max_b * seq, *vc = s->vc + l * s->max_b * seq;
+        prof_mark(s, P_QKROPE);
+        srv_launch(s, srv_qkrope_kernel, (unsigned)ceil_div(B * (H + Hkv), 4), 128, s->q, (const float *)s->k,
+                   (const float *)s->v, (const float *)L->q_norm, (const float *)L->k_norm, (const float *)s->cos_tab,
+                   (const float *)s->sin_tab, pos, B, H, Hkv, (float)cf->rms_norm_eps, kc, vc, seq);
+        prof_mark(s, P_ATTN);
+        serve_attn_decode_cuda(NULL, xx, half, s->q, kc, vc, B, pos, H, Hkv, Dh, row, seq, s->awork, s->st);
+        const struct serve_seg so = seg1(s->o, D);
+        prof_mark(s, P_O);
+        serve_gemv_cuda(&L->o, xx, B, &so, NULL, 0, 1, s->st);
+        pd.o = s->o;
+        pd.eo = NULL;
+        if (L->is_moe) {
+            const int64_t E = cf->E, k = cf->top_k, P = B * k;
+            int32_t *mids = s->mids + l * s->max_rows * k;
+            srv_norm16(s, &pd, L->mlp_norm, B, xx, half, half ? s->x16b : NULL);
+            const struct serve_seg sr = seg1(s->rl, E);
+            prof_mark(s, P_ROUTER);
+            serve_gemv_cuda(&L->router, s->x16b, B, &sr, NULL, 0, 1, s->st);
+            prof_mark(s, P_ROUTE);
+            srv_launch(s, srv_route_kernel, (unsigned)B, 32, (const float *)s->rl, E, k, (int)cf->norm_topk_prob, mids, s->mw);
+            struct serve_seg sg2;
+            memset(&sg2, 0, sizeof sg2);
+            sg2.glu16 = s->h16;
+            sg2.glu_half = half;
+            prof_mark(s, P_EGU);
+            serve_gemv_cuda(&L->egu, xx, 1, &sg2, mids, P, k, s->st);
+            const struct serve_seg sd = seg1(s->att, D);   /* att: P x D, the experts' outputs */
+            prof_mark(s, P_EDOWN);
+            serve_gemv_cuda(&L->edown, s->h16, 1, &sd, mids, P, 1, s->st);
+            pd.o = NULL;
+            pd.eo = s->att;
+            pd.mw = s->mw;
+            pd.k = k;
+        } else {
+            srv_norm16(s, &pd, L->mlp_norm, B, xx, half, NULL);
+            struct serve_seg sg2;
+            memset(&sg2, 0, sizeof sg2);
+            sg2.glu16 = s->h16;
+            sg2.glu_half = half;
+            prof_mark(s, P_GU);
+            serve_gemv_cuda(&L->gu, xx, B, &sg2, NULL, 0, 1, s->st);
+            const struct serve_seg sd = seg1(s->o, D);
+            prof_mark(s, P_DOWN);
+            serve_gemv_cuda(&L->down, s->h16, B, &sd, NULL, 0, 1, s->st);
+            pd.o = s->o;
+        }
+    }
+    srv_norm16(s, &pd, s->final_norm, B, s->x16b, 0, NULL);
+    const struct serve_seg sl = seg1(s->logits, cf->V);
+    prof_mark(s, P_LM);
+    serve_gemv_cuda(&s->lm, s->x16b, B, &sl, NULL, 0, 1, s->st);
+    prof_mark(s, P_ARGMAX);
+    srv_launch(s, srv_argmax4_kernel, (unsigned)B, 1024, s->next, (const float *)s->logits, cf->V);
+}
+
+/* Profile mode: a kernel that keeps the GPU busy while the host queues the step, so that the events time the
+ * kernels back to back rather than the host's launch rate. */
+static __global__ void srv_spin_kernel(long long cycles) {
+    const long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+}
+
+static void srv_decode_body(struct srv *s, int64_t B, int64_t pos) {
+    if (s->prof_on) {
+        srv_spin_kernel<<<1, 1, 0, s->st>>>(60000000LL);   /* ~30 ms at 2 GHz */
+        CUDA_CHECK_LAUNCH();
+    }
+    if (s->variant == 0) {
+        srv_decode_v0(s, B, pos);
+        return;
+    }
+    // PDL in the fused decode, except when profiling (an event between two kernels serializes them anyway).
+    s->pdl = !s->prof_on && s->pdl_allowed;
+    serve_gemv_set_pdl(s->pdl);
+    serve_attn_set_pdl(s->pdl);
+    srv_decode_v1(s, B, pos);
+    s->pdl = 0;
+    serve_gemv_set_pdl(0);
+    serve_attn_set_pdl(0);
 }
 
 // ---- the table ----
@@ -972,6 +1436,13 @@ static void srv_alloc_common(struct srv *s, const struct qwen3_config *cf, int f
     if (cap > ATTENTION_MAX_CTX || max_T > cap) die("serve: cap %lld / max_T %lld: expected max_T <= cap <= %d", (long long)cap, (long long)max_T, ATTENTION_MAX_CTX);
     s->cf = *cf;
     s->fmt = fmt;
+    s->variant = getenv("QL_SERVE_VARIANT") && !strcmp(getenv("QL_SERVE_VARIANT"), "0") ? 0 : 1;
+    s->pdl_allowed = !(getenv("QL_SERVE_PDL") && !strcmp(getenv("QL_SERVE_PDL"), "0"));
+    s->prof_ev = (cudaEvent_t *)xmalloc(PROF_MAX_EV * sizeof(cudaEvent_t));
+    s->prof_cls = (int *)xmalloc(PROF_MAX_EV * sizeof(int));
+    for (int i = 0; i < PROF_MAX_EV; i++) CUDA_CHECK(cudaEventCreate(&s->prof_ev[i]));
+    if (cf->D_h != 128) die("serve: head_dim %lld, expected 128", (long long)cf->D_h);
+    if (cf->is_moe && cf->E > MOE_MAX_E) die("serve: %lld experts, expected <= %d", (long long)cf->E, MOE_MAX_E);
     s->max_b = max_b;
     s->cap = cap;
     s->max_T = max_T;
@@ -998,7 +1469,9 @@ static void srv_alloc_common(struct srv *s, const struct qwen3_config *cf, int f
     s->x16 = (uint16_t *)srv_malloc(s, (size_t)(RP * in_w) * 2);
     s->x16b = (uint16_t *)srv_malloc(s, (size_t)(RP * in_w) * 2);
     s->awork = (float *)srv_malloc(s, serve_attn_decode_work(max_b, H, cap) * 4);
+    CUDA_CHECK(cudaMemset(s->awork, 0, serve_attn_decode_work(max_b, H, cap) * 4));   /* the merge counters */
     s->S = (float *)srv_malloc(s, serve_attn_prefill_work(H, max_T) * 4);
+    s->h16 = (uint16_t *)srv_malloc(s, (size_t)(RP * F) * 2);
     s->ids = (int32_t *)srv_malloc(s, (size_t)R * 4);
     s->next = (int32_t *)srv_malloc(s, (size_t)R * 4);
     if (cf->is_moe) {
@@ -1178,10 +1651,13 @@ static void srv_free(void *p) {
     if (!s->lm_tied) serve_w_free(&s->lm);
     serve_w_free(&s->embed);
     void *ptrs[] = {s->final_norm, s->cos_tab, s->sin_tab, s->kc, s->vc, s->x, s->n, s->q, s->k, s->v, s->att, s->o,
-                    s->g, s->u, s->logits, s->rl, s->mw, s->awork, s->S, s->x16, s->x16b, s->wbuf, s->ids, s->next, s->mids, s->pos_of};
+                    s->g, s->u, s->logits, s->rl, s->mw, s->awork, s->S, s->x16, s->x16b, s->wbuf, s->ids, s->next, s->mids, s->pos_of, s->h16};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) cudaFree(ptrs[i]);
     cublasDestroy(s->blas);
     cudaStreamDestroy(s->st);
+    for (int i = 0; i < PROF_MAX_EV; i++) cudaEventDestroy(s->prof_ev[i]);
+    free(s->prof_ev);
+    free(s->prof_cls);
     free(s);
 }
 
@@ -1234,11 +1710,22 @@ static void srv_decode(void *p, int64_t B, int64_t pos, int graph) {
     if (B < 1 || B > s->max_b || pos < 0 || pos >= s->cap)
         die("serve decode: batch %lld (max %lld) at position %lld (cap %lld)", (long long)B, (long long)s->max_b,
             (long long)pos, (long long)s->cap);
-    if (!graph) {
+    if (!graph || s->prof_on) {
         srv_decode_body(s, B, pos);
+        if (s->prof_on) {
+            prof_mark(s, P_N);
+            CUDA_CHECK(cudaStreamSynchronize(s->st));
+            for (int i = 0; i + 1 < s->prof_n; i++) {
+                float ms;
+                CUDA_CHECK(cudaEventElapsedTime(&ms, s->prof_ev[i], s->prof_ev[i + 1]));
+                s->prof_us[s->prof_cls[i]] += 1e3 * (double)ms;
+            }
+            s->prof_n = 0;
+            s->prof_steps++;
+        }
         return;
     }
-    if (!s->gexec || s->g_B != B || s->g_pos != pos) {
+    if (!s->gexec || s->g_B != B || s->g_pos != pos || s->g_variant != s->variant || s->g_pdl != s->pdl_allowed) {
         if (s->gexec) CUDA_CHECK(cudaGraphExecDestroy(s->gexec));
         cudaGraph_t gr;
         CUDA_CHECK(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
@@ -1248,6 +1735,8 @@ static void srv_decode(void *p, int64_t B, int64_t pos, int graph) {
         CUDA_CHECK(cudaGraphDestroy(gr));
         s->g_B = B;
         s->g_pos = pos;
+        s->g_variant = s->variant;
+        s->g_pdl = s->pdl_allowed;
     }
     CUDA_CHECK(cudaGraphLaunch(s->gexec, s->st));
 }
@@ -1303,6 +1792,34 @@ static int64_t srv_moe_distinct(void *p, int64_t B, int64_t layer) {
     return n;
 }
 
+static void srv_set_variant(void *p, int v) {
+    struct srv *s = (struct srv *)p;
+    if (v != 0 && v != 1) die("serve: decode variant %d, expected 0 or 1", v);
+    s->variant = v;
+}
+
+static void srv_set_pdl(void *p, int on) { ((struct srv *)p)->pdl_allowed = on != 0; }
+
+static void srv_profile_begin(void *p) {
+    struct srv *s = (struct srv *)p;
+    CUDA_CHECK(cudaStreamSynchronize(s->st));
+    memset(s->prof_us, 0, sizeof s->prof_us);
+    s->prof_steps = 0;
+    s->prof_n = 0;
+    s->prof_on = 1;
+}
+
+static int srv_profile_end(void *p, double *us, const char **names, int max) {
+    struct srv *s = (struct srv *)p;
+    s->prof_on = 0;
+    const int n = max < P_N ? max : P_N;
+    for (int i = 0; i < n; i++) {
+        us[i] = s->prof_steps ? s->prof_us[i] / (double)s->prof_steps : 0.0;
+        names[i] = PROF_NAME[i];
+    }
+    return n;
+}
+
 static const struct qwen3_serve_api g_serve = {
     .create_random = srv_create_random,
     .create_from_model = srv_create_from_model,
@@ -1315,6 +1832,10 @@ static const struct qwen3_serve_api g_serve = {
     .logits = srv_logits,
     .stats = srv_stats,
     .moe_distinct = srv_moe_distinct,
+    .set_variant = srv_set_variant,
+    .set_pdl = srv_set_pdl,
+    .profile_begin = srv_profile_begin,
+    .profile_end = srv_profile_end,
 };
 
 extern "C" const struct qwen3_serve_api *qwen3_cuda_serve_api(void) { return &g_serve; }

@@ -8,9 +8,9 @@
  * quantized recipe is simulated exactly as on the CPU. KV cache on the device, F32 or BF16-rounded (as
  * kv_cache.h). Weights are uploaded once by init: a model changed after engine_create is not seen.
  * Decode (issue 15 item 2): weight-only Linears with packed NVFP4 / MXFP4 / INT4 qtensors also keep
- * kernels/linear_w4a16's planes, and calls of T <= 8 rows run that packed GEMV on x rounded to FP16 (the
- * W4A16 definition) instead of SGEMM on the FP32 view, when QL_CUDA_PACKED=1 (opt-in: see qwen3_cuda.cu,
- * dlinear_pack, for its verification state); engine_desc says when the packed path is on.
+ * kernels/linear_w4a16's planes (each its own workspace), and calls of T <= 8 rows run that packed GEMV on x
+ * rounded to FP16 (the W4A16 definition) instead of SGEMM on the FP32 view, when QL_CUDA_PACKED=1 (opt-in;
+ * checked against the CPU engine on the H200: check_qwen3_serve check 5); engine_desc says when it is on.
  * Not implemented (dies with one line): the Hadamard input transform, activation formats other than
  * act_quant_cuda's. A Linear's observe hook (calibration) is honoured by copying its input to the host. */
 #ifndef SRC_ENGINE_QWEN3_CUDA_H
@@ -30,13 +30,20 @@ const struct engine_backend *qwen3_cuda_backend(void);
  * (kernels/serve_gemv.h: BF16, E4M3 + block / tensor / MX scales, E2M1 / INT4 nibbles + scales), made there from
  * a seeded random stream at any Qwen3 shape (or, BF16 only, uploaded from a loaded model: the check against the
  * CPU engine). Activations FP32 between kernels, rounded to FP16 / BF16 at every Linear input; prefill runs
- * cuBLAS BF16 GEMMs (tensor cores, FP32 accumulation) on weights dequantized to BF16 one Linear at a time;
- * decode runs the packed GEMV for 1 .. 32 sequences in lock step (same position), optionally replayed as one
- * CUDA graph; norms, RoPE, SwiGLU and the MoE router are the accuracy path's kernels (kernels/*.cu), attention
- * is kernels/serve_attention.h (split-K decode in FP32; prefill by cuBLAS TF32 GEMMs: the accuracy path's
- * attention kernel is latency-bound at these sizes) on an FP32 KV cache; greedy argmax on the device feeds the
- * next step. Every call dies with one line on a bad
- * argument. The bench (tests/check_qwen3_serve.cu) dlsym's qwen3_cuda_serve_api. */
+ * cuBLAS BF16 GEMMs (tensor cores, FP32 accumulation) on weights dequantized to BF16 one Linear at a time, with
+ * the accuracy path's norm / RoPE / SwiGLU / router kernels (kernels/*.cu); decode runs the packed GEMV for
+ * 1 .. 32 sequences in lock step (same position), optionally replayed as one CUDA graph, in one of two variants:
+ * 1 (default) fused kernels, 9 per dense layer (norm with the residual add / MoE combine and the 16-bit
+ * rounding; qkv GEMV; q/k-norm + RoPE + cache store; attention; o GEMV; norm; gate|up GEMV with SwiGLU in its
+ * epilogue; down GEMV), FP32 warp reductions, router top-k one warp per token, launched with programmatic
+ * dependent launch so each kernel's weight loads overlap the previous kernel's end; 0 the prefill's op sequence
+ * at T = B rows (the reference of variant 1 in the checks, and the "before" of the timing breakdown).
+ * Attention is kernels/serve_attention.h (split-K decode in FP32; prefill by cuBLAS TF32 GEMMs: the accuracy
+ * path's attention kernel is latency-bound at these sizes) on an FP32 KV cache; greedy argmax on the device
+ * feeds the next step. Every call dies with one line on a bad argument. The bench (tests/check_qwen3_serve.cu)
+ * dlsym's qwen3_cuda_serve_api. Diagnostic switches (environment, read once): QL_SERVE_PDL=0,
+ * QL_SERVE_VARIANT=0, QL_SERVE_ATTN=2 (the first two-kernel attention), QL_SERVE_GEMV_STAGE=0,
+ * QL_SERVE_GEMV_BIGU=0. */
 struct qwen3_serve_stats {
     size_t weight_bytes;        /* every weight plane on the device (embeddings, lm_head, norms included) */
     size_t dense_read_bytes;    /* read once per decode step whatever the routing: all but the MoE experts */
@@ -68,6 +75,19 @@ struct qwen3_serve_api {
     void (*stats)(void *s, struct qwen3_serve_stats *st);
     /* After a decode of B sequences: distinct experts routed in layer (0 for dense layers). */
     int64_t (*moe_distinct)(void *s, int64_t B, int64_t layer);
+    /* Decode variant: 1 (default) the fused kernels, 0 the first version (one kernel per op, the accuracy
+     * path's norm / RoPE / SwiGLU / router kernels): kept as the reference of the fused one and for the
+     * timing breakdown of both. */
+    void (*set_variant)(void *s, int variant);
+    /* The fused decode launches its kernels with programmatic dependent launch (sm_90: a kernel's CTAs start
+     * while the preceding kernel finishes, load what does not depend on it, then wait) unless set_pdl(s, 0) or
+     * QL_SERVE_PDL=0 at create. Profiled decodes run without it. */
+    void (*set_pdl)(void *s, int on);
+    /* Per-op timing: after profile_begin, every decode runs without the graph with a CUDA event before each
+     * op (the gaps between kernels count to the op that follows); profile_end stops and gives microseconds
+     * per step of each op class (names[i]), averaged over the decodes since profile_begin; returns the count. */
+    void (*profile_begin)(void *s);
+    int (*profile_end)(void *s, double *us_per_step, const char **names, int max);
 };
 
 /* The serving table (dlsym name "qwen3_cuda_serve_api"). */

@@ -120,6 +120,33 @@ static void put_linears(struct ex *x, const char *name, const struct linear *ls,
     free(scales);
 }
 
+/* general.file_type: the llama_ftype (llama.cpp include/llama.h, enum llama_ftype) of the type most Linear
+ * weight tensors have (stacked experts count as one tensor). Without the key llama.cpp guesses from the most
+ * common type over all tensors, where our F32 norms outnumber the Linears: an mxfp4 export was "all F32". */
+static uint32_t file_type(const struct ex *x, const struct qwen3_model *m) {
+    static const uint32_t types[7] = {GGML_BLOCK_F32, GGML_BLOCK_BF16, GGML_BLOCK_Q8_0, GGML_BLOCK_Q4_0,
+                                      GGML_BLOCK_Q4_1, GGML_BLOCK_MXFP4, GGML_BLOCK_NVFP4};
+    static const uint32_t ftypes[7] = {0 /* ALL_F32 */, 32 /* MOSTLY_BF16 */, 7 /* MOSTLY_Q8_0 */, 2 /* MOSTLY_Q4_0 */,
+                                       3 /* MOSTLY_Q4_1 */, 38 /* MOSTLY_MXFP4_MOE */, 39 /* MOSTLY_NVFP4 */};
+    int64_t count[7] = {0};
+    for (int64_t l = 0; l < m->cfg.n_layers; l++) {
+        const struct qwen3_layer *L = &m->layers[l];
+        const struct linear *ls[7] = {&L->q, &L->k, &L->v, &L->o, L->is_moe ? L->exp_gate : &L->gate,
+                                      L->is_moe ? L->exp_up : &L->up, L->is_moe ? L->exp_down : &L->down};
+        static const char *names[7] = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+        for (int i = 0; i < 7; i++) {
+            char name[64];   /* the tensor's GGUF name, for linear_type's refusal */
+            snprintf(name, sizeof name, "blk.%lld.%s%s.weight", (long long)l, names[i], i >= 4 && L->is_moe ? "_exps" : "");
+            const uint32_t t = linear_type(x, ls[i], name);
+            for (int j = 0; j < 7; j++) count[j] += types[j] == t;
+        }
+    }
+    int best = 0;
+    for (int j = 1; j < 7; j++)
+        if (count[j] > count[best]) best = j;
+    return ftypes[best];
+}
+
 // ---- tokenizer ----
 
 static int looks_special(const char *s) {
@@ -243,6 +270,7 @@ void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c
     gguf_writer_set_str(x.w, "general.name", name);
     gguf_writer_set_u32(x.w, "general.alignment", GGUF_DEFAULT_ALIGNMENT);
     gguf_writer_set_u32(x.w, "general.quantization_version", 2);
+    gguf_writer_set_u32(x.w, "general.file_type", file_type(&x, m));
 #define SET_U32(s, v) (key(k, sizeof k, x.arch, s), gguf_writer_set_u32(x.w, k, (uint32_t)(v)))
     SET_U32("context_length", c->max_pos);
     SET_U32("embedding_length", c->D);

@@ -2,7 +2,8 @@
  * (model/gguf.h for the container, formats/ggml_block.h for the block maps). Like qcheckpoint, it writes
  * from memory, never by copying the source tensors (AWQ folds scales into norms).
  * Metadata: general.architecture "qwen3" or "qwen3moe", general.name, general.alignment 32,
- * general.quantization_version 2; <arch>.context_length, embedding_length, block_count, feed_forward_length,
+ * general.quantization_version 2, general.file_type (the llama_ftype of the Linears' type: 0 f32, 32 bf16,
+ * 7 q8_0, 2 q4_0, 3 q4_1, 38 mxfp4, 39 nvfp4); <arch>.context_length, embedding_length, block_count, feed_forward_length,
  * attention.head_count, attention.head_count_kv, attention.key_length, attention.value_length,
  * attention.layer_norm_rms_epsilon (F32: our engine casts eps to float too), rope.dimension_count (D_h),
  * rope.freq_base (F32; rope_theta
