@@ -261,8 +261,7 @@ int cmd_gguf_random(int argc, char **argv) {
     x.g = gguf_writer_init();
     char gname[160];
     snprintf(gname, sizeof gname, "%s random seed %llu (%s)", name, (unsigned long long)seed, type);
-    gguf_export_config_keys(x.g, &c, gname);
-    gguf_writer_set_u32(x.g, "general.file_type", ftype);
+    gguf_export_config_keys(x.g, &c, gname, ftype);
     if (tok) gguf_export_tokenizer(x.g, tok, &c);
     else warn("no --tokenizer: %s gets no tokenizer keys (llama.cpp refuses such a file)", out);
 

@@ -263,14 +263,14 @@ int gguf_export_tokenizer(struct gguf_writer *w, const char *dir, const struct q
 
 static void key(char *buf, size_t n, const char *arch, const char *suffix) { snprintf(buf, n, "%s.%s", arch, suffix); }
 
-void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name) {
+void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name, uint32_t ftype) {
     struct ex x = {.w = w, .o = NULL, .arch = c->is_moe ? "qwen3moe" : "qwen3"};
     char k[256];
     gguf_writer_set_str(x.w, "general.architecture", x.arch);
     gguf_writer_set_str(x.w, "general.name", name);
     gguf_writer_set_u32(x.w, "general.alignment", GGUF_DEFAULT_ALIGNMENT);
     gguf_writer_set_u32(x.w, "general.quantization_version", 2);
-    gguf_writer_set_u32(x.w, "general.file_type", file_type(&x, m));
+    gguf_writer_set_u32(x.w, "general.file_type", ftype);
 #define SET_U32(s, v) (key(k, sizeof k, x.arch, s), gguf_writer_set_u32(x.w, k, (uint32_t)(v)))
     SET_U32("context_length", c->max_pos);
     SET_U32("embedding_length", c->D);
@@ -300,7 +300,7 @@ uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export
     CHECK(o->float_type == GGML_BLOCK_F32 || o->float_type == GGML_BLOCK_BF16, "float_type %u", o->float_type);
     struct ex x = {.w = gguf_writer_init(), .o = o, .arch = c->is_moe ? "qwen3moe" : "qwen3"};
     const char *base = strrchr(m->dir, '/');
-    gguf_export_config_keys(x.w, c, base && base[1] ? base + 1 : m->dir);
+    gguf_export_config_keys(x.w, c, base && base[1] ? base + 1 : m->dir, file_type(&x, m));
     gguf_export_tokenizer(x.w, m->dir, c);
 
     const int64_t D = c->D;

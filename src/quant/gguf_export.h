@@ -52,8 +52,9 @@ struct gguf_export_opts {
  * represented. Returns the file size in bytes. */
 uint64_t gguf_export_write(const struct qwen3_model *m, const struct gguf_export_opts *o, const char *path);
 
-/* The general.* and <arch>.* keys of the header comment for config c, general.name = name. */
-void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name);
+/* The general.* and <arch>.* keys of the header comment for config c, general.name = name, general.file_type =
+ * ftype (llama.cpp's enum llama_ftype). */
+void gguf_export_config_keys(struct gguf_writer *w, const struct qwen3_config *c, const char *name, uint32_t ftype);
 
 /* The tokenizer.* keys of the header comment from dir/tokenizer.json (and dir/tokenizer_config.json when
  * present), for c->V tokens. Returns 1, or 0 with a warning when dir has no tokenizer.json (no keys written). */
