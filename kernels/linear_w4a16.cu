@@ -93,7 +93,7 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
     uint32_t *cw = (uint32_t *)codes;
     if (q->format == QFORMAT_INT4_ASYM) memset(zeros, 0, (size_t)(RT * n_steps * 8 * zps));   /* padding bytes */
     for (int64_t rt = 0; rt < RT; rt++)
-        for (int64_t s = 0; s < S; s++)   /* span s of tile rt: unit rt * n_steps + s / 4, its span s % 4 */
+        for (int64_t s = 0; s < S; s++)   /* span s of tile rt: step s / 4, its span s % 4 */
             for (int l = 0; l < 32; l++) {
                 const int64_t g = l / 4, t = l % 4, r0 = 16 * rt + g, r1 = r0 + 8;
                 for (int u = 0; u < 4; u++) {
@@ -108,13 +108,14 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
                         else
                             w |= code << (4 * j + 16 * h);
                     }
-                    cw[((rt * S + s) * 32 + l) * 4 + u] = w;
+                    const int64_t unit = (s / 4) * RT + rt;   /* step-major (linear_w4a16.h) */
+                    cw[((unit * 4 + s % 4) * 32 + l) * 4 + u] = w;
                 }
             }
     for (int64_t rt = 0; rt < RT; rt++)
         for (int64_t st = 0; st < n_steps; st++)
             for (int64_t g = 0; g < 8; g++) {
-                const int64_t unit = rt * n_steps + st;
+                const int64_t unit = st * RT + rt;
                 uint8_t *p = scales + (unit * 8 + g) * bps;
                 for (int qd = 0; qd < dps; qd++) {
                     const int64_t d = st * dps + qd;
@@ -140,11 +141,9 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
 // ---- workspace ----
 
 extern "C" size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K) {
-    const int64_t RT = ceil_div(N, LINEAR_W4A16_TILE_N), U = RT * ceil_div(K, LINEAR_W4A16_STEP_K);
-    int64_t w = ceil_div(U, 4) * 4;   /* the grid's warps: at most one per unit, rounded up to a CTA of 4 */
-    if (w > LINEAR_W4A16_MAX_WARPS) w = LINEAR_W4A16_MAX_WARPS;
-    if (w < 4) w = 4;
-    return (size_t)(ceil_div(RT * 4, 256) * 256) + (size_t)w * 2 * 128 * sizeof(float);
+    (void)N;
+    (void)K;
+    return 256;   /* no longer used: split tiles meet in shared memory (kept for the interface) */
 }
 
 // ---- dispatch ----

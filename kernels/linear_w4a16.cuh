@@ -9,14 +9,18 @@
  *   F::dom_t   the per-domain decode context (zero points, or the folded scales), F::domain(sc, zb, q) -> it
  *   F::decode(w, ctx, a[4])  the four FP16-pair A registers of one MMA from its 32-bit code word
  *   F::scale(sc, q, &s_g, &s_g8)  (FOLD false) the FP32 scales of domain q for rows g and g + 8.
- * Work split ("stream-K" over warps): the weight is U = N/16 tiles x Kp/256 steps "units" (one unit: 16 rows x
- * 256 columns, 2 KB of codes, contiguous in the layout, as are its scales). A persistent grid of W warps
- * (one wave: the SMs times the CTAs that fit on one) gives warp w the contiguous units [w U / W, (w+1) U / W),
- * so every warp moves the same bytes (within one unit). Each warp streams its units through D + 1 register
- * buffers (D units in flight while one is computed), across tile boundaries, so the loads never drain until
- * the warp's last unit. A tile wholly inside one warp's range is written directly; a tile split between
- * warps (at most two per warp: its first and its last) is summed by the last of its warps to arrive (a
- * counter per tile), in warp order: deterministic.
+ * Work split: the weight is RT = N/16 tiles x S = Kp/256 steps "units" (one unit: 16 rows x 256 columns, 2 KB
+ * of codes, stored step-major: unit u = step * RT + tile, so the same step of consecutive tiles is contiguous).
+ * One wave of CTAs of P warps (P divides S: the K split of a tile, chosen so that the tiles times P fill the
+ * GPU's warp slots, at most 16); CTA c takes the tiles c, c + C, c + 2C, ... (the count of CTAs balanced so that
+ * every CTA takes the same number of tiles, within one), and its warp p the steps [p S/P, (p+1) S/P) of each.
+ * At any moment the warps of the grid thus read the same few steps of consecutive tiles: a dense window of
+ * DRAM (a first version that gave each warp its own contiguous range of units, 2000 scattered streams,
+ * plateaued at 0.73-0.77 of the copy bandwidth for every format on the lm_head). Each warp streams its units
+ * through D + 1 register buffers (D units in flight while one is computed; D = 1 by default), across tile
+ * boundaries, so the loads never drain until the warp's last unit. P = 1: each warp stores its tiles; P > 1:
+ * the P partial sums of a tile meet in shared memory (one barrier per tile, double-buffered), summed in warp
+ * order by warp 0: deterministic, no workspace.
  * Napkin math (H200, 132 SMs at ~1.98 GHz, copy bandwidth ~4.2 TB/s): at the copy bandwidth an SM receives
  * ~16 bytes per clock, one 256-weight MMA's worth of 4.5-bit weights per ~9 clocks, i.e. ~35 issue slots of
  * its four schedulers per MMA. Per MMA: the decode (INT4: 1 shift, 4 LOP3, 4 HSUB2 / HFMA2; E2M1: 5 shifts,
@@ -33,24 +37,21 @@
 #include "core/check.h"
 #include "linear_w4a16.h"
 
-/* Records the grid of the last launch (linear_w4a16.cu; read by linear_w4a16_last_warps). */
+/* Records the grid's warps of the last launch (linear_w4a16.cu; read by linear_w4a16_last_warps). */
 extern "C" void linear_w4a16_note_warps(int64_t w);
 
 namespace w4a16 {
 
-enum { SPANS = 4, STEP = 256, WARPS = 4, W_CAP = LINEAR_W4A16_MAX_WARPS };
+enum { SPANS = 4, STEP = 256 };
 
-/* Kernel arguments: the planes, shape, work split (U units over W warps) and the reduction workspace
- * (counters[RT], then partials [W][2][4][32] floats), and the output transform y = (acc * out_mul) / out_div
- * (out_div rounds once: NVFP4's 1 / g; out_mul = 2^14 is exact). */
+/* Kernel arguments: the planes, shape, and the output transform y = (acc * out_mul) / out_div (out_div rounds
+ * once: NVFP4's 1 / g; out_mul = 2^14 is exact). */
 struct args {
     const uint4 *codes;
     const uint8_t *scales, *zeros;
     const uint16_t *x;
     float *y;
-    unsigned *count;
-    float *part;
-    int64_t N, K, RT, n_steps, U, W;
+    int64_t N, K, RT, n_steps;
     float out_mul, out_div;
 };
 
@@ -98,7 +99,8 @@ static __device__ __forceinline__ uint4 ld_stream16(const uint4 *p) {
 }
 
 /* Loads unit u of the lane (codes of its 4 spans, its scales and zero points) into registers; the loads stay
- * in flight until the registers are first read. cw = codes + lane, sw = scales + g BPS, zw = zeros + g BZ. */
+ * in flight until the registers are first read. cw = codes + lane, sw = scales + g BPS, zw = zeros + g BZ;
+ * u = step * RT + tile (the planes are step-major: the same step of consecutive tiles is contiguous). */
 template <class F>
 static __device__ __forceinline__ void load_unit(unit_data<F> &d, const uint4 *cw, const uint8_t *sw,
                                                  const uint8_t *zw, int64_t u) {
@@ -156,13 +158,6 @@ static __device__ __forceinline__ void compute_unit(const unit_data<F> &d, const
     }
 }
 
-/* The first unit of warp w's range, and the warp whose range holds unit u (ranges [w U / W, (w+1) U / W);
- * empty ranges only when W > U). */
-static __device__ __forceinline__ int64_t unit_begin(int64_t w, int64_t U, int64_t W) { return w * U / W; }
-static __device__ __forceinline__ int64_t unit_owner(int64_t u, int64_t U, int64_t W) {
-    return ((u + 1) * W + U - 1) / U - 1;
-}
-
 /* Stores the 4 C-fragment values of tile rt: v0, v1 = row g, tokens 2t, 2t+1; v2, v3 = row g + 8. */
 template <int M>
 static __device__ __forceinline__ void store_tile(float *y, int64_t N, float out_mul, float out_div, int64_t rt,
@@ -175,88 +170,80 @@ static __device__ __forceinline__ void store_tile(float *y, int64_t N, float out
     }
 }
 
-/* The partial sum (a0..a3) of warp gw over part of tile rt: published in its slot (0: the tile of its first
- * unit, 1: of its last); the last of the tile's warps to arrive sums all slots in warp order and stores the
- * tile. Out of line (rare) and with scalar arguments, so the kernel's loop keeps its registers. */
-template <int M>
-static __device__ __noinline__ void flush_partial(unsigned *count, float *part, float *y, int64_t N, int64_t U,
-                                                  int64_t W, int64_t S, float out_mul, float out_div, int64_t gw,
-                                                  int64_t rt, float a0, float a1, float a2, float a3) {
-    const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int slot = rt == unit_begin(gw, U, W) / S ? 0 : 1;
-    float *pp = part + (gw * 2 + slot) * 128;
-    pp[lane] = a0;
-    pp[32 + lane] = a1;
-    pp[64 + lane] = a2;
-    pp[96 + lane] = a3;
-    const int64_t wlo = unit_owner(rt * S, U, W), whi = unit_owner(rt * S + S - 1, U, W);
-    unsigned n = 0;
-    for (int64_t w = wlo; w <= whi; w++) n += unit_begin(w, U, W) < unit_begin(w + 1, U, W);
-    __threadfence();
-    __syncwarp();
-    unsigned old = 0;
-    if (lane == 0) old = atomicAdd(count + rt, 1u);
-    old = __shfl_sync(0xFFFFFFFFu, old, 0);
-    if (old != n - 1) return;
-    __threadfence();
-    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t w = wlo; w <= whi; w++) {
-        const int64_t b = unit_begin(w, U, W);
-        if (b == unit_begin(w + 1, U, W)) continue;
-        const float *q = part + (w * 2 + (rt == b / S ? 0 : 1)) * 128;
-#pragma unroll
-        for (int i = 0; i < 4; i++) v[i] += __ldcg(q + i * 32 + lane);
-    }
-    if (lane == 0) count[rt] = 0;   /* ready for the next launch */
-    store_tile<M>(y, N, out_mul, out_div, rt, g, t, v);
-}
+/* The most warps per CTA (the K split of a tile): 16 at depth 1 (<= 128 registers), 8 at depth 2. */
+static constexpr int max_p(int D) { return D == 1 ? 16 : 8; }
 
 template <class F, int M, int D>
-static __global__ void __launch_bounds__(32 * WARPS, D == 1 ? 4 : D == 2 ? 3 : 2) w4a16_kernel(const args a) {
-    // codes: [U units][4 spans][32 lanes] 16 B; scales: [U][8 row pairs g][BPS]; zeros: [U][8][BZ]
-    const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int64_t gw = (int64_t)blockIdx.x * WARPS + threadIdx.x / 32;
-    const int64_t u0 = unit_begin(gw, a.U, a.W), n = unit_begin(gw + 1, a.U, a.W) - u0;
-    if (n <= 0) return;
+static __global__ void __launch_bounds__(32 * max_p(D)) w4a16_kernel(const args a) {
+    // codes: [n_steps][RT][4 spans][32 lanes] 16 B (unit u = step * RT + tile); scales: [units][8 g][BPS];
+    // zeros: [units][8][BZ]. CTA c takes the tiles c, c + C, c + 2C, ...; its P warps split each tile's steps
+    // into P equal chunks (P divides n_steps), warp p the steps [p L, (p + 1) L), L = n_steps / P.
+    extern __shared__ float s_part[];   /* [2 tile parities][P warps][4][32] when P > 1 */
+    const int lane = threadIdx.x % 32, p = threadIdx.x / 32, g = lane / 4, t = lane % 4;
+    const int P = blockDim.x / 32;
+    const int64_t C = gridDim.x, RT = a.RT, L = a.n_steps / P;
+    const int64_t n_tiles = blockIdx.x < RT ? (RT - 1 - blockIdx.x) / C + 1 : 0;
+    const int64_t n = n_tiles * L, s0 = p * L;
+    if (n == 0) return;   /* the whole CTA: no barrier is left waiting */
     const uint4 *cw = a.codes + lane;
     const uint8_t *sw = a.scales + g * F::BPS;
     const uint8_t *zw = F::BZ ? a.zeros + g * F::BZ : nullptr;
     const uint16_t *xr = a.x + (int64_t)(g < M ? g : M - 1) * a.K + 4 * t;   /* B column g = token g */
-    const int64_t S = a.n_steps;
-    int64_t rt = u0 / S, st = u0 % S;
-    bool whole = st == 0;   /* this warp's part of tile rt began at the tile's first step */
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    // The warp's units u0 .. u0 + n - 1 stream through D + 1 register buffers (indexed by unrolled constants
-    // only): the buffer of unit i is i mod (D + 1); unit i + D is loaded into the buffer that unit i - 1 left.
+    // The warp's units, tile by tile (r = 0 .. n_tiles - 1: tile blockIdx.x + r C) and step by step (j = 0 ..
+    // L - 1: step s0 + j), stream through D + 1 register buffers (indexed by unrolled constants only): the
+    // buffer of unit i is i mod (D + 1); unit i + D is loaded into the buffer that unit i - 1 left. (lr, lj):
+    // the tile and step of the next unit to load; (rt, j): of the unit computed.
+    int64_t lrt = blockIdx.x, lj = 0, rt = blockIdx.x, j = 0;
     unit_data<F> b[D + 1];
 #pragma unroll
     for (int k = 0; k < D; k++)
-        if (k < n) load_unit<F>(b[k], cw, sw, zw, u0 + k);
+        if (k < n) {
+            load_unit<F>(b[k], cw, sw, zw, (s0 + lj) * RT + lrt);
+            if (++lj == L) { lj = 0; lrt += C; }
+        }
+    int par = 0;
     for (int64_t i0 = 0; i0 < n; i0 += D + 1) {
 #pragma unroll
         for (int r = 0; r <= D; r++) {
             const int64_t i = i0 + r;
             if (i >= n) break;
-            if (i + D < n) load_unit<F>(b[(r + D) % (D + 1)], cw, sw, zw, u0 + i + D);
-            const int64_t col0 = st * STEP, lim = a.K - col0;
+            if (i + D < n) {
+                load_unit<F>(b[(r + D) % (D + 1)], cw, sw, zw, (s0 + lj) * RT + lrt);
+                if (++lj == L) { lj = 0; lrt += C; }
+            }
+            const int64_t col0 = (s0 + j) * STEP, lim = a.K - col0;
             if (lim >= STEP) compute_unit<F, false>(b[r], xr, col0, lim, acc);
             else compute_unit<F, true>(b[r], xr, col0, lim, acc);
-            if (++st == S || i == n - 1) {   /* the end of this warp's part of tile rt */
-                if (whole && st == S) store_tile<M>(a.y, a.N, a.out_mul, a.out_div, rt, g, t, acc);
-                else flush_partial<M>(a.count, a.part, a.y, a.N, a.U, a.W, S, a.out_mul, a.out_div, gw, rt, acc[0],
-                                      acc[1], acc[2], acc[3]);
+            if (++j == L) {   /* the end of this warp's chunk of tile rt */
+                if (P == 1) {
+                    store_tile<M>(a.y, a.N, a.out_mul, a.out_div, rt, g, t, acc);
+                } else {
+                    // The P chunks of the tile summed in warp order through shared memory (double-buffered
+                    // by tile parity: one barrier per tile); warp 0 stores.
+#pragma unroll
+                    for (int k = 0; k < 4; k++) s_part[((par * P + p) * 4 + k) * 32 + lane] = acc[k];
+                    __syncthreads();
+                    if (p == 0) {
+                        float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                        for (int w = 0; w < P; w++)
+#pragma unroll
+                            for (int k = 0; k < 4; k++) v[k] += s_part[((par * P + w) * 4 + k) * 32 + lane];
+                        store_tile<M>(a.y, a.N, a.out_mul, a.out_div, rt, g, t, v);
+                    }
+                    par ^= 1;
+                }
 #pragma unroll
                 for (int k = 0; k < 4; k++) acc[k] = 0.0f;
-                st = 0;
-                rt++;
-                whole = true;
+                j = 0;
+                rt += C;
             }
         }
     }
 }
 
-/* The number of CTAs of WARPS warps that fit on one SM for kernel k (queried once per instantiation), and
- * the SM count of the current device (queried once). */
+/* The SM count of the current device (queried once), and the CTAs of P warps that fit on one SM for kernel
+ * k (queried once per instantiation and P). */
 static inline int sm_count() {
     static int n = 0;
     if (n == 0) {
@@ -267,34 +254,48 @@ static inline int sm_count() {
     return n;
 }
 
+static inline size_t smem_bytes(int P) { return P > 1 ? (size_t)2 * P * 128 * sizeof(float) : 0; }
+
 template <class F, int M, int D>
-static int ctas_per_sm() {
-    static int n = 0;
-    if (n == 0) {
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, w4a16_kernel<F, M, D>, 32 * WARPS, 0));
-        if (n < 1) n = 1;
+static int ctas_per_sm(int P) {
+    static int n[max_p(D) + 1];
+    if (n[P] == 0) {
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n[P], w4a16_kernel<F, M, D>, 32 * P, smem_bytes(P)));
+        if (n[P] < 1) n[P] = 1;
     }
-    return n;
+    return n[P];
 }
 
-/* Host side: fills the arguments, sizes the persistent grid and launches the M-specialised kernel. */
+/* The K split P of a tile (warps per CTA): the largest divisor of n_steps that is at most the warps that fit
+ * on the GPU per tile (at most pmax; ksplit > 0 asks for at most that many). */
+static inline int choose_p(int64_t RT, int64_t n_steps, int64_t warps_fit, int ksplit, int pmax) {
+    int64_t target = ksplit > 0 ? ksplit : warps_fit / RT;
+    if (target > pmax) target = pmax;
+    if (target < 1) target = 1;
+    int P = 1;
+    for (int q = 1; q <= target; q++)
+        if (n_steps % q == 0) P = q;
+    return P;
+}
+
+/* Host side: sizes the grid (P warps per CTA; CTAs of one wave, balanced so that each takes the same number
+ * of tiles within one) and launches the M-specialised kernel. */
 template <class F, int M, int D>
-static void launch_m(args a, int min_units, cudaStream_t s) {
-    int64_t want = ceil_div(a.U, min_units);                               /* warps wanted */
-    int64_t ctas = ceil_div(want, WARPS);
-    const int64_t fit = (int64_t)sm_count() * ctas_per_sm<F, M, D>();      /* one wave */
-    if (ctas > fit) ctas = fit;
-    if (ctas > W_CAP / WARPS) ctas = W_CAP / WARPS;
-    if (ctas < 1) ctas = 1;
-    a.W = ctas * WARPS;
-    linear_w4a16_note_warps(a.W);
-    w4a16_kernel<F, M, D><<<(unsigned)ctas, 32 * WARPS, 0, s>>>(a);
+static void launch_m(const args &a, int ksplit, int max_ctas, cudaStream_t s) {
+    const int64_t warps_fit = (int64_t)sm_count() * ctas_per_sm<F, M, D>(1);   /* one-warp CTAs: the warp limit */
+    const int P = choose_p(a.RT, a.n_steps, warps_fit, ksplit, max_p(D));
+    int64_t fit = (int64_t)sm_count() * ctas_per_sm<F, M, D>(P);
+    if (max_ctas > 0 && fit > max_ctas) fit = max_ctas;
+    const int64_t rounds = ceil_div(a.RT, fit);
+    const int64_t ctas = ceil_div(a.RT, rounds);
+    linear_w4a16_note_warps(ctas * P);
+    w4a16_kernel<F, M, D><<<(unsigned)ctas, 32 * P, smem_bytes(P), s>>>(a);
     CUDA_CHECK_LAUNCH();
 }
 
 template <class F, int D>
-static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                   int min_units, float out_mul, float out_div, cudaStream_t s) {
+static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, int ksplit, int max_ctas,
+                   float out_mul, float out_div, cudaStream_t s) {
     args a;
     a.codes = reinterpret_cast<const uint4 *>(w->codes);
     a.scales = w->scales;
@@ -305,22 +306,17 @@ static void launch(const struct linear_w4a16 *w, const uint16_t *x, float *y, in
     a.K = w->K;
     a.RT = ceil_div(w->N, LINEAR_W4A16_TILE_N);
     a.n_steps = ceil_div(w->K, STEP);
-    a.U = a.RT * a.n_steps;
-    a.W = 1;
-    a.count = reinterpret_cast<unsigned *>(workspace);
-    a.part = reinterpret_cast<float *>(reinterpret_cast<uint8_t *>(workspace) + ceil_div(a.RT * 4, 256) * 256);
     a.out_mul = out_mul;
     a.out_div = out_div;
-    CHECK(workspace != nullptr, "linear_w4a16: the workspace is required (linear_w4a16_workspace_bytes)");
     switch (M) {
-    case 1: launch_m<F, 1, D>(a, min_units, s); break;
-    case 2: launch_m<F, 2, D>(a, min_units, s); break;
-    case 3: launch_m<F, 3, D>(a, min_units, s); break;
-    case 4: launch_m<F, 4, D>(a, min_units, s); break;
-    case 5: launch_m<F, 5, D>(a, min_units, s); break;
-    case 6: launch_m<F, 6, D>(a, min_units, s); break;
-    case 7: launch_m<F, 7, D>(a, min_units, s); break;
-    default: launch_m<F, 8, D>(a, min_units, s); break;
+    case 1: launch_m<F, 1, D>(a, ksplit, max_ctas, s); break;
+    case 2: launch_m<F, 2, D>(a, ksplit, max_ctas, s); break;
+    case 3: launch_m<F, 3, D>(a, ksplit, max_ctas, s); break;
+    case 4: launch_m<F, 4, D>(a, ksplit, max_ctas, s); break;
+    case 5: launch_m<F, 5, D>(a, ksplit, max_ctas, s); break;
+    case 6: launch_m<F, 6, D>(a, ksplit, max_ctas, s); break;
+    case 7: launch_m<F, 7, D>(a, ksplit, max_ctas, s); break;
+    default: launch_m<F, 8, D>(a, ksplit, max_ctas, s); break;
     }
 }
 
@@ -335,18 +331,18 @@ static inline void check_call(const char *name, const struct linear_w4a16 *w, co
           (uintptr_t)w->zeros % 8 == 0, "linear_w4a16: plane alignment");
 }
 
-/* Dispatch on the pipeline depth D (units in flight per warp while one computes; 0: the default 2) and the
- * fewest units per warp (0: LINEAR_W4A16_MIN_UNITS). */
+/* Dispatch on the pipeline depth D (units in flight per warp while one computes; 0: the default 1) and the K
+ * split (0: chosen per shape). */
 template <class F>
 static void launch_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                        const struct linear_w4a16_cfg *cfg, float out_mul, float out_div, void *stream) {
+    (void)workspace;
     if (w->N == 0) return;
     cudaStream_t s = (cudaStream_t)stream;
     const int depth = cfg ? cfg->depth : 0;
-    const int mu = cfg && cfg->min_units > 0 ? cfg->min_units : LINEAR_W4A16_MIN_UNITS;
-    if (depth == 0 || depth == 2) launch<F, 2>(w, x, y, M, workspace, mu, out_mul, out_div, s);
-    else if (depth == 1) launch<F, 1>(w, x, y, M, workspace, mu, out_mul, out_div, s);
-    else if (depth == 3) launch<F, 3>(w, x, y, M, workspace, mu, out_mul, out_div, s);
+    const int ks = cfg ? cfg->ksplit : 0, mc = cfg ? cfg->max_ctas : 0;
+    if (depth == 0 || depth == 1) launch<F, 1>(w, x, y, M, ks, mc, out_mul, out_div, s);
+    else if (depth == 2) launch<F, 2>(w, x, y, M, ks, mc, out_mul, out_div, s);
     else CHECK(0, "linear_w4a16: no variant with pipeline depth %d", depth);
 }
 

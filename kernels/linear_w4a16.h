@@ -12,8 +12,9 @@
  * additions (and one multiply per scale domain) round: the bound is derived in the check.
  * Device layout, the same for every format (linear_w4a16_pack_host): K is padded to Kp, a multiple of 256
  * (one "step"), N to a multiple of 16 (a "tile"); padding holds zero codes and zero scales, never stored back.
- * A "unit" is one step of one tile (16 rows x 256 columns), numbered u = tile * (Kp / 256) + step; every plane
- * keeps each unit's bytes together, so a unit is one contiguous block of each plane.
+ * A "unit" is one step of one tile (16 rows x 256 columns), numbered step-major, u = step * (N / 16) + tile;
+ * every plane keeps each unit's bytes together, so a unit is one contiguous block of each plane and the same
+ * step of consecutive tiles is contiguous.
  *   codes: [units][4 spans][32 lanes] 16-byte words. Lane l = 4 g + t owns rows g and g + 8 of the tile;
  *     word u (0..3) of its span s feeds MMA u, which covers the 16 consecutive columns c0 = 64 s + 16 u ..
  *     c0 + 15 of the step (so an MMA never crosses a scale domain of 16 or more). The word holds the 8 codes
@@ -30,13 +31,12 @@
  *   zeros (INT4 asym only): [units][8][max(4, 256 / G) bytes], byte q = zero(row g) | zero(row g + 8) << 4
  *     for domain q of the step (G = 128: two bytes, padded to 4 for the 4-byte copies).
  * Bytes moved per weight: as the qtensor (0.5 + scale bytes / domain), plus the padding.
- * Work (linear_w4a16.cuh): a persistent grid of one wave of 4-warp CTAs (the SMs times the CTAs that fit on
- * one, at most ceil(units / min_units) warps, at most LINEAR_W4A16_MAX_WARPS); warp w takes the contiguous
- * units [w U / W, (w+1) U / W) and streams them through D + 1 register buffers (D units, codes, scales and
- * zero points, in flight while one is computed; D = 2 by default), across tile boundaries. A tile inside one
- * warp's range is stored directly; a tile split between warps is summed, in warp order, by the last of them
- * to arrive (a counter per tile in the workspace): deterministic for a given device. M must be 1 .. 8, K a
- * multiple of the format's scale domain (else die). */
+ * Work (linear_w4a16.cuh): one wave of CTAs of P warps; CTA c takes the tiles c, c + C, c + 2C, ... and its
+ * P warps split each tile's steps into P equal chunks (P divides Kp / 256, chosen per shape so that the grid
+ * fills the GPU, at most 16); each warp streams its units through D + 1 register buffers (D units in flight
+ * while one is computed; D = 1 by default) across tile boundaries. The P partial sums of a tile are summed in
+ * shared memory in warp order: deterministic. M must be 1 .. 8, K a multiple of the format's scale domain
+ * (else die). */
 #ifndef KERNELS_LINEAR_W4A16_H
 #define KERNELS_LINEAR_W4A16_H
 
@@ -52,8 +52,6 @@ extern "C" {
 #define LINEAR_W4A16_MAX_M 8
 #define LINEAR_W4A16_STEP_K 256   /* columns per warp step (K padding) */
 #define LINEAR_W4A16_TILE_N 16    /* rows per CTA tile (N padding) */
-#define LINEAR_W4A16_MIN_UNITS 4     /* default fewest units per warp (a unit: 16 rows x 256 columns) */
-#define LINEAR_W4A16_MAX_WARPS 4096  /* the grid's warps at most (sizes the workspace) */
 
 /* One packed weight on the device: the planes of the layout above (device pointers; codes 16-byte aligned,
  * scales and zeros 8-byte aligned), its format, scale domain size along K (16 NVFP4, 32 MXFP4, the INT4
@@ -78,15 +76,15 @@ void linear_w4a16_layout(enum qformat f, int group, int64_t N, int64_t K, size_t
  * linear_w4a16_layout with q's format and group), the same bits; INT4 sym codes offset by 8. */
 void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, uint8_t *scales, uint8_t *zeros);
 
-/* The device workspace for the reduction of split tiles (one counter per tile, two partial slots per warp).
- * It must be zeroed once (cudaMemset) before its first use; every call leaves its counters at zero again.
- * One workspace serves any weight whose workspace_bytes it covers, but not two launches in flight at once. */
+/* The device workspace the calls take (kept for the interface: the kernels no longer use it; a small
+ * constant). Callers may pass it zeroed or NULL. */
 size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K);
 
-/* Launch variant (the bench sweeps it): depth = units in flight per warp while one computes, 1, 2 or 3
- * (0: the default, 2); min_units = the fewest units per warp (0: LINEAR_W4A16_MIN_UNITS). NULL: defaults. */
+/* Launch variant (the bench sweeps it): depth = units in flight per warp while one computes, 1 or 2 (0: the
+ * default, 1); ksplit = the most warps sharing one tile's K (0: chosen per shape; the largest divisor of
+ * Kp / 256 not above it is taken); max_ctas > 0 caps the grid (tests: many tiles per CTA). NULL: defaults. */
 struct linear_w4a16_cfg {
-    int depth, min_units;
+    int depth, ksplit, max_ctas;
 };
 
 /* The warps of the last launch's grid (host side, for reports). */
@@ -94,7 +92,7 @@ int64_t linear_w4a16_last_warps(void);
 
 /* y: M x N device floats (row-major: token m, row n at y[m N + n]); x: M x K device FP16 values (uint16_t
  * bits, 8-byte aligned rows: K % 4 == 0 holds for every format). Dies when M is outside 1 .. 8 or K is not a
- * multiple of the scale domain. workspace: linear_w4a16_workspace_bytes(N, K) bytes (required). */
+ * multiple of the scale domain. workspace: unused (see linear_w4a16_workspace_bytes). */
 void linear_w4a16_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
                        void *stream);
 void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,

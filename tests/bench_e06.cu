@@ -7,7 +7,7 @@
  *   revision, sha256 of this binary, GPU, driver, CUDA runtime and cuBLAS versions, SM count, L2 size, the
  *   ceilings, start and end time). These are benchmark records, not cache-keyed results.
  * Kernels: the packed W4A16 GEMVs of kernels/linear_w4a16.h (nvfp4, mxfp4, int4 sym / asym, groups 32 / 64 /
- *   128) at M = 1, 4, 8 (and pipeline depths 2, 1 and 3 at M = 1; with --sweep also other work splits, mode
+ *   128) at M = 1, 4, 8 (and pipeline depths 1 and 2 at M = 1; with --sweep also other K splits, mode
  *   "sweep", exploration only); cuBLAS BF16 (cublasGemmEx, BF16 in and out,
  *   FP32 accumulation) and cuBLASLt FP8 E4M3 x E4M3 -> BF16 with per-tensor FP32 scales (the nvfp8 recipe's
  *   GEMM) at M = 1, 8, 64, 512, 4096.
@@ -547,9 +547,10 @@ static void bench_shape(struct bench *b, struct pool *pl, const struct shape *s,
         for (size_t mi = 0; mi < sizeof w4_M / sizeof w4_M[0]; mi++) {
             c.M = w4_M[mi];
             const double bytes = wbytes + 2.0 * c.M * K + 4.0 * c.M * N;
-            // The default launch (depth 2), then at M = 1 the other depths and, with --sweep, other work splits.
-            struct linear_w4a16_cfg cl[8] = {{2, 0}, {1, 0}, {3, 0}, {2, 1}, {2, 2}, {2, 8}, {1, 8}, {2, 16}};
-            const int n_cfg = c.M == 1 ? (b->sweep ? 8 : 3) : 1;
+            // The default launch (depth 1), then at M = 1 depth 2 and, with --sweep, other K splits.
+            struct linear_w4a16_cfg cl[8] = {{1, 0, 0}, {2, 0, 0}, {1, 1, 0}, {1, 2, 0}, {1, 4, 0}, {1, 16, 0},
+                                             {2, 1, 0}, {2, 4, 0}};
+            const int n_cfg = c.M == 1 ? (b->sweep ? 8 : 2) : 1;
             for (int wi = 0; wi < n_cfg; wi++) {
                 c.cfg = cl[wi];
                 struct runner r = {w4_run, &c};
@@ -560,9 +561,9 @@ static void bench_shape(struct bench *b, struct pool *pl, const struct shape *s,
                 time_isolated(b, r, t);
                 char note[96];
                 snprintf(note, sizeof note, "%lld warps", (long long)linear_w4a16_last_warps());
-                if (c.cfg.min_units) snprintf(note, sizeof note, "sweep: min_units %d, %lld warps", c.cfg.min_units,
-                                              (long long)linear_w4a16_last_warps());
-                record(b, s, v->label, c.cfg.min_units ? "sweep" : "isolated", c.cfg.depth, c.M, t, bytes,
+                if (c.cfg.ksplit) snprintf(note, sizeof note, "sweep: ksplit %d, %lld warps", c.cfg.ksplit,
+                                           (long long)linear_w4a16_last_warps());
+                record(b, s, v->label, c.cfg.ksplit ? "sweep" : "isolated", c.cfg.depth, c.M, t, bytes,
                        b->bf16_tflops, "bf16", note);
                 if (wi == 0) {
                     const float ts = time_stream(b, r, nc);
@@ -709,7 +710,7 @@ int main(int argc, char **argv) {
     memset(&b, 0, sizeof b);
     b.reps = reps;
     b.sweep = sweep;
-    b.cbuf_bytes = (size_t)1 << 30;
+    b.cbuf_bytes = (size_t)3 << 30;   /* the largest case: 32B gate / up, BF16 at M = 4096, ~0.5 GB; lm_head 1.25 GB */
     CUDA_CHECK(cudaMalloc(&b.cbuf, b.cbuf_bytes));
     fill(b.cbuf, b.cbuf_bytes, 9, FILL_BYTES);
     b.jcap = 1 << 16;

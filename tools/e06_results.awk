@@ -7,7 +7,7 @@
 #               tflops, frac_copy, frac_compute, roofline_frac, copy_same_ms, copy_same_gbps, frac_copy_same,
 #               frac_target (null where a record has none: stream mode, older records)}}, ...]}
 # Records of mode "sweep" (bench_e06 --sweep: other work splits) are exploration only and skipped.
-# Case names: the default launch ("isolated", pipeline depth 2 for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
+# Case names: the default launch ("isolated", pipeline depth 1 for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
 # back-to-back mode adds "-stream"; another pipeline depth "-d<depth>". Nothing is computed here: numbers are copied as
 # written by the benchmark. Usage (make e06-results does it for every folder):
 #   awk -v dir=DIR -v model=NAME -f tools/e06_results.awk DIR/manifest.json DIR/bench.jsonl [DIR/torch.jsonl]
@@ -39,7 +39,7 @@ file == 1 { manifest = manifest (manifest == "" ? "" : "\n") $0; next }
     name = field($0, "N") "x" field($0, "K") "-M" field($0, "M")
     if (mode == "stream") name = name "-stream"
     w = field($0, "depth")
-    if (mode != "stream" && w != "0" && w != "2") name = name "-d" w
+    if (mode != "stream" && w != "0" && w != "1") name = name "-d" w
     if (!(k in seen)) { seen[k] = 1; kernels[++nk] = k }
     shp = field($0, "N") "x" field($0, "K")
     if (!(shp in seen_shape)) { seen_shape[shp] = field($0, "layer"); shapes[++ns] = shp }
