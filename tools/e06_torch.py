@@ -54,7 +54,7 @@ def main():
 
     def same_size_copy(nbytes):   # device copy of nbytes / 2 (read + write = nbytes), timed as the cases
         if nbytes not in memo:
-            n = int(nbytes // 2) // 16 * 16
+            n = (int(nbytes // 2) + 4095) // 4096 * 4096   # 4 KiB multiples: see bench_e06.cu same_size_copy
             src, dst = csrc[:n], cdst[:n]
             memo[nbytes] = time_isolated(lambda: dst.copy_(src), flush)[0]
         return memo[nbytes]
