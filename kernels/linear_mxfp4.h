@@ -15,7 +15,7 @@ extern "C" {
 
 /* As linear_w4a16_cuda_cfg for a weight of this format (w->format checked: CHECK). */
 void linear_mxfp4_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M, void *workspace,
-                 int depth, void *stream);
+                       const struct linear_w4a16_cfg *cfg, void *stream);
 
 #ifdef __cplusplus
 }

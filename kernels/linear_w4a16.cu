@@ -78,35 +78,45 @@ static uint32_t zero_at(const struct qtensor *q, int64_t n, int64_t d) {
     return (uint32_t)int4_get_u(q->zeros, n * nd + d);
 }
 
+/* The bit positions in a code word of the code of register j, half h (linear_w4a16.h): E2M1 magnitude bits
+ * (3) and sign bit; INT4 nibbles at 4 j + 16 h. */
+static const int E2M1_MAG[4] = {9, 6, 3, 0}, E2M1_SGN[4] = {15, 12, 14, 13};
+
 extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, uint8_t *scales, uint8_t *zeros) {
     const int G = linear_w4a16_domain(q->format, q->params.group_size);
     CHECK(q->K % G == 0, "linear_w4a16_pack_host: K %% domain");
     const int64_t RT = ceil_div(q->N, 16), S = ceil_div(q->K, 256) * 4, n_steps = S / 4;
     const int sb = scale_bytes(q->format), dps = 256 / G;   /* domains per step */
-    const int bps = dps * 2 * sb;                           /* scale bytes per lane row pair and step */
-    const int zps = dps < 4 ? 4 : dps;                      /* zero-point bytes per row pair and step */
+    const int bps = dps * 2 * sb;                           /* scale bytes per lane row pair and unit */
+    const int zps = dps < 4 ? 4 : dps;                      /* zero-point bytes per row pair and unit */
+    const int e2m1 = q->format == QFORMAT_NVFP4 || q->format == QFORMAT_MXFP4;
     uint32_t *cw = (uint32_t *)codes;
-    if (q->format == QFORMAT_INT4_ASYM) memset(zeros, 0, (size_t)(RT * 8 * n_steps * zps));   /* padding bytes */
+    if (q->format == QFORMAT_INT4_ASYM) memset(zeros, 0, (size_t)(RT * n_steps * 8 * zps));   /* padding bytes */
     for (int64_t rt = 0; rt < RT; rt++)
-        for (int64_t s = 0; s < S; s++)
+        for (int64_t s = 0; s < S; s++)   /* span s of tile rt: step s / 4, its span s % 4 */
             for (int l = 0; l < 32; l++) {
                 const int64_t g = l / 4, t = l % 4, r0 = 16 * rt + g, r1 = r0 + 8;
                 for (int u = 0; u < 4; u++) {
                     const int64_t c = 64 * s + 16 * u + 4 * t;
-                    // nibble i: register j = i % 4, half h = i / 4 (linear_w4a16.h)
                     uint32_t w = 0;
                     for (int i = 0; i < 8; i++) {
-                        const int j = i % 4, h = i / 4;
+                        const int j = i % 4, h = i / 4;   /* register j, half h (linear_w4a16.h) */
                         const int64_t row = (j == 0 || j == 2) ? r0 : r1, col = c + (j >= 2 ? 2 : 0) + h;
-                        w |= code_at(q, row, col) << (4 * i);
+                        const uint32_t code = code_at(q, row, col);
+                        if (e2m1)
+                            w |= (code & 7u) << (E2M1_MAG[j] + 16 * h) | (code >> 3) << (E2M1_SGN[j] + 16 * h);
+                        else
+                            w |= code << (4 * j + 16 * h);
                     }
-                    cw[((rt * S + s) * 32 + l) * 4 + u] = w;
+                    const int64_t unit = (s / 4) * RT + rt;   /* step-major (linear_w4a16.h) */
+                    cw[((unit * 4 + s % 4) * 32 + l) * 4 + u] = w;
                 }
             }
     for (int64_t rt = 0; rt < RT; rt++)
-        for (int64_t g = 0; g < 8; g++)
-            for (int64_t st = 0; st < n_steps; st++) {
-                uint8_t *p = scales + ((rt * 8 + g) * n_steps + st) * bps;
+        for (int64_t st = 0; st < n_steps; st++)
+            for (int64_t g = 0; g < 8; g++) {
+                const int64_t unit = st * RT + rt;
+                uint8_t *p = scales + (unit * 8 + g) * bps;
                 for (int qd = 0; qd < dps; qd++) {
                     const int64_t d = st * dps + qd;
                     uint8_t a[2], b[2];
@@ -122,44 +132,38 @@ extern "C" void linear_w4a16_pack_host(const struct qtensor *q, uint8_t *codes, 
                         p[4 * qd + 3] = b[1];
                     }
                     if (q->format == QFORMAT_INT4_ASYM)
-                        zeros[((rt * 8 + g) * n_steps + st) * zps + qd] =
+                        zeros[(unit * 8 + g) * zps + qd] =
                             (uint8_t)(zero_at(q, 16 * rt + g, d) | zero_at(q, 16 * rt + g + 8, d) << 4);
                 }
             }
 }
 
-// ---- K split and workspace ----
-
-extern "C" int linear_w4a16_n_split(int64_t N, int64_t K) {
-    const int64_t RT = ceil_div(N, LINEAR_W4A16_TILE_N), n_steps = ceil_div(K, LINEAR_W4A16_STEP_K);
-    int64_t n = ceil_div(LINEAR_W4A16_TARGET_CTAS, RT);
-    if (n > n_steps) n = n_steps;   /* at least one step per CTA */
-    if (n < 1) n = 1;
-    // Recompute from the steps per split so that no split is empty.
-    const int64_t per = ceil_div(n_steps, n);
-    return (int)ceil_div(n_steps, per);
-}
+// ---- workspace ----
 
 extern "C" size_t linear_w4a16_workspace_bytes(int64_t N, int64_t K) {
-    const int64_t RT = ceil_div(N, LINEAR_W4A16_TILE_N);
-    const int n = linear_w4a16_n_split(N, K);
-    return (size_t)(ceil_div(RT * 4, 256) * 256) + (n > 1 ? (size_t)n * (size_t)RT * 128 * sizeof(float) : 0);
+    (void)N;
+    (void)K;
+    return 256;   /* no longer used: split tiles meet in shared memory (kept for the interface) */
 }
 
 // ---- dispatch ----
 
+static int64_t last_warps = 0;
+extern "C" void linear_w4a16_note_warps(int64_t w) { last_warps = w; }
+extern "C" int64_t linear_w4a16_last_warps(void) { return last_warps; }
+
 extern "C" void linear_w4a16_cuda_cfg(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
-                                      void *workspace, int depth, void *stream) {
+                                      void *workspace, const struct linear_w4a16_cfg *cfg, void *stream) {
     switch (w->format) {
-    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, depth, stream); break;
-    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, depth, stream); break;
+    case QFORMAT_NVFP4: linear_nvfp4_cuda(w, x, y, M, workspace, cfg, stream); break;
+    case QFORMAT_MXFP4: linear_mxfp4_cuda(w, x, y, M, workspace, cfg, stream); break;
     case QFORMAT_INT4_SYM:
-    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, depth, stream); break;
+    case QFORMAT_INT4_ASYM: linear_int4_cuda(w, x, y, M, workspace, cfg, stream); break;
     default: die("linear_w4a16: format '%s' has no W4A16 kernel", qformat_name(w->format));
     }
 }
 
 extern "C" void linear_w4a16_cuda(const struct linear_w4a16 *w, const uint16_t *x, float *y, int64_t M,
                                   void *workspace, void *stream) {
-    linear_w4a16_cuda_cfg(w, x, y, M, workspace, 0, stream);
+    linear_w4a16_cuda_cfg(w, x, y, M, workspace, NULL, stream);
 }

@@ -6,8 +6,9 @@
  * sides (linear_w4a16.h), and every FP16 x FP16 product is exact in FP32. What rounds: the FP32 sums inside
  * and across the chained MMAs of a scale domain (at most G - 1 + 1 additions on any product's path), one
  * multiply by the domain's scale (exact for MXFP4's powers of two), the FFMA into the warp's accumulator
- * (K / G additions), the warps' and splits' fixed-order sums (<= 8 + 32 additions), and the output transform
- * (NVFP4: one division by g; x 2^14 is exact). Every product thus passes at most K + 64 roundings. The tensor
+ * (K / G additions; NVFP4 folds its scale exactly into A and chains all K / 16 MMAs instead), the fixed-order
+ * sum of the warps that share a tile (at most 16 additions), and the output transform (NVFP4: one
+ * division by g; x 2^14 is exact). Every product thus passes at most K + 64 roundings. The tensor
  * cores' FP32 accumulation is not documented as round-to-nearest (it may truncate while aligning addends), so
  * the unit roundoff is taken as 2^-23, not 2^-24: |y - exact| <= gamma'_{K+64} sum |w_i x_i| with
  * gamma'_n = n 2^-23 / (1 - n 2^-23). The twin's own w_i are exact for INT4 and MXFP4 and within 2^-24 |w_i|
@@ -18,8 +19,10 @@
  * FP32 subnormals) are outside the bound and not drawn here.
  * Cases: every format (nvfp4, mxfp4, int4 sym and asym with groups 32, 64, 128), awkward N (1, 3, 7, 100, 1023),
  * K from one scale domain to 12288 (partial steps of 256, K splits over up to 32 CTAs: N = 16, K = 12288),
- * every M in 1 .. 8, pipeline depths 1 and 2; output poisoned with NaN before each launch (an unwritten element
- * fails); the split-K path run twice must be bit-identical (deterministic reduction). K not a multiple of the
+ * every M in 1 .. 8, pipeline depths 1 and 2, K splits per tile from 1 to 16 warps, grids capped to 3 or 7 CTAs
+ * (many tiles per CTA); output poisoned with NaN
+ * before each launch (an unwritten element fails); every case run twice must be bit-identical (deterministic
+ * reduction of split tiles). K not a multiple of the
  * domain, and M = 9, must be refused with exit status 1.
  * Exit 77 "SKIP: no CUDA device" without a GPU. */
 #include <cuda_fp16.h>
@@ -86,7 +89,9 @@ static void dev_weight_free(struct dev_weight *d) {
 }
 
 /* One (variant, N, K) weight, checked at every M in 1 .. 8 with the given pipeline depth. */
-static void check_shape(const struct variant *v, int64_t N, int64_t K, int depth, uint64_t seed) {
+static void check_shape(const struct variant *v, int64_t N, int64_t K, int depth, int ksplit, int max_ctas,
+                        uint64_t seed) {
+    const struct linear_w4a16_cfg cfg = {depth, ksplit, max_ctas};
     struct rng r;
     rng_init(&r, seed);
     float *w = (float *)xmalloc(sizeof(float) * N * K), *wd = (float *)xmalloc(sizeof(float) * N * K);
@@ -124,7 +129,7 @@ static void check_shape(const struct variant *v, int64_t N, int64_t K, int depth
     const double gb = gamma_23((double)K + 64) + ldexp(1.0, -23);
     for (int64_t M = 1; M <= MM; M++) {
         CUDA_CHECK(cudaMemset(dy, 0xFF, sizeof(float) * M * N));   /* NaN poison */
-        linear_w4a16_cuda_cfg(&d.w, dx, dy, M, ws, depth, NULL);
+        linear_w4a16_cuda_cfg(&d.w, dx, dy, M, ws, &cfg, NULL);
         CUDA_CHECK(cudaMemcpy(y, dy, sizeof(float) * M * N, cudaMemcpyDeviceToHost));
         int64_t bad = 0;
         double num = 0, den = 0, worst = 0;
@@ -145,18 +150,20 @@ static void check_shape(const struct variant *v, int64_t N, int64_t K, int depth
                            (long long)n, (double)y[m * N + n], ref, e, tol);
             }
         const double nmse = den > 0 ? num / den : num;
-        TEST(bad == 0 && nmse <= 1e-9, "linear_w4a16 %s depth %d M=%lld N=%lld K=%lld split %d (worst |d|/bound %.3g, "
-             "nmse=%.3g bound=1e-9)", v->label, depth, (long long)M, (long long)N, (long long)K,
-             linear_w4a16_n_split(N, K), worst, nmse);
+        TEST(bad == 0 && nmse <= 1e-9, "linear_w4a16 %s depth %d ksplit %d max_ctas %d M=%lld N=%lld K=%lld: %lld "
+             "units over %lld warps (worst |d|/bound %.3g, nmse=%.3g bound=1e-9)", v->label, depth, ksplit, max_ctas,
+             (long long)M, (long long)N, (long long)K, (long long)(((N + 15) / 16) * ((K + 255) / 256)),
+             (long long)linear_w4a16_last_warps(), worst, nmse);
     }
-    // Determinism: the same launch again gives the same bits (the K split's reduction has a fixed order).
-    if (linear_w4a16_n_split(N, K) > 1) {
+    // Determinism: the same launch again gives the same bits (split tiles are summed in a fixed order).
+    {
         float *y2 = (float *)xmalloc(sizeof(float) * MM * N);
         CUDA_CHECK(cudaMemset(dy, 0xFF, sizeof(float) * MM * N));
-        linear_w4a16_cuda_cfg(&d.w, dx, dy, MM, ws, depth, NULL);
+        linear_w4a16_cuda_cfg(&d.w, dx, dy, MM, ws, &cfg, NULL);
         CUDA_CHECK(cudaMemcpy(y2, dy, sizeof(float) * MM * N, cudaMemcpyDeviceToHost));
-        TEST(memcmp(y, y2, sizeof(float) * MM * N) == 0, "linear_w4a16 %s depth %d N=%lld K=%lld: two runs bit-identical",
-             v->label, depth, (long long)N, (long long)K);
+        TEST(memcmp(y, y2, sizeof(float) * MM * N) == 0,
+             "linear_w4a16 %s depth %d ksplit %d max_ctas %d N=%lld K=%lld: two runs bit-identical", v->label, depth,
+             ksplit, max_ctas, (long long)N, (long long)K);
         free(y2);
     }
     CUDA_CHECK(cudaFree(dx));
@@ -203,11 +210,19 @@ int main(void) {
         const int64_t shapes[][2] = {{1, G}, {3, 3 * G}, {7, 256 + G}, {1023, 1024 + G}, {256, 4096},
                                      {100, 4096}, {16, 12288}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-            check_shape(v, shapes[s][0], shapes[s][1], 2, 1000 * vi + s);
-        // The other pipeline depths the bench times compute the same function.
-        check_shape(v, 1023, 1024 + G, 1, 7777 + vi);
-        check_shape(v, 16, 12288, 1, 8888 + vi);
-        check_shape(v, 100, 4096, 1, 9999 + vi);
+            check_shape(v, shapes[s][0], shapes[s][1], 1, 0, 0, 1000 * vi + s);
+        // The other pipeline depth the bench times computes the same function; so do other work splits: no K
+        // split (ksplit 1), at most 3 warps per tile, and grids capped to 3 or 7 CTAs (many tiles per CTA: the
+        // pipeline across tiles and the double-buffered reduction).
+        check_shape(v, 1023, 1024 + G, 2, 0, 0, 7777 + vi);
+        check_shape(v, 16, 12288, 2, 0, 0, 8888 + vi);
+        check_shape(v, 100, 4096, 2, 0, 0, 9999 + vi);
+        check_shape(v, 1023, 1024 + G, 1, 1, 0, 6666 + vi);
+        check_shape(v, 256, 4096, 1, 3, 0, 5555 + vi);
+        check_shape(v, 1023, 1024 + G, 1, 0, 3, 4444 + vi);
+        check_shape(v, 1023, 1024 + G, 2, 1, 7, 3333 + vi);
+        check_shape(v, 256, 4096, 1, 0, 7, 2222 + vi);
+        check_shape(v, 256, 4096, 2, 16, 3, 1111 + vi);
     }
     return TEST_REPORT();
 }

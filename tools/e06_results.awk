@@ -4,8 +4,10 @@
 #   {"experiment": "e06-kernels", "model": M, "recipe": KERNEL, "manifest": <manifest.json>,
 #    "metrics": {copy_gbps, cublas_bf16_gemm_tflops, cublaslt_fp8_gemm_tflops (the run's ceilings)},
 #    "cases": [{"name": "<N>x<K>-M<M>[-stream|-d<depth>]", "metrics": {N, K, M, median_ms, p10_ms, p90_ms, gbps,
-#               tflops, frac_copy, frac_compute, roofline_frac}}, ...]}
-# Case names: the default launch ("isolated", pipeline depth 2 for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
+#               tflops, frac_copy, frac_compute, roofline_frac, copy_same_ms, copy_same_gbps, frac_copy_same,
+#               frac_target (null where a record has none: stream mode, older records)}}, ...]}
+# Records of mode "sweep" (bench_e06 --sweep: other work splits) are exploration only and skipped.
+# Case names: the default launch ("isolated", pipeline depth 1 for the W4A16 GEMVs) is "<N>x<K>-M<M>"; the
 # back-to-back mode adds "-stream"; another pipeline depth "-d<depth>". Nothing is computed here: numbers are copied as
 # written by the benchmark. Usage (make e06-results does it for every folder):
 #   awk -v dir=DIR -v model=NAME -f tools/e06_results.awk DIR/manifest.json DIR/bench.jsonl [DIR/torch.jsonl]
@@ -27,7 +29,7 @@ file == 1 { manifest = manifest (manifest == "" ? "" : "\n") $0; next }
 {
     k = field($0, "kernel")
     mode = field($0, "mode")
-    if (k == "") next
+    if (k == "" || mode == "sweep") next
     if (mode == "ceiling") {
         if (k == "copy") copy = field($0, "gbps")
         else if (k == "cublas-bf16-gemm") bf16 = field($0, "tflops")
@@ -37,14 +39,14 @@ file == 1 { manifest = manifest (manifest == "" ? "" : "\n") $0; next }
     name = field($0, "N") "x" field($0, "K") "-M" field($0, "M")
     if (mode == "stream") name = name "-stream"
     w = field($0, "depth")
-    if (mode != "stream" && w != "0" && w != "2") name = name "-d" w
+    if (mode != "stream" && w != "0" && w != "1") name = name "-d" w
     if (!(k in seen)) { seen[k] = 1; kernels[++nk] = k }
     shp = field($0, "N") "x" field($0, "K")
     if (!(shp in seen_shape)) { seen_shape[shp] = field($0, "layer"); shapes[++ns] = shp }
     present[k, name] = 1
     c = "{\"name\": \"" name "\", \"layer\": \"" field($0, "layer") "\", \"metrics\": {"
-    n_f = split("N K M median_ms p10_ms p90_ms bytes gbps tflops frac_copy frac_compute roofline_frac", F, " ")
-    for (i = 1; i <= n_f; i++) c = c (i > 1 ? ", " : "") "\"" F[i] "\": " field($0, F[i])
+    n_f = split("N K M median_ms p10_ms p90_ms bytes gbps tflops frac_copy frac_compute roofline_frac copy_same_ms copy_same_gbps frac_copy_same frac_target", F, " ")
+    for (i = 1; i <= n_f; i++) { fv = field($0, F[i]); c = c (i > 1 ? ", " : "") "\"" F[i] "\": " (fv == "" ? "null" : fv) }
     c = c "}}"
     cases[k] = cases[k] (cases[k] == "" ? "" : ",\n    ") c
 }

@@ -22,7 +22,7 @@ BEGIN {
 {
     if (field($0, "mode") != mode) next
     st = field($0, "depth")
-    if (st != "" && st != "0" && st != "2") next
+    if (st != "" && st != "0" && st != "1") next
     row = field($0, "model") " | " field($0, "layer") " | " field($0, "N") " x " field($0, "K") " | " field($0, "M")
     if (!(row in seen)) { seen[row] = 1; rows[++nr] = row }
     v[row, field($0, "kernel")] = sprintf("%.3f", field($0, metric))

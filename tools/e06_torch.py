@@ -7,7 +7,9 @@ one call, median / p10 / p90 of 50 runs after 5 warm-ups; seeded random inputs, 
 Usage: python3 tools/e06_torch.py DIR      (DIR: the --out folder of bench_e06)
 Reads DIR/<model>@<gpu>/e06-kernels/bench.jsonl (its shapes and the ceilings of that run: copy GB/s, cuBLAS BF16
 and cuBLASLt FP8 GEMM TFLOP/s) and writes torch.jsonl beside it, one JSON object per case, with the same
-fields (bytes, flops, gbps, tflops, frac_copy, frac_compute, roofline_frac). torch._scaled_mm needs every
+fields (bytes, flops, gbps, tflops, frac_copy, frac_compute, roofline_frac, and the same-size copy as bench_e06
+records it: copy_same_ms, a device copy whose bytes read + written equal the case's, timed here the same way
+with torch's copy_, then copy_same_gbps, frac_copy_same, frac_target, target_ref). torch._scaled_mm needs every
 dimension a multiple of 16: M = 1 and 8 run padded to 16 rows, noted in the line. Runs on the GPU machine only
 (it is not part of make: the figures read the committed lines)."""
 import glob
@@ -44,6 +46,19 @@ def main():
         print("SKIP: no CUDA device")
         sys.exit(77)
     flush = torch.ones(64 << 20, dtype=torch.float32, device="cuda")
+    # Source and destination of the same-size copies: two separate 1.5 GiB buffers (the largest case, the
+    # lm_head in BF16 at M = 4096, moves 1.25 GB: 0.62 GB each way).
+    csrc = torch.randint(0, 256, (3 << 29,), dtype=torch.uint8, device="cuda")
+    cdst = torch.empty(3 << 29, dtype=torch.uint8, device="cuda")
+    memo = {}
+
+    def same_size_copy(nbytes):   # device copy of nbytes / 2 (read + write = nbytes), timed as the cases
+        if nbytes not in memo:
+            n = (int(nbytes // 2) + 4095) // 4096 * 4096   # 4 KiB multiples: see bench_e06.cu same_size_copy
+            src, dst = csrc[:n], cdst[:n]
+            memo[nbytes] = time_isolated(lambda: dst.copy_(src), flush)[0]
+        return memo[nbytes]
+
     gen = torch.Generator(device="cuda")
     gen.manual_seed(6)
     for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "e06-kernels", "bench.jsonl"))):
@@ -89,8 +104,14 @@ def main():
                            "depth": 0, "median_ms": med, "p10_ms": p10, "p90_ms": p90, "reps": REPS, "bytes": nbytes,
                            "flops": flops, "gbps": nbytes / sec / 1e9, "tflops": flops / sec / 1e12,
                            "frac_copy": nbytes / sec / 1e9 / copy_gbps, "frac_compute": flops / sec / 1e12 / rate,
-                           "compute_ceiling": cname, "roofline_frac": floor_s / sec, "note": note_,
-                           "torch": torch.__version__}
+                           "compute_ceiling": cname, "roofline_frac": floor_s / sec}
+                    cs = same_size_copy(nbytes)
+                    cg = nbytes / (cs * 1e-3) / 1e9
+                    small = cg < 0.90 * copy_gbps
+                    rec.update({"copy_same_ms": cs, "copy_same_gbps": cg, "frac_copy_same": cs / med,
+                                "frac_target": cs / med if small else rec["frac_copy"],
+                                "target_ref": "same-size copy" if small else "large copy",
+                                "note": note_, "torch": torch.__version__})
                     out.append(rec)
                     print(f"{model:14s} {layer:15s} {N:6d} x {K:<6d} M={M:<4d} {name:20s} {med:9.4f} ms "
                           f"{rec['gbps']:7.0f} GB/s {rec['tflops']:7.2f} TF/s roofline {rec['roofline_frac']:.3f}")
