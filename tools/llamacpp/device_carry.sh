@@ -10,7 +10,7 @@
 #               small shared library (-Wl,--gc-sections, a version script exporting only those symbols), so the
 #               CPU reference of check_qwen3_serve computes with the same OpenBLAS code: ~1.4 MB compressed
 #               instead of ~5 MB for libopenblas + libgfortran (the device call's tree is limited to 64 MiB)
-#   tok/        tokenizer.json and tokenizer_config.json
+#   tok/        tok.pack.json (tokenizer.json packed by tools/llamacpp/tokpack.py) and tokenizer_config.json
 #   SHA256SUMS  of every file above, as shipped (the manifest's binary hashes)
 # Usage: tools/llamacpp/device_carry.sh OUT.tar.xz [TOKENIZER_DIR (default ../shared/models/qwen3-tokenizer)]
 set -eu
@@ -27,7 +27,9 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/lib" "$tmp/libs" "$tmp/tok"
 for b in ql check_qwen3_serve check_gguf_random; do strip -o "$tmp/bin/$b" "build/bin/$b"; done
 strip -o "$tmp/lib/libql_cuda_engine.so" build/lib/libql_cuda_engine.so
-cp "$tok/tokenizer.json" "$tok/tokenizer_config.json" "$tmp/tok/"
+# The tokenizer packed (tools/llamacpp/tokpack.py: 0.6 MB compressed instead of 1.4); gpu_peer.sh unpacks it.
+python3 tools/llamacpp/tokpack.py pack "$tok/tokenizer.json" "$tmp/tok/tok.pack.json"
+cp "$tok/tokenizer_config.json" "$tmp/tok/"
 
 # Non-system libraries: whatever ldd resolves outside libc / libm / libstdc++ / libgcc / CUDA.
 bins="build/bin/ql build/bin/check_qwen3_serve build/bin/check_gguf_random build/lib/libql_cuda_engine.so"
@@ -55,4 +57,5 @@ strip "$tmp/libs/libopenblas.so.0"
 rm -f "$tmp/ob.c" "$tmp/ob.map" "$tmp/ob.all"
 (cd "$tmp" && find bin lib libs tok -type f | sort | xargs sha256sum > SHA256SUMS)
 tar -C "$tmp" -cf - . | xz -9 -T2 > "$out"
+cp tools/llamacpp/gpu_peer.sh tools/llamacpp/tokpack.py "$(dirname "$out")/"   # the device tree is /work/main's
 echo "device_carry.sh: $out ($(wc -c < "$out") bytes): $(echo $syms | wc -w) OpenBLAS functions: $syms" >&2

@@ -46,6 +46,9 @@ env)
     cat "$C/SHA256SUMS"
     ;;
 gen)
+    if [ ! -f "$C/tok/tokenizer.json" ] && [ -f "$C/tok/tok.pack.json" ]; then
+        python3 "$(dirname "$0")/tokpack.py" unpack "$C/tok/tok.pack.json" "$C/tok/tokenizer.json" || exit 1
+    fi
     for s in $SETS; do
         model=${s%%:*} type=${s##*:}
         f="$GG/$model-$type.gguf"
