@@ -1,7 +1,7 @@
 # e02-ppl-moe.gp -- figure 1 of e02-perplexity for the embedded mixture of experts (qwen3-tiny-moe), drawn by
 # figures/e02-ppl.gp (same panels and reading) from the rows below, whatever model `make figures` is given.
-# Its recipe set is smaller: the g128 recipes and fp8 (128x128 blocks) cannot hold the experts' down_proj,
-# whose K = moe_intermediate_size = 192 is not a multiple of 128 (models/qwen3-tiny-moe/MODEL_CARD.md).
+# All 26 recipes: the retrained model's experts have K = moe_intermediate_size = 128, which every grid
+# holds (the first model's 192 held no g128 or 128x128-block recipe; models/qwen3-tiny-moe/MODEL_CARD.md).
 # Data: build/out/data/e02-ppl-moe.tsv, written by `ql figdata` from the lines below and the results files.
 #% data qwen3-tiny-moe/e02-perplexity
 #% col recipe [name, str] recipe (the results file name)

@@ -1,6 +1,6 @@
 # e03-kld-moe.gp -- figure 1 of e03-kld for the embedded mixture of experts (qwen3-tiny-moe), drawn by
-# figures/e03-kld.gp from the rows below, whatever model `make figures` is given (its smaller recipe set:
-# no g128 or fp8-block recipe holds the experts' K = 192; models/qwen3-tiny-moe/MODEL_CARD.md).
+# figures/e03-kld.gp from the rows below, whatever model `make figures` is given (all 26 recipes:
+# the retrained model's expert K = 128 holds every grid; models/qwen3-tiny-moe/MODEL_CARD.md).
 # Data: build/out/data/e03-kld-moe.tsv, written by `ql figdata` from the lines below and the results files.
 #% data qwen3-tiny-moe/e03-kld
 #% rows -bf16

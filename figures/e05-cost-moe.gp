@@ -1,5 +1,5 @@
 # e05-cost-moe.gp -- figure 2 of e05-calibration for the embedded mixture of experts (qwen3-tiny-moe), drawn by figures/e05-cost.gp from
-# the rows below, whatever model `make figures` is given; its grid has no g128 (expert K = 192). Optional
+# the rows below, whatever model `make figures` is given; its grid includes g128 (expert K = 128). Optional
 # source: until e05-calibration has run on qwen3-tiny-moe the TSV holds no row and the figure says so.
 # Data: build/out/data/e05-cost-moe.tsv, written by `ql figdata` from the lines below and the results files.
 #% data qwen3-tiny-moe/e05-calibration optional
