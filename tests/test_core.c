@@ -294,6 +294,17 @@ static cJSON *res(const char *device, const char *data, double ppl, double token
     return cJSON_Parse(txt);
 }
 
+/* An e02 results file with a paired ratio interval and its resolved flag. */
+static cJSON *flag_res(const char *device, const char *recipe, double lo, double hi, int resolved) {
+    char txt[1024];
+    snprintf(txt, sizeof txt,
+             "{\"experiment\": \"e02-perplexity\", \"recipe\": \"%s\", \"manifest\": {\"params\": {},"
+             " \"inputs\": [], \"device\": \"%s\", \"binary_sha256\": \"b\"},"
+             " \"metrics\": {\"ppl_ratio_ci95_lo\": %.17g, \"ppl_ratio_ci95_hi\": %.17g, \"ppl_ratio_resolved\": %d}}",
+             recipe, device, lo, hi, resolved);
+    return cJSON_Parse(txt);
+}
+
 static void test_verify(void) {
     char note[512];
     int sb, sc;
@@ -316,6 +327,26 @@ static void test_verify(void) {
          "verify: e01 and counts exact on any backend; weight-only recipes held tighter than activation-quantized");
     cJSON_Delete(a), cJSON_Delete(same), cJSON_Delete(ulp), cJSON_Delete(other), cJSON_Delete(far);
     cJSON_Delete(count), cJSON_Delete(sampled);
+
+    /* A paired "resolved" flag may flip on another backend only where an interval endpoint lies within its
+     * tolerance of 1 (fp8, activation-quantized: 3e-2 relative; bf16, weight-only: 1e-5). */
+    cJSON *f_edge = flag_res("cpu openblas Zen 2 threads", "fp8", 0.9919, 1.0024, 0);
+    cJSON *f_edge_o = flag_res("cpu openblas SkylakeX 2 threads", "fp8", 0.9890, 0.9995, 1);
+    cJSON *f_far = flag_res("cpu openblas Zen 2 threads", "fp8", 0.90, 0.95, 1);
+    cJSON *f_far_o = flag_res("cpu openblas SkylakeX 2 threads", "fp8", 0.90, 0.95, 0);
+    cJSON *f_w = flag_res("cpu openblas Zen 2 threads", "gptq", 0.9919, 1.0024, 0);
+    cJSON *f_w_o = flag_res("cpu openblas SkylakeX 2 threads", "gptq", 0.9919, 1.0024, 1);
+    cJSON *f_edge_s = flag_res("cpu openblas Zen 2 threads", "fp8", 0.9919, 1.0024, 1);
+    TEST(verify_pair(f_edge, f_edge_o, NULL, NULL, note, sizeof note) == VERIFY_WITHIN_TOL,
+         "verify: a resolved flag flips on another backend, interval end 0.24%% from 1 -> within tolerance (%s)", note);
+    TEST(verify_pair(f_far, f_far_o, NULL, NULL, note, sizeof note) == VERIFY_DIFF,
+         "verify: a resolved flag flips with the interval 5%% from 1 -> DIFF (%s)", note);
+    TEST(verify_pair(f_w, f_w_o, NULL, NULL, note, sizeof note) == VERIFY_DIFF,
+         "verify: a weight-only recipe's flag flips 0.24%% from 1 (tolerance 1e-5) -> DIFF (%s)", note);
+    TEST(verify_pair(f_edge, f_edge_s, NULL, NULL, note, sizeof note) == VERIFY_DIFF,
+         "verify: on the same backend any flipped flag is a DIFF (%s)", note);
+    cJSON_Delete(f_edge), cJSON_Delete(f_edge_o), cJSON_Delete(f_far), cJSON_Delete(f_far_o);
+    cJSON_Delete(f_w), cJSON_Delete(f_w_o), cJSON_Delete(f_edge_s);
 }
 
 static void test_die_exit_code(void) {

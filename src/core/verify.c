@@ -55,7 +55,8 @@ static const struct tol_row TOLERANCES[] = {
     {"*", "W", "*", {1e-5, 1e-9}},
     /* activation-quantized recipes, e02 (measured 8.0e-3 / 8.7e-3 / 6.1e-2): ppl, nll and stderr 3e-2, the
      * 3-window standard deviation 2e-1. */
-    /* e02 paired ratio (issue 11): a resolved flag that flips is a real difference (exact, as e08's pass); the
+    /* e02 paired ratio (issue 11): a resolved flag that flips is a real difference (exact, as e08's pass) unless
+     * an endpoint of the committed interval lies within its own tolerance of 1 (resolved_flip_at_edge); the
      * log-ratio is a difference of two nll means (each 1.4e-3 relative of ~5.8 nats measured): 2e-2 nats
      * absolute; the ratio itself and its interval fall under ppl* below. */
     {"e02-*", "*", "ppl*_ratio_resolved", {0, 0}},
@@ -125,6 +126,29 @@ struct cmp {
     char worst[512];
 };
 
+/* A paired "<P>_resolved" flag (e02: the 95% interval of the ratio <P> excludes 1) is a threshold on two
+ * continuous values, the committed interval <P>_ci95_lo / <P>_ci95_hi. On another backend those endpoints may
+ * move by their own tolerance, so the flag may flip exactly when an endpoint lies within that tolerance of 1:
+ * such a flip is the tolerance of the endpoints, not a difference (found by CI on another CPU type: fp8's
+ * ratio interval [0.9919, 1.0024] ends 0.24% above 1, inside the 3% of an activation-quantized recipe). A flip
+ * with both endpoints farther from 1 than their tolerance stays a DIFF. */
+static int resolved_flip_at_edge(const struct cmp *c, const cJSON *cm, const char *name) {
+    size_t L = strlen(name);
+    const char *suf = "_resolved";
+    if (L <= strlen(suf) || strcmp(name + L - strlen(suf), suf)) return 0;
+    char lo_name[160], hi_name[160];
+    snprintf(lo_name, sizeof lo_name, "%.*s_ci95_lo", (int)(L - strlen(suf)), name);
+    snprintf(hi_name, sizeof hi_name, "%.*s_ci95_hi", (int)(L - strlen(suf)), name);
+    const char *names[2] = {lo_name, hi_name};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(cm, names[i]);
+        if (!cJSON_IsNumber(e)) continue;
+        struct verify_tol tol = verify_tolerance(c->experiment, c->recipe, names[i]);
+        if (fabs(e->valuedouble - 1.0) <= tol.abs + tol.rel * fabs(e->valuedouble)) return 1;
+    }
+    return 0;
+}
+
 static void cmp_metrics(struct cmp *c, const cJSON *cm, const cJSON *fm, const char *prefix) {
     for (const cJSON *t = cm ? cm->child : NULL; t; t = t->next) {
         char name[128];
@@ -143,12 +167,18 @@ static void cmp_metrics(struct cmp *c, const cJSON *cm, const cJSON *fm, const c
             struct verify_tol tol = c->same_backend ? (struct verify_tol){0, 0} : verify_tolerance(c->experiment, c->recipe, t->string);
             double bound = tol.abs + tol.rel * mag;
             double ratio = d == 0 ? 0 : bound > 0 ? d / bound : INFINITY;
-            if (d > bound) c->failed = 1;
+            const int edge = d > 0 && !c->same_backend && resolved_flip_at_edge(c, cm, t->string);
+            if (edge) ratio = 1;  /* the worst that is still allowed */
+            if (d > bound && ratio > 1) c->failed = 1;
             if (ratio > c->worst_ratio || (ratio == c->worst_ratio && rel > c->worst_rel)) {
                 c->worst_ratio = ratio;
                 c->worst_rel = rel;
-                snprintf(c->worst, sizeof c->worst, "%s rel %.2g (bound %.2g rel + %.2g)", name, rel,
-                         c->same_backend ? 0.0 : tol.rel, c->same_backend ? 0.0 : tol.abs);
+                if (edge)
+                    snprintf(c->worst, sizeof c->worst, "%s flipped, an interval endpoint within its tolerance of 1",
+                             name);
+                else
+                    snprintf(c->worst, sizeof c->worst, "%s rel %.2g (bound %.2g rel + %.2g)", name, rel,
+                             c->same_backend ? 0.0 : tol.rel, c->same_backend ? 0.0 : tol.abs);
             }
         } else if (cJSON_IsString(t)) {
             int eq = cJSON_IsString(f) && !strcmp(f->valuestring, t->valuestring);
