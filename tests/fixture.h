@@ -2,7 +2,10 @@
  * a program that uses some of them compiles the rest away without a warning):
  *   fixture_in_child(fn, arg, err, cap): runs fn(arg) in a forked child whose stderr is captured into err
  *     (NUL-terminated, at most cap - 1 bytes); returns its exit status, or 128 + the signal that killed it.
- *     The death tests of the readers (one error line, exit 1) use it with the real die().
+ *     The death tests of the readers (one error line, exit 1) use it with the real die(); fn may end the child
+ *     itself (exit(0) rather than _exit(0), so that LeakSanitizer checks the accepted path: tests/test_fuzz.c).
+ *   fixture_run(cmd, stderr_path, err, cap): runs cmd through sh with its stderr redirected into the file
+ *     stderr_path and copied into err (truncated to cap - 1 bytes); returns its exit status, or 128 + signal.
  *   fixture_count_lines(s): the number of '\n' in s (a one-line error has exactly one).
  *   struct fixture_capture + fixture_capture_observe: a linear.observe callback that appends the inputs a
  *     Linear sees (rows x K floats) to a buffer of cap rows (the GPTQ / AWQ tests' fixed inputs).
@@ -12,6 +15,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -41,6 +45,17 @@ static inline int fixture_in_child(void (*fn)(void *), void *arg, char *err, siz
     close(fd[0]);
     int st;
     waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static inline int fixture_run(const char *cmd, const char *stderr_path, char *err, size_t cap) {
+    char full[2048];
+    snprintf(full, sizeof full, "%s 2>%s", cmd, stderr_path);
+    int st = system(full);
+    size_t n = 0;
+    char *e = file_exists(stderr_path) ? file_read_all(stderr_path, &n) : xstrdup("");
+    snprintf(err, cap, "%s", e);
+    free(e);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

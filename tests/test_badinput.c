@@ -17,23 +17,19 @@
 #include "core/check.h"
 #include "core/fileio.h"
 #include "data/dataset.h"
+#include "fixture.h"
 #include "test.h"
 
 #define TMP "build/tmp/test_badinput"
 #define FIX "tests/fixtures/qwen3/dense-f32"
 #define E01 "build/bin/e01-formats --model " FIX " --rows 128 --cols 256"
 
-/* Runs cmd through sh with stderr captured into err; returns the exit status (128 + signal if killed). */
+/* Runs cmd through sh with stderr captured into err (fixture_run), trailing newlines dropped; returns the exit
+ * status (128 + signal if killed). */
 static int run(const char *cmd, char *err, size_t cap) {
-    char full[2048];
-    snprintf(full, sizeof full, "%s 2>" TMP "/stderr.txt", cmd);
-    int st = system(full);
-    size_t n = 0;
-    char *e = file_exists(TMP "/stderr.txt") ? file_read_all(TMP "/stderr.txt", &n) : xstrdup("");
-    snprintf(err, cap, "%s", e);
-    free(e);
+    int st = fixture_run(cmd, TMP "/stderr.txt", err, cap);
     for (size_t k = strlen(err); k && err[k - 1] == '\n'; k--) err[k - 1] = 0;   /* one-line messages print whole */
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return st;
 }
 
 /* The last line of s (the error line of a driver that logged progress first). */

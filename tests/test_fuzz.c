@@ -8,12 +8,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/check.h"
+#include "fixture.h"
 #include "fuzz/fuzz.h"
 #include "test.h"
+
+struct replay_arg {
+    const struct fuzz_target *t;
+    const char *path;
+};
+
+/* The child of one replay: the target on the file's bytes. */
+static void replay_one(void *arg) {
+    const struct replay_arg *a = arg;
+    check_set_die_handler(NULL);  /* the real exit path of a reader that rejects its input */
+    check_set_quiet(0);
+    size_t len;
+    char *buf = file_read_all(a->path, &len);
+    a->t->fn((const uint8_t *)buf, len);
+    free(buf);
+    exit(0);  /* exit, not _exit: LeakSanitizer checks the accepted path */
+}
 
 static int replay_dir(const struct fuzz_target *t, const char *kind) {
     char dir[256];
@@ -26,34 +42,10 @@ static int replay_dir(const struct fuzz_target *t, const char *kind) {
         if (e->d_name[0] == '.') continue;
         char p[600];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        int fd[2];
-        CHECK(pipe(fd) == 0, "pipe");
-        fflush(stdout);
-        pid_t pid = fork();
-        CHECK(pid >= 0, "fork");
-        if (pid == 0) {
-            close(fd[0]);
-            dup2(fd[1], 2);
-            check_set_die_handler(NULL);  /* the real exit path of a reader that rejects its input */
-            check_set_quiet(0);
-            size_t len;
-            char *buf = file_read_all(p, &len);
-            t->fn((const uint8_t *)buf, len);
-            free(buf);
-            exit(0);  /* exit, not _exit: LeakSanitizer checks the accepted path */
-        }
-        close(fd[1]);
         char err[8192];
-        size_t m = 0;
-        ssize_t r;
-        while ((r = read(fd[0], err + m, sizeof err - 1 - m)) > 0) m += (size_t)r;
-        err[m] = 0;
-        close(fd[0]);
-        int st;
-        waitpid(pid, &st, 0);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        int lines = 0;
-        for (const char *q = err; *q; q++) lines += *q == '\n';
+        struct replay_arg a = {t, p};
+        int code = fixture_in_child(replay_one, &a, err, sizeof err);
+        int lines = fixture_count_lines(err);
         int ok = (code == 0 || (code == 1 && lines >= 1)) && !strstr(err, "Sanitizer") && !strstr(err, "runtime error");
         TEST(ok, "fuzz %s %s/%s: exit %d (0 accepted, 1 rejected with an error line)", t->name, kind, e->d_name, code);
         if (!ok) printf("  stderr: %.2000s\n", err);

@@ -22,6 +22,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "formats/f16.h"
+#include "fixture.h"
 #include "formats/ggml_block.h"
 #include "model/gguf.h"
 #include "test.h"
@@ -36,16 +37,7 @@
     "\"hidden_act\":\"silu\",\"attention_bias\":false,\"bos_token_id\":1,\"eos_token_id\":2}"
 enum { D = 256, F = 384, L = 2, HD = 256, ROW = 128, V = 8192 };
 
-static int run(const char *cmd, char *err, size_t cap) {
-    char full[2048];
-    snprintf(full, sizeof full, "%s 2>" TMP "/stderr.txt", cmd);
-    int st = system(full);
-    size_t n = 0;
-    char *e = file_exists(TMP "/stderr.txt") ? file_read_all(TMP "/stderr.txt", &n) : xstrdup("");
-    snprintf(err, cap, "%s", e);
-    free(e);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+static int run(const char *cmd, char *err, size_t cap) { return fixture_run(cmd, TMP "/stderr.txt", err, cap); }
 
 // ---- the twin: serve_gemv.cu's planes, word by word, and check_qwen3_serve.cu's decoding ----
 
