@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_common.h"
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/fileio.h"
@@ -110,8 +111,7 @@ int cmd_bench(int argc, char **argv) {
         const char *a = argv[i];
         int v = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if (cli_common_model_recipe(argc, argv, &i, &model, &rname)) continue;
         else if (!strcmp(a, "--prefill") && v) prefill_s = argv[++i];
         else if (!strcmp(a, "--decode") && v) decode = cli_int("--decode", argv[++i], 0);
         else if (!strcmp(a, "--reps") && v) reps = cli_int("--reps", argv[++i], 1);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_common.h"
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/sha256.h"
@@ -52,8 +53,7 @@ int cmd_eval(int argc, char **argv) {
         const char *a = argv[i];
         int v = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if (cli_common_model_recipe(argc, argv, &i, &model, &rname)) continue;
         else if (!strcmp(a, "--data") && v) data = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
         else if (!strcmp(a, "--text") && v) text = argv[++i];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_common.h"
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
@@ -59,8 +60,7 @@ int cmd_export_gguf(int argc, char **argv) {
         const char *a = argv[i];
         int v = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if (cli_common_model_recipe(argc, argv, &i, &model, &rname)) continue;
         else if (!strcmp(a, "--weights") && v) wname = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
         else if (!strcmp(a, "--float") && v) ftype = argv[++i];
@@ -85,12 +85,7 @@ int cmd_export_gguf(int argc, char **argv) {
     if (rname) {
         const struct recipe *r = recipe_by_name_or_die(rname, "-r");
         struct harness_opts o;
-        harness_defaults(&o);
-        o.model = model;
-        o.data_dir = data_dir;
-        o.calib_seqs = calib_seqs;
-        o.calib_len = calib_len;
-        o.seed = seed;
+        cli_common_calib_opts(&o, model, data_dir, calib_seqs, calib_len, seed);
         struct harness h;
         harness_init(&h, "ql-export-gguf", &o);
         struct quant_stats st;

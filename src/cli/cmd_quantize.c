@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_common.h"
 #include "core/check.h"
 #include "core/fileio.h"
 #include "core/cli.h"
@@ -55,8 +56,7 @@ int cmd_quantize(int argc, char **argv) {
         const char *a = argv[i];
         int v = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = argv[++i];
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--recipe")) && v) rname = argv[++i];
+        else if (cli_common_model_recipe(argc, argv, &i, &model, &rname)) continue;
         else if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
         else if (!strcmp(a, "--data-dir") && v) data_dir = argv[++i];
         else if (!strcmp(a, "--force")) force = 1;
@@ -107,14 +107,9 @@ int cmd_quantize(int argc, char **argv) {
     /* The experiments' harness: calibration (static ranges, GPTQ / AWQ tokens) from the same calibration set,
      * never an evaluation set, so a checkpoint written here holds what the experiments measured. */
     struct harness_opts o;
-    harness_defaults(&o);
-    o.model = model;
-    o.data_dir = data_dir;
-    o.calib_seqs = calib_seqs;
-    o.calib_len = calib_len;
+    cli_common_calib_opts(&o, model, data_dir, calib_seqs, calib_len, seed);
     o.algo_calib_seqs = algo_seqs;
     o.algo_calib_len = algo_len;
-    o.seed = seed;
     o.calib_source = calib_source;
     struct harness h;
     harness_init(&h, "ql-quantize", &o);
