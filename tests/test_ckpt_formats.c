@@ -106,6 +106,13 @@ static struct safetensors *open_fixture(int n, const struct safetensors_desc *d)
     return st;
 }
 
+/* q zeroed, of the given kind, with the given format string (NULL: none, as for AWQ and GPTQ). */
+static void quant_init(struct ckpt_quant *q, enum ckpt_kind kind, const char *format) {
+    memset(q, 0, sizeof *q);
+    q->kind = kind;
+    if (format) snprintf(q->format, sizeof q->format, "%s", format);
+}
+
 static void close_fixture(struct safetensors *st) {
     safetensors_close(st);
     free(st);
@@ -131,9 +138,7 @@ static void test_ct_int4_reader(void) {
                                     DESC("m.weight_shape", I64, 1, 2, 0, shape)};
     struct safetensors *st = open_fixture(3, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_CT;
-    snprintf(q.format, sizeof q.format, "pack-quantized");
+    quant_init(&q, CKPT_KIND_CT, "pack-quantized");
     q.w = (struct ckpt_qargs){.num_bits = 4, .strategy = CKPT_STRATEGY_GROUP, .group_size = 32, .symmetric = 1};
     q.what = "fixture";
     struct linear l;
@@ -167,8 +172,7 @@ static void test_awq_reader(void) {
                                     DESC("m.scales", F16, 2, 1, N, sc)};
     struct safetensors *st = open_fixture(3, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_AWQ;
+    quant_init(&q, CKPT_KIND_AWQ, NULL);
     q.w.num_bits = 4, q.w.group_size = 32;
     struct linear l;
     int ok = ckpt_quant_load_linear(&q, st, "m", N, K, &l) == 1;
@@ -204,8 +208,7 @@ static void test_gptq_reader(int v2) {
                                     DESC("m.qzeros", I32, 2, n_g, 1, qz), DESC("m.scales", F16, 2, n_g, N, sc)};
     struct safetensors *st = open_fixture(4, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_GPTQ;
+    quant_init(&q, CKPT_KIND_GPTQ, NULL);
     q.w.num_bits = 4, q.w.group_size = 16, q.gptq_v2 = v2;
     struct linear l;
     int ok = ckpt_quant_load_linear(&q, st, "m", N, K, &l) == 1;
@@ -235,9 +238,7 @@ static void test_nvfp4_globals(void) {
                                       DESC("m.weight_scale", F8_E4M3, 2, N, 1, sc)};
     struct safetensors *st = open_fixture(3, dct);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_CT;
-    snprintf(q.format, sizeof q.format, "nvfp4-pack-quantized");
+    quant_init(&q, CKPT_KIND_CT, "nvfp4-pack-quantized");
     q.w = (struct ckpt_qargs){.num_bits = 4, .is_float = 1, .strategy = CKPT_STRATEGY_TENSOR_GROUP, .group_size = 16};
     struct linear l;
     ckpt_quant_load_linear(&q, st, "m", N, K, &l);
@@ -249,9 +250,7 @@ static void test_nvfp4_globals(void) {
                                       DESC("m.weight_scale", F8_E4M3, 2, N, 1, sc),
                                       DESC("m.weight_scale_2", F32, 1, 1, 0, &s2)};
     st = open_fixture(3, dmo);
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_MODELOPT;
-    snprintf(q.format, sizeof q.format, "NVFP4");
+    quant_init(&q, CKPT_KIND_MODELOPT, "NVFP4");
     ckpt_quant_load_linear(&q, st, "m", N, K, &l);
     TEST(l.w[0] == 0.25f && l.w[1] == 0.5f && l.act.mode == LINEAR_ACT_NONE,
          "modelopt nvfp4: weight_scale_2 multiplies (0.5 * 0.5 = %g), no input_scale = weight-only", l.w[0]);
@@ -267,9 +266,7 @@ static void test_mxfp4_reader(void) {
     struct safetensors_desc d[2] = {DESC("m.weight_packed", U8, 2, N, K / 2, codes), DESC("m.weight_scale", U8, 2, N, 1, sc)};
     struct safetensors *st = open_fixture(2, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_CT;
-    snprintf(q.format, sizeof q.format, "mxfp4-pack-quantized");
+    quant_init(&q, CKPT_KIND_CT, "mxfp4-pack-quantized");
     struct linear l;
     ckpt_quant_load_linear(&q, st, "m", N, K, &l);
     TEST(l.w[0] == -3.0f && l.w[1] == 3.0f && l.packed && l.packed->format == QFORMAT_MXFP4,
@@ -307,9 +304,7 @@ static void test_ct_asym_actorder_reader(void) {
                                     DESC("m.weight_zero_point", I32, 2, 1, n_g, zp)};
     struct safetensors *st = open_fixture(4, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_CT;
-    snprintf(q.format, sizeof q.format, "pack-quantized");
+    quant_init(&q, CKPT_KIND_CT, "pack-quantized");
     q.w = (struct ckpt_qargs){.num_bits = 4, .strategy = CKPT_STRATEGY_GROUP, .group_size = 32, .symmetric = 0};
     struct linear l;
     int ok = ckpt_quant_load_linear(&q, st, "m", N, K, &l) == 1;
@@ -345,9 +340,7 @@ static void test_modelopt_fp8(void) {
                                     DESC("m.weight_scale", F32, 1, 1, 0, &s)};
     struct safetensors *st = open_fixture(3, d);
     struct ckpt_quant q;
-    memset(&q, 0, sizeof q);
-    q.kind = CKPT_KIND_MODELOPT;
-    snprintf(q.format, sizeof q.format, "FP8");
+    quant_init(&q, CKPT_KIND_MODELOPT, "FP8");
     struct linear l;
     ckpt_quant_load_linear(&q, st, "m", N, K, &l);
     TEST(l.w[0] == 1.0f && l.w[1] == -2.0f && l.w[2] == 0.0f && l.w[3] == 0.5f && l.packed &&

@@ -195,6 +195,12 @@ static void rewrite(const char *src, const char *dir, int shards, const struct e
     safetensors_close(&st);
 }
 
+/* rewrite(src, TMP/<sub>, one shard, with the one edit e); the folder's name into d. */
+static void rewrite_into(char *d, size_t cap, const char *src, const char *sub, struct edit e) {
+    snprintf(d, cap, "%s/%s", TMP, sub);
+    rewrite(src, d, 1, &e);
+}
+
 static void check_sharded(void) {
     char dir[128];
     snprintf(dir, sizeof dir, "%s/sharded", TMP);
@@ -463,9 +469,7 @@ static void check_bad_inputs(void) {
     expect_error("overlapping offsets", d, "overlap");
 
     // A shape that disagrees with config.json.
-    snprintf(d, sizeof d, "%s/shape", TMP);
-    struct edit e1 = {.reshape = "model.layers.1.self_attn.k_proj.weight"};
-    rewrite(src, d, 1, &e1);
+    rewrite_into(d, sizeof d, src, "shape", (struct edit){.reshape = "model.layers.1.self_attn.k_proj.weight"});
     expect_error("shape disagrees with config", d, "'model.layers.1.self_attn.k_proj.weight': shape [64, 256] disagrees");
 
     // A dtype that disagrees with config.json: FP8 weights without an fp8 quantization_config.
@@ -478,15 +482,11 @@ static void check_bad_inputs(void) {
     expect_error("dtype disagrees with config", d, "dtype F8_E4M3 disagrees with config.json");
 
     // A missing tensor.
-    snprintf(d, sizeof d, "%s/missing", TMP);
-    struct edit e2 = {.drop = "model.layers.1.mlp.down_proj.weight"};
-    rewrite(src, d, 1, &e2);
+    rewrite_into(d, sizeof d, src, "missing", (struct edit){.drop = "model.layers.1.mlp.down_proj.weight"});
     expect_error("missing tensor", d, "missing tensor 'model.layers.1.mlp.down_proj.weight'");
 
     // NaN in the weights: a warning naming the tensor, and the load succeeds.
-    snprintf(d, sizeof d, "%s/nan", TMP);
-    struct edit e3 = {.nan_in = "model.layers.0.mlp.up_proj.weight"};
-    rewrite(src, d, 1, &e3);
+    rewrite_into(d, sizeof d, src, "nan", (struct edit){.nan_in = "model.layers.0.mlp.up_proj.weight"});
     char err[4096];
     int st = load_in_child(d, err, sizeof err);
     TEST(st == 0 && strstr(err, "warning:") && strstr(err, "'model.layers.0.mlp.up_proj.weight': 1 of"),
