@@ -45,6 +45,19 @@ def diff_keys(a, b, prefix=""):
     return out
 
 
+def compare_file(path, a, b):
+    """Prints the line of one file present on both sides (a here, b the other side); True when its "metrics"
+    and "cases" are equal."""
+    va = {"metrics": a.get("metrics"), "cases": a.get("cases")}
+    vb = {"metrics": b.get("metrics"), "cases": b.get("cases")}
+    if va == vb:
+        print("%-60s same" % path)
+        return True
+    d = diff_keys(va, vb)
+    print("%-60s DIFF (%d values; first: %s)" % (path, len(d), "; ".join(d[:3])))
+    return False
+
+
 def compare_dirs(a_root, b_root):
     """The same comparison between two results trees on disk (every <model>/<exp>/<recipe>.json of either)."""
     def files(root):
@@ -66,14 +79,9 @@ def compare_dirs(a_root, b_root):
             a = json.load(f)
         with open(os.path.join(b_root, path), encoding="utf-8") as f:
             b = json.load(f)
-        va = {"metrics": a.get("metrics"), "cases": a.get("cases")}
-        vb = {"metrics": b.get("metrics"), "cases": b.get("cases")}
-        if va == vb:
-            print("%-60s same" % path)
+        if compare_file(path, a, b):
             n_same += 1
         else:
-            d = diff_keys(va, vb)
-            print("%-60s DIFF (%d values; first: %s)" % (path, len(d), "; ".join(d[:3])))
             n_bad += 1
     print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
     return 1 if n_bad else 0
@@ -119,14 +127,9 @@ def main(argv):
         with open(os.path.join(top, path), encoding="utf-8") as f:
             a = json.load(f)
         b = json.loads(git(["show", "%s:%s" % (rev, path)], top).decode("utf-8"))
-        va = {"metrics": a.get("metrics"), "cases": a.get("cases")}
-        vb = {"metrics": b.get("metrics"), "cases": b.get("cases")}
-        if va == vb:
-            print("%-60s same" % path)
+        if compare_file(path, a, b):
             n_same += 1
         else:
-            d = diff_keys(va, vb)
-            print("%-60s DIFF (%d values; first: %s)" % (path, len(d), "; ".join(d[:3])))
             n_bad += 1
     print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
     return 1 if n_bad else 0
