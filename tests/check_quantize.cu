@@ -208,6 +208,13 @@ static void check_fp8_group(const float *x, float *d_x, enum input_kind kind) {
     free(yg);
 }
 
+/* The layout checks' data: n Gaussian values from seed, about one in 61 scaled by 50 (outliers). */
+static void fill_layout(float *x, int64_t n, uint64_t seed) {
+    struct rng r;
+    rng_init(&r, seed);
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_below(&r, 61) == 0 ? 50 : 1) * (float)rng_normal(&r);
+}
+
 /* Awkward shapes and pointers for the tiled quantize kernels (kernels/common.cuh): element counts that end
  * inside a tile (a tail CTA), one block, and input / output pointers off their 16-byte alignment (the
  * scalar-load and narrow-store paths). Gaussian data with a few outliers; packed bytes memcmp-equal. */
@@ -226,9 +233,7 @@ static void check_layouts(void) {
                 /* off 0: aligned; 1: input one float off 16-byte alignment; 2: output one block off. */
                 int x_off = off == 1, y_off = off == 2 ? (int)blk : 0;
                 float *x = (float *)xmalloc(sizeof(float) * n);
-                struct rng r;
-                rng_init(&r, 77 + (uint64_t)si);
-                for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_below(&r, 61) == 0 ? 50 : 1) * (float)rng_normal(&r);
+                fill_layout(x, n, 77 + (uint64_t)si);
                 uint8_t *c = (uint8_t *)xmalloc(bytes), *h = (uint8_t *)xmalloc(bytes), *d_q;
                 float *d_x;
                 float g = nvfp4_global_scale(50.0f * 6.0f);
@@ -268,9 +273,7 @@ static void check_layouts_fp8(void) {
             int x_off = off == 1, q_off = off == 2;
             float *x = (float *)xmalloc(sizeof(float) * n), *sc = (float *)xmalloc(sizeof(float) * ng);
             float *sg = (float *)xmalloc(sizeof(float) * ng), *d_x, *d_s;
-            struct rng r;
-            rng_init(&r, 99 + (uint64_t)si);
-            for (int64_t i = 0; i < n; i++) x[i] = (float)(rng_below(&r, 61) == 0 ? 50 : 1) * (float)rng_normal(&r);
+            fill_layout(x, n, 99 + (uint64_t)si);
             uint8_t *qc = (uint8_t *)xmalloc((size_t)n), *qg = (uint8_t *)xmalloc((size_t)n), *d_q;
             for (int64_t t = 0; t < t_n; t++)
                 fp8_group_quantize_row_ref(x + t * k, qc + t * k, sc + t * (k / FP8_GROUP_SIZE), k);

@@ -147,6 +147,26 @@ static float from16_host(uint16_t b, int half) {
     return __bfloat162float(__ushort_as_bfloat16(b));
 }
 
+/* The host inputs of a GEMV case: x16, n_x rows of K, uniform in [-1, 1) (rng_hash(seed + 1, i)) rounded to FP16
+ * (half) or BF16; pm, the matrix of each of the pairs rows, in [0, n_mat) (rng_hash(seed + 2, p)), one unused
+ * entry when pairs == 0. */
+static void gemv_inputs(std::vector<uint16_t> *x16, std::vector<int32_t> *pm, int64_t n_x, int64_t K, int64_t pairs,
+                        int64_t n_mat, int half, uint64_t seed) {
+    x16->assign((size_t)(n_x * K), 0);
+    for (size_t i = 0; i < x16->size(); i++)
+        (*x16)[i] = to16_host((float)(2.0 * rng_to_unit(rng_hash(seed + 1, i)) - 1.0), half);
+    pm->assign((size_t)(pairs ? pairs : 1), 0);
+    for (int64_t p = 0; p < pairs; p++) (*pm)[(size_t)p] = (int32_t)(rng_hash(seed + 2, (uint64_t)p) % (uint64_t)n_mat);
+}
+
+/* Copies x16 and pm (gemv_inputs) into new device buffers *dx and *dpm (the caller frees them). */
+static void gemv_upload(const std::vector<uint16_t> &x16, const std::vector<int32_t> &pm, uint16_t **dx, int32_t **dpm) {
+    CUDA_CHECK(cudaMalloc(dx, x16.size() * 2));
+    CUDA_CHECK(cudaMemcpy(*dx, x16.data(), x16.size() * 2, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMalloc(dpm, pm.size() * 4));
+    CUDA_CHECK(cudaMemcpy(*dpm, pm.data(), pm.size() * 4, cudaMemcpyHostToDevice));
+}
+
 /* Check 1 (one case): dense (pairs == 0) or paired GEMV of format fmt against the host twin. */
 static void check_gemv(int fmt, int64_t N, int64_t K, int64_t M, int64_t n_mat, int64_t pairs, uint64_t seed) {
     struct serve_w w;
@@ -155,11 +175,9 @@ static void check_gemv(int fmt, int64_t N, int64_t K, int64_t M, int64_t n_mat, 
     host_copy(&w, &h);
     const int half = fmt != SERVE_BF16;
     const int64_t x_div = 2, n_x = pairs ? (pairs + x_div - 1) / x_div : M, rows_out = pairs ? pairs : M;
-    std::vector<uint16_t> x16((size_t)(n_x * K));
-    for (size_t i = 0; i < x16.size(); i++)
-        x16[i] = to16_host((float)(2.0 * rng_to_unit(rng_hash(seed + 1, i)) - 1.0), half);
-    std::vector<int32_t> pm((size_t)(pairs ? pairs : 1));
-    for (int64_t p = 0; p < pairs; p++) pm[(size_t)p] = (int32_t)(rng_hash(seed + 2, (uint64_t)p) % (uint64_t)n_mat);
+    std::vector<uint16_t> x16;
+    std::vector<int32_t> pm;
+    gemv_inputs(&x16, &pm, n_x, K, pairs, n_mat, half, seed);
     // Three segments when N allows (q | k | v style), else one.
     int64_t widths[3] = {N, 0, 0};
     int n_seg = 1;
@@ -172,10 +190,7 @@ static void check_gemv(int fmt, int64_t N, int64_t K, int64_t M, int64_t n_mat, 
     uint16_t *dx;
     int32_t *dpm;
     float *dy[3];
-    CUDA_CHECK(cudaMalloc(&dx, x16.size() * 2));
-    CUDA_CHECK(cudaMemcpy(dx, x16.data(), x16.size() * 2, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMalloc(&dpm, pm.size() * 4));
-    CUDA_CHECK(cudaMemcpy(dpm, pm.data(), pm.size() * 4, cudaMemcpyHostToDevice));
+    gemv_upload(x16, pm, &dx, &dpm);
     struct serve_seg sg;
     memset(&sg, 0, sizeof sg);
     sg.n_seg = n_seg;
@@ -251,17 +266,12 @@ static void check_gemv_glu(int fmt, int64_t F, int64_t K, int64_t M, int64_t n_m
     host_copy(&w, &h);
     const int half = fmt != SERVE_BF16;
     const int64_t x_div = 2, n_x = pairs ? (pairs + x_div - 1) / x_div : M, rows_out = pairs ? pairs : M;
-    std::vector<uint16_t> x16((size_t)(n_x * K));
-    for (size_t i = 0; i < x16.size(); i++)
-        x16[i] = to16_host((float)(2.0 * rng_to_unit(rng_hash(seed + 1, i)) - 1.0), half);
-    std::vector<int32_t> pm((size_t)(pairs ? pairs : 1));
-    for (int64_t p = 0; p < pairs; p++) pm[(size_t)p] = (int32_t)(rng_hash(seed + 2, (uint64_t)p) % (uint64_t)n_mat);
+    std::vector<uint16_t> x16;
+    std::vector<int32_t> pm;
+    gemv_inputs(&x16, &pm, n_x, K, pairs, n_mat, half, seed);
     uint16_t *dx, *dh;
     int32_t *dpm;
-    CUDA_CHECK(cudaMalloc(&dx, x16.size() * 2));
-    CUDA_CHECK(cudaMemcpy(dx, x16.data(), x16.size() * 2, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMalloc(&dpm, pm.size() * 4));
-    CUDA_CHECK(cudaMemcpy(dpm, pm.data(), pm.size() * 4, cudaMemcpyHostToDevice));
+    gemv_upload(x16, pm, &dx, &dpm);
     CUDA_CHECK(cudaMalloc(&dh, (size_t)(rows_out * F) * 2));
     CUDA_CHECK(cudaMemset(dh, 0xff, (size_t)(rows_out * F) * 2));   /* NaN poison */
     struct serve_seg sg;
