@@ -1,9 +1,10 @@
-/* common -- what every kernel file shares: CUDA_CHECK / launch checking (STYLE.md section 5), ceil_div,
- * and the device-side element codecs of the quantize_* kernels. The codecs are written independently of
- * the CPU twins in src/formats (threshold tables for E2M1, frexpf for the MX exponent, the cvt.rn.satfinite
- * instruction for E4M3 on sm_89+ through cuda_fp8.h) so that tests/check_quantize.cu compares two
- * implementations, not one twice. Rounding: nearest-even, saturating, exactly as the headers in src/formats
- * state. Codec arithmetic uses __fmul_rn / __fdiv_rn so no FMA contraction can change a bit. */
+/* common -- what every kernel file shares: CUDA_CHECK / launch checking (STYLE.md section 5), ceil_div, the
+ * programmatic dependent launch calls (pdl_wait / pdl_trigger) and the device-side element codecs of the
+ * quantize_* kernels. The codecs are written independently of the CPU twins in src/formats (threshold tables
+ * for E2M1, frexpf for the MX exponent, the cvt.rn.satfinite instruction for E4M3 on sm_89+ through
+ * cuda_fp8.h) so that tests/check_quantize.cu compares two implementations, not one twice. Rounding:
+ * nearest-even, saturating, exactly as the headers in src/formats state. Codec arithmetic uses __fmul_rn /
+ * __fdiv_rn so no FMA contraction can change a bit. */
 #ifndef KERNELS_COMMON_CUH
 #define KERNELS_COMMON_CUH
 
@@ -38,6 +39,22 @@ static inline void cuda_fail(const char *file, int line, const char *expr, cudaE
 #endif
 
 static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// ---- programmatic dependent launch ----
+
+/* Programmatic dependent launch (sm_90; no-ops on older targets): pdl_wait waits for the preceding kernel's
+ * completion (a no-op when launched without the attribute), pdl_trigger lets the next kernel's CTAs be
+ * scheduled early. Used by kernels/serve_gemv.cu and kernels/serve_attention.cu. */
+static __device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
 
 // ---- device element codecs ----
 

@@ -20,18 +20,6 @@ extern "C" size_t serve_attn_decode_work(int64_t B, int64_t H, int64_t n_ctx) {
 
 enum { AW = 8, AKW = SERVE_ATTN_SPLIT / AW };   /* warps per CTA; keys per warp */
 
-/* Programmatic dependent launch (sm_90), as in serve_gemv.cu. */
-static __device__ __forceinline__ void pdl_wait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-static __device__ __forceinline__ void pdl_trigger() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
 static int g_pdl;
 
 extern "C" void serve_attn_set_pdl(int on) { g_pdl = on; }

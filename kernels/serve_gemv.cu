@@ -252,19 +252,6 @@ struct fmt_unroll {
     static constexpr int U = FMT == SERVE_BF16 ? 2 : 4;
 };
 
-/* Programmatic dependent launch (sm_90): wait for the preceding kernel's completion (no-op when launched without
- * the attribute), and let the next kernel's CTAs be scheduled early. */
-static __device__ __forceinline__ void pdl_wait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-static __device__ __forceinline__ void pdl_trigger() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
 template <int FMT, int MT, int U>
 static __global__ void __launch_bounds__(32 * GW)
 serve_gemv_kernel(struct serve_w w, const uint16_t *__restrict__ x, int64_t M, struct serve_seg seg,
