@@ -1210,6 +1210,19 @@ static __global__ void __launch_bounds__(128) srv_qkrope_kernel(float *q, const 
     }
 }
 
+/* Butterfly argmax over a warp: every lane ends with the warp's largest best and, among equal values, the
+ * smallest index bi (the first maximum). */
+static __device__ __forceinline__ void srv_warp_argmax(float &best, int32_t &bi) {
+    for (int m = 16; m > 0; m /= 2) {
+        const float ob = __shfl_xor_sync(0xffffffffu, best, m);
+        const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
+        if (ob > best || (ob == best && oi < bi)) {
+            best = ob;
+            bi = oi;
+        }
+    }
+}
+
 /* One warp per token: p = softmax(logits) (FP32, __expf), the top_k experts by repeated arg-max (ties to the
  * lower id), weights p (renormalised over the chosen when norm). E <= MOE_MAX_E. */
 static __global__ void __launch_bounds__(32) srv_route_kernel(const float *logits, int64_t E, int64_t top_k, int norm,
@@ -1239,14 +1252,7 @@ static __global__ void __launch_bounds__(32) srv_route_kernel(const float *logit
                 best = s_p[e];
                 bi = (int)e;
             }
-        for (int m = 16; m > 0; m /= 2) {
-            const float ob = __shfl_xor_sync(0xffffffffu, best, m);
-            const int oi = __shfl_xor_sync(0xffffffffu, bi, m);
-            if (ob > best || (ob == best && oi < bi)) {
-                best = ob;
-                bi = oi;
-            }
-        }
+        srv_warp_argmax(best, bi);
         const float p = best / sum;
         if (lane == 0) {
             ids[t * top_k + i] = bi;
@@ -1278,14 +1284,7 @@ static __global__ void __launch_bounds__(1024) srv_argmax4_kernel(int32_t *next,
                 bi = (int32_t)(4 * j + c);
             }
     }
-    for (int m = 16; m > 0; m /= 2) {
-        const float ob = __shfl_xor_sync(0xffffffffu, best, m);
-        const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
-        if (ob > best || (ob == best && oi < bi)) {
-            best = ob;
-            bi = oi;
-        }
-    }
+    srv_warp_argmax(best, bi);
     if (threadIdx.x % 32 == 0) {
         sv[threadIdx.x / 32] = best;
         si[threadIdx.x / 32] = bi;
@@ -1294,14 +1293,7 @@ static __global__ void __launch_bounds__(1024) srv_argmax4_kernel(int32_t *next,
     if (threadIdx.x >= 32) return;
     best = sv[threadIdx.x];
     bi = si[threadIdx.x];
-    for (int m = 16; m > 0; m /= 2) {
-        const float ob = __shfl_xor_sync(0xffffffffu, best, m);
-        const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
-        if (ob > best || (ob == best && oi < bi)) {
-            best = ob;
-            bi = oi;
-        }
-    }
+    srv_warp_argmax(best, bi);
     if (threadIdx.x == 0) next[blockIdx.x] = bi == 0x7fffffff ? 0 : bi;
 }
 
