@@ -1073,12 +1073,7 @@ static void srv_launch(const struct srv *s, void (*k)(KA...), unsigned grid, uns
     cfg.blockDim = dim3(block);
     cfg.stream = s->st;
     cudaLaunchAttribute at;
-    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at.val.programmaticStreamSerializationAllowed = 1;
-    if (s->pdl) {
-        cfg.attrs = &at;
-        cfg.numAttrs = 1;
-    }
+    pdl_attach(&cfg, &at, s->pdl);
     CUDA_CHECK(cudaLaunchKernelEx(&cfg, k, args...));
     CUDA_CHECK_LAUNCH();
 }
@@ -1211,8 +1206,12 @@ static __global__ void __launch_bounds__(128) srv_qkrope_kernel(float *q, const 
 }
 
 /* Butterfly argmax over a warp: every lane ends with the warp's largest best and, among equal values, the
- * smallest index bi (the first maximum). */
-static __device__ __forceinline__ void srv_warp_argmax(float &best, int32_t &bi) {
+ * smallest index bi (the first maximum). The loop runs on local copies: on the references themselves NVVM
+ * emitted branches where the loop written out in each kernel had selects; with the copies the PTX equals that
+ * of the written-out loops (nvcc -ptx, sm_90a and sm_80) but for one pair of independent selp swapped. */
+static __device__ __forceinline__ void srv_warp_argmax(float &best_io, int32_t &bi_io) {
+    float best = best_io;
+    int32_t bi = bi_io;
     for (int m = 16; m > 0; m /= 2) {
         const float ob = __shfl_xor_sync(0xffffffffu, best, m);
         const int32_t oi = __shfl_xor_sync(0xffffffffu, bi, m);
@@ -1221,6 +1220,8 @@ static __device__ __forceinline__ void srv_warp_argmax(float &best, int32_t &bi)
             bi = oi;
         }
     }
+    best_io = best;
+    bi_io = bi;
 }
 
 /* One warp per token: p = softmax(logits) (FP32, __expf), the top_k experts by repeated arg-max (ties to the
