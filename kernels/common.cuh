@@ -44,7 +44,8 @@ static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Programmatic dependent launch (sm_90; no-ops on older targets): pdl_wait waits for the preceding kernel's
  * completion (a no-op when launched without the attribute), pdl_trigger lets the next kernel's CTAs be
- * scheduled early. Used by kernels/serve_gemv.cu and kernels/serve_attention.cu. */
+ * scheduled early. Used by kernels/serve_gemv.cu and kernels/serve_attention.cu; pdl_attach also by
+ * src/engine/qwen3_cuda.cu's srv_launch. */
 static __device__ __forceinline__ void pdl_wait() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;" ::: "memory");
@@ -54,6 +55,17 @@ static __device__ __forceinline__ void pdl_trigger() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
+}
+
+/* Host side: fills *at with the programmatic-stream-serialization attribute and, when on, attaches it to *cfg
+ * (a launch with cudaLaunchKernelEx; *at must live until that launch). */
+static inline void pdl_attach(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at, int on) {
+    at->id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at->val.programmaticStreamSerializationAllowed = 1;
+    if (on) {
+        cfg->attrs = at;
+        cfg->numAttrs = 1;
+    }
 }
 
 // ---- device element codecs ----

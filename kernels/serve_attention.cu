@@ -216,12 +216,7 @@ extern "C" void serve_attn_decode_cuda(float *out, uint16_t *out16, int half, co
     cfg.blockDim = dim3(32 * AW);
     cfg.stream = st;
     cudaLaunchAttribute at;
-    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at.val.programmaticStreamSerializationAllowed = 1;
-    if (g_pdl) {
-        cfg.attrs = &at;
-        cfg.numAttrs = 1;
-    }
+    pdl_attach(&cfg, &at, g_pdl);
     CUDA_CHECK(cudaLaunchKernelEx(&cfg, attn_decode_kernel, work, q, kc, vc, pos, H, H / H_kv, kv_stride, seq_stride,
                                   (float)(1.0 / sqrt((double)D_h)), out, out16, half));
     CUDA_CHECK_LAUNCH();

@@ -511,12 +511,7 @@ static void launch_fmt(const struct serve_w *w, const uint16_t *x, int64_t M, co
     const int stage = allow_stage && xs <= GEMV_XS_MAX;
     cfg.dynamicSmemBytes = stage ? xs : 0;
     cudaLaunchAttribute at;
-    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at.val.programmaticStreamSerializationAllowed = 1;
-    if (g_pdl) {
-        cfg.attrs = &at;
-        cfg.numAttrs = 1;
-    }
+    pdl_attach(&cfg, &at, g_pdl);
     const struct serve_w wv = *w;
     const struct serve_seg sv = *seg;
     if (!mt4 && !big) CUDA_CHECK(cudaLaunchKernelEx(&cfg, serve_gemv_kernel<FMT, 1, U>, wv, x, M, sv, pair_mat, x_div, stage));
