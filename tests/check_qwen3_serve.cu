@@ -318,6 +318,19 @@ static void check_gemv_glu(int fmt, int64_t F, int64_t K, int64_t M, int64_t n_m
     serve_w_free(&w);
 }
 
+/* v[i] uniform in [-1, 1) from rng_hash(seed, i). */
+static void fill_pm1(std::vector<float> &v, uint64_t seed) {
+    for (size_t i = 0; i < v.size(); i++) v[i] = (float)(2 * rng_to_unit(rng_hash(seed, i)) - 1);
+}
+
+/* A new device copy of h (the caller frees it). */
+static float *dev_copy(const std::vector<float> &h) {
+    float *d;
+    CUDA_CHECK(cudaMalloc(&d, h.size() * 4));
+    CUDA_CHECK(cudaMemcpy(d, h.data(), h.size() * 4, cudaMemcpyHostToDevice));
+    return d;
+}
+
 /* Check 4: the serving attention kernels against attention_ref (FP32, CPU). Decode (FP32, split-K): the sums
  * differ by order only, |o - r| <= 1e-4 max|v| is far above FP32 rounding (~1e-6) and far below any wrong key or
  * weight (O(max|v|)). Prefill (TF32 GEMMs, 10-bit mantissas): a score q.k/sqrt(128) with q, k in [-1, 1] moves
@@ -331,21 +344,13 @@ static void check_attention(void) {
     for (int pi = 0; pi < 3; pi++) {
         const int64_t B = 3, cap = 300, pos = positions[pi], seq = cap * row;
         std::vector<float> q((size_t)(B * H * Dh)), kc((size_t)(B * seq)), vc((size_t)(B * seq)), out((size_t)(B * H * Dh)), ref((size_t)(H * Dh));
-        for (size_t i = 0; i < q.size(); i++) q[i] = (float)(2 * rng_to_unit(rng_hash(61, i)) - 1);
-        for (size_t i = 0; i < kc.size(); i++) {
-            kc[i] = (float)(2 * rng_to_unit(rng_hash(62, i)) - 1);
-            vc[i] = (float)(2 * rng_to_unit(rng_hash(63, i)) - 1);
-        }
-        float *dq, *dk, *dv, *dout, *dw;
-        CUDA_CHECK(cudaMalloc(&dq, q.size() * 4));
-        CUDA_CHECK(cudaMalloc(&dk, kc.size() * 4));
-        CUDA_CHECK(cudaMalloc(&dv, vc.size() * 4));
+        fill_pm1(q, 61);
+        fill_pm1(kc, 62);
+        fill_pm1(vc, 63);
+        float *dq = dev_copy(q), *dk = dev_copy(kc), *dv = dev_copy(vc), *dout, *dw;
         CUDA_CHECK(cudaMalloc(&dout, out.size() * 4));
         CUDA_CHECK(cudaMalloc(&dw, serve_attn_decode_work(B, H, cap) * 4));
         CUDA_CHECK(cudaMemset(dw, 0, serve_attn_decode_work(B, H, cap) * 4));
-        CUDA_CHECK(cudaMemcpy(dq, q.data(), q.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(dk, kc.data(), kc.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(dv, vc.data(), vc.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemset(dout, 0xff, out.size() * 4));
         serve_attn_decode_cuda(dout, NULL, 0, dq, dk, dv, B, pos, H, Hkv, Dh, row, seq, dw, 0);
         CUDA_CHECK(cudaMemcpy(out.data(), dout, out.size() * 4, cudaMemcpyDeviceToHost));
@@ -381,20 +386,12 @@ static void check_attention(void) {
     {
         const int64_t T = 100;
         std::vector<float> q((size_t)(T * H * Dh)), k((size_t)(T * row)), v((size_t)(T * row)), out(q.size()), ref(q.size());
-        for (size_t i = 0; i < q.size(); i++) q[i] = (float)(2 * rng_to_unit(rng_hash(64, i)) - 1);
-        for (size_t i = 0; i < k.size(); i++) {
-            k[i] = (float)(2 * rng_to_unit(rng_hash(65, i)) - 1);
-            v[i] = (float)(2 * rng_to_unit(rng_hash(66, i)) - 1);
-        }
-        float *dq, *dk, *dv, *dout, *dS;
-        CUDA_CHECK(cudaMalloc(&dq, q.size() * 4));
-        CUDA_CHECK(cudaMalloc(&dk, k.size() * 4));
-        CUDA_CHECK(cudaMalloc(&dv, v.size() * 4));
+        fill_pm1(q, 64);
+        fill_pm1(k, 65);
+        fill_pm1(v, 66);
+        float *dq = dev_copy(q), *dk = dev_copy(k), *dv = dev_copy(v), *dout, *dS;
         CUDA_CHECK(cudaMalloc(&dout, out.size() * 4));
         CUDA_CHECK(cudaMalloc(&dS, serve_attn_prefill_work(H, T) * 4));
-        CUDA_CHECK(cudaMemcpy(dq, q.data(), q.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(dk, k.data(), k.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(dv, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
         CUDA_CHECK(cudaMemset(dout, 0xff, out.size() * 4));
         cublasHandle_t hb;
         if (cublasCreate(&hb) != CUBLAS_STATUS_SUCCESS) die("cublasCreate failed");
