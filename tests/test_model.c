@@ -195,6 +195,24 @@ static void rewrite(const char *src, const char *dir, int shards, const struct e
     safetensors_close(&st);
 }
 
+/* The JSON file p parsed (config.json edits: the caller changes it and hands it to json_write). */
+static cJSON *json_read(const char *p) {
+    char *orig = file_read_all(p, NULL);
+    cJSON *c = cJSON_Parse(orig);
+    free(orig);
+    return c;
+}
+
+/* Writes c to p (cJSON_Print) and frees c. */
+static void json_write(const char *p, cJSON *c) {
+    char *txt = cJSON_Print(c);
+    FILE *f = xfopen(p, "w");
+    fputs(txt, f);
+    xfclose(f, p);
+    free(txt);
+    cJSON_Delete(c);
+}
+
 /* rewrite(src, TMP/<sub>, one shard, with the one edit e); the folder's name into d. */
 static void rewrite_into(char *d, size_t cap, const char *src, const char *sub, struct edit e) {
     snprintf(d, cap, "%s/%s", TMP, sub);
@@ -539,16 +557,9 @@ static void check_bad_inputs(void) {
         snprintf(d, sizeof d, "%s/cfg%zu", TMP, i);
         rewrite(src, d, 1, NULL);
         snprintf(p, sizeof p, "%s/config.json", d);
-        char *orig = file_read_all(p, NULL);
-        cJSON *c = cJSON_Parse(orig);
-        free(orig);
+        cJSON *c = json_read(p);
         cJSON_ReplaceItemInObjectCaseSensitive(c, cfg[i].key, cJSON_Parse(cfg[i].value));
-        char *txt = cJSON_Print(c);
-        f = xfopen(p, "w");
-        fputs(txt, f);
-        xfclose(f, p);
-        free(txt);
-        cJSON_Delete(c);
+        json_write(p, c);
         expect_error(cfg[i].what, d, cfg[i].needle);
     }
 
@@ -568,17 +579,10 @@ static void check_bad_inputs(void) {
     snprintf(d, sizeof d, "%s/fewer-layers", TMP);
     rewrite(src, d, 1, NULL);
     snprintf(p, sizeof p, "%s/config.json", d);
-    char *orig = file_read_all(p, NULL);
-    cJSON *c = cJSON_Parse(orig);
-    free(orig);
+    cJSON *c = json_read(p);
     int64_t L = (int64_t)cJSON_GetObjectItemCaseSensitive(c, "num_hidden_layers")->valuedouble;
     cJSON_ReplaceItemInObjectCaseSensitive(c, "num_hidden_layers", cJSON_CreateNumber((double)(L - 1)));
-    char *txt = cJSON_Print(c);
-    f = xfopen(p, "w");
-    fputs(txt, f);
-    xfclose(f, p);
-    free(txt);
-    cJSON_Delete(c);
+    json_write(p, c);
     expect_error("num_hidden_layers fewer than the file holds", d, "config.json says num_hidden_layers");
     setenv("QL_ALLOW_FEWER_LAYERS", "1", 1);
     st = load_in_child(d, err, sizeof err);
