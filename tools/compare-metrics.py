@@ -58,6 +58,12 @@ def compare_file(path, a, b):
     return False
 
 
+def summary(n_same, n_bad):
+    """Prints the closing line; the exit status (1 on any difference or one-sided file)."""
+    print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
+    return 1 if n_bad else 0
+
+
 def compare_dirs(a_root, b_root):
     """The same comparison between two results trees on disk (every <model>/<exp>/<recipe>.json of either)."""
     def files(root):
@@ -83,8 +89,7 @@ def compare_dirs(a_root, b_root):
             n_same += 1
         else:
             n_bad += 1
-    print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
-    return 1 if n_bad else 0
+    return summary(n_same, n_bad)
 
 
 def main(argv):
@@ -131,8 +136,7 @@ def main(argv):
             n_same += 1
         else:
             n_bad += 1
-    print("%d file(s) same, %d differ or present on one side only" % (n_same, n_bad))
-    return 1 if n_bad else 0
+    return summary(n_same, n_bad)
 
 
 if __name__ == "__main__":
