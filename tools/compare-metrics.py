@@ -48,8 +48,10 @@ def diff_keys(a, b, prefix=""):
 def compare_file(path, a, b):
     """Prints the line of one file present on both sides (a here, b the other side); True when its "metrics"
     and "cases" are equal."""
-    va = {"metrics": a.get("metrics"), "cases": a.get("cases")}
-    vb = {"metrics": b.get("metrics"), "cases": b.get("cases")}
+    # A results file is an object with "metrics" / "cases"; some records (e07's llamacpp-*.json, llama-bench's
+    # own output) are JSON arrays: those compare as whole values.
+    va = {"metrics": a.get("metrics"), "cases": a.get("cases")} if isinstance(a, dict) else {"value": a}
+    vb = {"metrics": b.get("metrics"), "cases": b.get("cases")} if isinstance(b, dict) else {"value": b}
     if va == vb:
         print("%-60s same" % path)
         return True
