@@ -18,12 +18,13 @@ if [ -f "$out" ] && [ "$(sha256sum "$out" | cut -d' ' -f1)" = "$want" ]; then ex
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 # Candidates, newest first: the branch (file at its root), then every commit of HEAD's history whose tree
-# holds the path.
+# holds the path. --full-history: the commits that add and remove the file sit on a merged branch, and the
+# default history simplification drops a side branch whose end is TREESAME for the path (both lack the file).
 cands=()
 for r in "weights/$name" $(git for-each-ref --format='%(refname)' "refs/remotes/*/weights/$name"); do
     git rev-parse -q --verify "$r^{commit}" >/dev/null && cands+=("$r:model.safetensors")
 done
-for c in $(git rev-list HEAD -- "$out" 2>/dev/null); do
+for c in $(git rev-list --full-history HEAD -- "$out" 2>/dev/null); do
     git cat-file -e "$c:$out" 2>/dev/null && cands+=("$c:$out")
 done
 for obj in "${cands[@]}"; do
