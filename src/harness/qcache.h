@@ -15,11 +15,11 @@
  *     depend on both in their last bits) and openblas_get_config() (the library build);
  *   - the code identity: QCODE_ID, written by the Makefile into build/gen/qcode_id.h, the sha256 of the sorted
  *     list of (path, sha256 of contents) of every .c and .h file of src/{core,data,engine,formats,model,ops,
- *     quant,harness} (conservative: every room the quantization path compiles from, this module included, so a change of the
- *     serialization below also changes every key), the C compiler flags (the path-dependent -ffile-prefix-map
- *     left out) and `$(CC) --version`; plus the compiler's __VERSION__ at run time (the sanitizer builds use
- *     clang with other flags and share the header) and QCACHE_VERSION. Not the driver binary: it differs per
- *     experiment, and the quantization code in it is the same.
+ *     quant,harness} (conservative: every room the quantization path compiles from, this module and
+ *     qmodel_io.c included, so a change of the entry format also changes every key), the C compiler flags (the
+ *     path-dependent -ffile-prefix-map left out) and `$(CC) --version`; plus the compiler's __VERSION__ at run
+ *     time (the sanitizer builds use clang with other flags and share the header) and QCACHE_VERSION. Not the
+ *     driver binary: it differs per experiment, and the quantization code in it is the same.
  * Anything outside the key cannot change a quantized model: the evaluation flags (windows, ctx, tasks), the
  * driver, --backend (quant_apply and its calibration passes always run on the CPU engine; the engine is opened
  * after the model is quantized or loaded), --results / --results-model.
@@ -27,17 +27,12 @@
  * Entry. One file <dir>/<key>.qc (default dir build/qcache), written atomically (temp + fsync + rename):
  *   header: magic "QLQCACHE", u32 QCACHE_VERSION, u32 0x01020304 (byte order), 64 hex key, u64 payload bytes,
  *           64 hex sha256 of the payload, u32 length + the canonical key text (for people: `head -c 2000`);
- *   payload: quant_stats, then the model in qwen3_for_each_linear order: checks of the config and of the
- *           arrays quant_apply never changes (embeddings, untied lm_head: their sha256, compared with the freshly
- *           loaded model's), then every other float array (norms, q / k norms, router, biases, in_scale, the
- *           FP32 view of a Linear whose view is not exactly its packed tensor's dequantization), every Linear's
- *           format name, packed qtensor (all bytes and fields), activation spec (mode, format, resolved params,
- *           static amax), transform and block; an FP32 view equal to its packed dequantization (every Linear
- *           after quant_apply) is stored as that view's sha256 only and recomputed on load.
+ *   payload: the model and its quant_stats as harness/qmodel_io.h lays them out (every array quant_apply can
+ *           change by value; the embeddings and each packed Linear's FP32 view by sha256, recomputed on load).
  * A load reproduces the model quant_apply made bit for bit: every field compares equal (tests/test_qcache.c).
  * A truncated or corrupt entry (bad magic, version, key, length, payload sha256, or a payload that does not fit
  * the freshly loaded model) is a miss with one warning naming the file; the next store replaces it. A miss
- * leaves the model untouched: the payload is checked entirely before anything is changed.
+ * leaves the model untouched: the payload is checked entirely before anything is changed (qmodel_io.h).
  * Size bound: after each store the entries are pruned, least recently used first (a hit refreshes an entry's
  * mtime), until their total is at most QL_QCACHE_MAX_MB (environment; default 4096 MiB: the 13 GPTQ / AWQ
  * recipes of qwen3-tiny and qwen3-tiny-moe need about 60 MB); the entry just stored is always kept. Stray temp
