@@ -17,10 +17,7 @@
  * 3. The key: the same inputs give the same key (twice, and from a second harness); another recipe, another
  *    recipe parameter, other calibration sizes or seed, another backend string (the engine's own threading)
  *    or another model give another key; calibration sizes do not change the key of a recipe that does not
- *    calibrate.
- * 4. The harness wiring (harness_open_recipe with o.qcache): the first open stores, the second loads without
- *    calibrating, bit-equal; --qcache / --no-qcache.
- */
+ *    calibrate. */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -187,7 +184,6 @@ static void harness_for(struct harness *h, const char *model, int64_t algo_seqs,
     o.calib_seqs = 2, o.calib_len = 64;              /* static ranges: 2 x 64 tokens */
     o.algo_calib_seqs = algo_seqs, o.algo_calib_len = 64;   /* GPTQ / AWQ: algo_seqs x 64 tokens */
     o.seed = (uint64_t)seed;
-    o.qcache = NULL;   /* harness_open_recipe quantizes in-process here; wired() tests its own use of the cache */
     harness_init(h, "test-qcache", &o);
 }
 
@@ -462,43 +458,6 @@ static void keys(struct harness *h) {
     TEST(!qcache_key(h, &ck, k2, NULL) && !k2[0], "key: a checkpoint recipe is not cacheable");
 }
 
-/* harness_open_recipe with the cache on: the first open quantizes and stores, the second loads the same model
- * (bit-equal, same stats and logits) without calibrating; --qcache / --no-qcache parse. */
-static void wired(void) {
-    struct harness_opts o;
-    harness_defaults(&o);
-    TEST(o.qcache && !strcmp(o.qcache, QCACHE_DIR_DEFAULT), "wired: the cache is on by default (%s)", o.qcache);
-    char *argv[] = {"x", "--no-qcache", "--qcache", "/tmp/elsewhere"};
-    int i = 1;
-    TEST(harness_parse_common(&o, 4, argv, &i) && !o.qcache && i == 1, "wired: --no-qcache turns it off");
-    i = 2;
-    TEST(harness_parse_common(&o, 4, argv, &i) && o.qcache && !strcmp(o.qcache, "/tmp/elsewhere") && i == 3,
-         "wired: --qcache DIR names the folder");
-    struct harness h;
-    harness_for(&h, DENSE, ALGO_SEQS, 1);
-    char dir[300];
-    snprintf(dir, sizeof dir, "%s/wired", g_tmp);
-    h.o.qcache = dir;
-    const struct recipe *r = recipe_by_name_or_die("nvfp8", "test");
-    struct qwen3_model *a, *b;
-    struct quant_stats sa, sb;
-    engine_free(harness_open_recipe(&h, r, &a, &sa));
-    char key[SHA256_HEX_LEN], path[4096];
-    CHECK(qcache_key(&h, r, key, NULL), "key");
-    TEST(file_exists(qcache_entry_path(dir, key, path, sizeof path)), "wired: the first open stored %s", path);
-    calib_free(&h.ranges);   /* a hit must not need the static ranges: drop them */
-    int saved = capture_begin();
-    engine_free(harness_open_recipe(&h, r, &b, &sb));
-    char *err = capture_end(saved);
-    TEST(strstr(err, "loaded from the quantized-model cache") && !strstr(err, "calibrated"),
-         "wired: the second open loads it, nothing calibrated");
-    TEST(same_model(a, b) && same_stats(&sa, &sb), "wired: the same model and stats (%s)", g_why);
-    free(err);
-    qwen3_free(a);
-    qwen3_free(b);
-    harness_free(&h, 0);
-}
-
 int main(void) {
     check_set_progname("test_qcache");
     CHECK(mkdtemp(g_tmp), "mkdtemp");
@@ -518,7 +477,6 @@ int main(void) {
     for (size_t i = 0; i < sizeof DENSE_RECIPES / sizeof DENSE_RECIPES[0]; i++) round_trip(&h, DENSE_RECIPES[i], base);
     damaged(&h);
     synthetic();
-    wired();
     prune();
     keys(&h);
     harness_free(&h, 0);

@@ -3,8 +3,7 @@
 # ones (src/core/verify.h says how: bit-equal on the same backend, else per-metric tolerances).
 # Usage: tools/verify.sh MODEL 'EXP...' 'ARGS'
 #   Runs build/bin/<exp> --model MODEL --results TMP ARGS for each EXP (in order: e08 reads e02 from TMP),
-#   with e03's reference cache and the quantized-model cache (--qcache) under TMP too, so nothing is reused from
-#   earlier runs (the drivers of one verify share their quantized models, as in `make figures`); then
+#   with e03's reference cache under TMP too, so nothing is reused from earlier runs; then
 #   build/bin/verify-results results TMP. The temporary tree is removed on every exit path.
 set -euo pipefail
 model=$1; exps=$2; args=${3:-}
@@ -16,7 +15,6 @@ for e in $exps; do
   [ -x "build/bin/$e" ] || { echo "verify: no driver build/bin/$e (EXP must name experiments/<id>)" >&2; exit 2; }
   extra=
   [ "$e" = e03-kld ] && extra="--cache $tmp/cache"
-  case $e in e02-*|e03-*|e04-*) extra="$extra --qcache $tmp/qcache" ;; esac
   # e08 judges e02's results: it needs them in the same tree (verify EXP=e08-targets alone uses the committed ones)
   if [ "$e" = e08-targets ] && [ ! -d "$tmp/$(basename "$model")/e02-perplexity" ]; then
     mkdir -p "$tmp/$(basename "$model")" && cp -r "results/$(basename "$model")/e02-perplexity" "$tmp/$(basename "$model")/"

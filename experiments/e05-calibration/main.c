@@ -61,8 +61,7 @@ static void usage(FILE *f) {
             "sequences of %d (GPTQ) / %d (AWQ) tokens, %d windows of %d tokens of WikiText-2; --full: GPTQ 2048,\n"
             "AWQ 512 tokens per "
             "sequence, every 2048-token window. Writes results/<model>/e05-calibration/<algo>-g<G>-n<N>.json.\n"
-            "(--recipes, --calib-seqs, --calib-len, --algo-calib-*, --qcache of the common flags are not used here:\n"
-            "e05 measures the quantization, so it never loads a quantized model from the cache.)\n%s",
+            "(--recipes, --calib-seqs, --calib-len, --algo-calib-* of the common flags are not used here.)\n%s",
             E05_DEFAULT_GPTQ_LEN, E05_DEFAULT_AWQ_LEN, E05_DEFAULT_WINDOWS, E05_DEFAULT_CTX, HARNESS_USAGE);
 }
 
@@ -301,8 +300,6 @@ static void e05_parse_args(struct e05_params *p, struct harness_opts *o, int arg
     if (!ctx_set) o->ctx = p->full ? 2048 : E05_DEFAULT_CTX;
     /* Each configuration's own calibration size is used (quant_calib_size), never the common overrides. */
     o->algo_calib_seqs = 0, o->algo_calib_len = 0;
-    /* e05 measures the quantization itself (quant_seconds, peak_rss_mib): never loaded from the cache. */
-    o->qcache = NULL;
 }
 
 int main(int argc, char **argv) {

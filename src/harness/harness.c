@@ -8,7 +8,6 @@
 #include "core/check.h"
 #include "core/cli.h"
 #include "core/timer.h"
-#include "harness/qcache.h"
 #include "model/hf_cache.h"
 #include "model/tokenizer.h"
 #include "ops/linear.h"
@@ -33,11 +32,7 @@ const char HARNESS_USAGE[] =
     "  --calib-source c4|train  calibration text: the C4 calibration documents (default) or the tiny models'\n"
     "                       training text (../shared/corpus/train.txt.xz)\n"
     "  --seed S             seed of sampled text, calibration samples and bootstraps (default 1)\n"
-    "  --force              recompute even when a cached result exists\n"
-    "  --qcache DIR         the quantized-model cache shared by the drivers: a GPTQ / AWQ / static-range recipe\n"
-    "                       quantized once is loaded from DIR by every later run (default build/qcache; size bound\n"
-    "                       $QL_QCACHE_MAX_MB, default 4096)\n"
-    "  --no-qcache          quantize every recipe in this run (nothing read from or written to the cache)\n";
+    "  --force              recompute even when a cached result exists\n";
 
 void harness_defaults(struct harness_opts *o) {
     memset(o, 0, sizeof *o);
@@ -53,16 +48,13 @@ void harness_defaults(struct harness_opts *o) {
     o->algo_calib_len = 0;
     o->calib_source = "c4";
     o->seed = 1;
-    o->qcache = QCACHE_DIR_DEFAULT;
 }
 
 int harness_parse_common(struct harness_opts *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     int has_val = *i + 1 < argc;
     if (!strcmp(a, "--force")) o->force = 1;
-    else if (!strcmp(a, "--no-qcache")) o->qcache = NULL;
     else if (!has_val) return 0;
-    else if (!strcmp(a, "--qcache")) o->qcache = argv[++*i];
     else if (!strcmp(a, "--model")) o->model = argv[++*i];
     else if (!strcmp(a, "--results")) o->results = argv[++*i];
     else if (!strcmp(a, "--data-dir")) o->data_dir = argv[++*i];
@@ -227,20 +219,6 @@ struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, st
         die("%s: a checkpoint quantized by another tool is evaluated as it is (recipe '%s'); recipe '%s' applies to "
             "unquantized checkpoints", h->o.model, h->ckpt_recipe.name, r->name);
     struct qwen3_model *m = qwen3_load(h->o.model);
-    /* The quantized-model cache (qcache.h): a hit is the model quant_apply made, so nothing is calibrated. */
-    char key[SHA256_HEX_LEN] = "";
-    char *canon = NULL;
-    const int cached = h->o.qcache && recipe_needs_calibration(r) && qcache_key(h, r, key, &canon);
-    if (cached) {
-        const double t0 = monotonic_seconds();
-        if (qcache_lookup(h->o.qcache, key, m, st)) {
-            fprintf(stderr, "%s: %-12s loaded from the quantized-model cache (%s/%s.qc, %.1f s)\n", check_progname(),
-                    r->name, h->o.qcache, key, monotonic_seconds() - t0);
-            free(canon);
-            *m_out = m;
-            return engine_create(m, h->o.backend);
-        }
-    }
     struct quant_calib qc = {&h->ranges, NULL, 0, 0};
     struct dataset_tokens algo_tok = {0};
     if (r->act_mode == RECIPE_ACT_STATIC) {
@@ -258,12 +236,8 @@ struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, st
         calib_set_algo_tokens(&cs, h->o.model, &algo_tok, &qc);
         calib_set_free(&cs);
     }
-    struct quant_stats s;
-    quant_apply(m, r, &qc, &s);
-    if (st) *st = s;
+    quant_apply(m, r, &qc, st);
     dataset_tokens_free(&algo_tok);
-    if (cached) qcache_store(h->o.qcache, key, canon, m, &s);
-    free(canon);
     *m_out = m;
     return engine_create(m, h->o.backend);
 }

@@ -3,9 +3,8 @@
  * calibration size, seed, force), the recipe loop with its cache plan (a cached result is never recomputed; a
  * result computed from the pinned data files is never replaced by one from sampled text without --force), the
  * once-per-run calibration state (static activation ranges measured on the BF16 model; the calibration token
- * stream for static, GPTQ and AWQ recipes), loading a model quantized by a recipe behind an engine (from the
- * quantized-model cache shared by the drivers when it holds it: harness/qcache.h), and the sampled-text
- * fallback when no data file exists.
+ * stream for static, GPTQ and AWQ recipes), loading a model quantized by a recipe behind an engine, and the
+ * sampled-text fallback when no data file exists.
  * Typical driver: harness_init; parse its own flags + harness_parse_common; harness_plan(manifest_fn);
  * for each i with h.todo[i]: harness_open_recipe -> measure -> manifest_write_result -> harness_close_recipe.
  * API: harness_defaults / harness_parse_common / harness_init / harness_plan / harness_manifest_* /
@@ -49,7 +48,6 @@ struct harness_opts {
     const char *calib_source;  /* --calib-source c4|train: c4 (calib_set.h) */
     uint64_t seed;             /* --seed S: 1 */
     int force;                 /* --force */
-    const char *qcache;        /* --qcache DIR: build/qcache (harness/qcache.h); NULL: --no-qcache */
 };
 
 /* The usage lines of the common flags, for a driver's --help. */
@@ -113,11 +111,7 @@ int harness_plan_recipes(struct harness *h, const struct recipe *const *list, in
 int harness_needs_calibration(const struct harness *h);
 
 /* Loads the checkpoint, quantizes it by r (calibrating once per run where needed, on the BF16 model) and opens
- * an engine on it with the run's backend. *m_out receives the model, st (may be NULL) what quant_apply did.
- * A recipe that calibrates (GPTQ, AWQ, static ranges) is first looked up in the quantized-model cache o.qcache
- * (harness/qcache.h: the same model bit for bit, and the quant_stats of the run that made it, whose seconds
- * are that quantization's) and stored there after quant_apply; recipes without calibration quantize in about
- * the time a load takes and are not cached. */
+ * an engine on it with the run's backend. *m_out receives the model, st (may be NULL) what quant_apply did. */
 struct engine *harness_open_recipe(struct harness *h, const struct recipe *r, struct qwen3_model **m_out,
                                    struct quant_stats *st);
 void harness_close_recipe(struct engine *e, struct qwen3_model *m);
