@@ -196,7 +196,7 @@ int qcache_lookup(const char *dir, const char *key, struct qwen3_model *m, struc
 }
 
 // ---- storing and pruning ----
-// mkdir_tolerant, write_atomic and read_file above are the non-fatal twins of core/fileio.h's mkdir_p,
+// mkdir_tolerant and write_atomic below and read_file above are the non-fatal twins of core/fileio.h's mkdir_p,
 // file_write_atomic and json_io's readers: a cache that cannot be written or read is a warning, never a stop.
 // They belong in core/fileio.c as *_try variants; that file is linked into the drivers, so the move waits for
 // the regeneration that lands the wiring (git revert 460ed08).
